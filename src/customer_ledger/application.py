@@ -1,0 +1,547 @@
+"""CustomerLedger: the commands, queries and replays a user of the library calls.
+
+Every command is one transaction: the customer's new events, plus (when given) a
+receipt for its ``command_id`` and (on first contact) the claim on its number. So a
+re-sent command records nothing and returns what it returned the first time, even
+after a restart, and two writers can never both claim a number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any, ClassVar
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from attrs import field, frozen
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Mapper
+
+from customer_ledger.domain.customer import Customer
+from customer_ledger.domain.errors import (
+    CommandIdReused,
+    ConcurrencyConflict,
+    DuplicateCustomerNumber,
+    InvalidValue,
+    UnknownCustomer,
+)
+from customer_ledger.domain.registry import CommandReceipt, CustomerNumber
+from customer_ledger.domain.values import Contact, Meta, Money, Needs, customer_number
+from customer_ledger.serialization import CattrsMapper, converter, encode
+from customer_ledger.stores import StoreURL, adapter_for, default_url
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+Clock = Callable[[], datetime]
+
+
+@frozen
+class CommandResult:
+    """What a command did: the customer and its version after the command."""
+
+    customer_id: UUID
+    number: str
+    version: int
+    replayed: bool = field(default=False, eq=False)  # True when command_id was seen
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CustomerLedger(Application[UUID]):
+    """An event-sourced customer file; open one with ``CustomerLedger.open(url)``."""
+
+    name = "CustomerLedger"
+    env: ClassVar[dict[str, str]] = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Clock = _utc_now,
+        timezone: str | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock
+        self.timezone = ZoneInfo(
+            timezone or os.environ.get("CUSTOMER_LEDGER_TIMEZONE") or DEFAULT_TIMEZONE
+        )
+        self._ids: dict[str, UUID] = {}
+        self.url: StoreURL | None = None
+
+    @classmethod
+    def open(
+        cls, url: str | None = None, *, clock: Clock = _utc_now, timezone: str | None = None
+    ) -> CustomerLedger:
+        """Opens the store at ``url`` (default ``$CUSTOMER_LEDGER_STORE`` or SQLite)."""
+        store = StoreURL.parse(url or default_url())
+        ledger = cls(adapter_for(store).application_env(store), clock=clock, timezone=timezone)
+        ledger.url = store
+        return ledger
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return CattrsMapper(
+            compressor=self.factory.compressor(), cipher=self.factory.cipher()
+        )
+
+    # -- time ---------------------------------------------------------------------------
+
+    def business_time(self, value: datetime | date | str | None) -> datetime:
+        """A date means the start of that day in the ledger's time zone."""
+        if value is None:
+            return self.clock()
+        if isinstance(value, str):
+            try:
+                value = (
+                    datetime.fromisoformat(value) if "T" in value or " " in value.strip()
+                    else date.fromisoformat(value)
+                )
+            except ValueError as error:
+                raise InvalidValue(f"{value!r} is not an ISO date or date-time") from error
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=self.timezone)
+        if isinstance(value, date):
+            return datetime.combine(value, time(0), tzinfo=self.timezone)
+        raise InvalidValue(f"occurred_at must be a date or datetime, got {value!r}")
+
+    # -- look-ups -----------------------------------------------------------------------
+
+    def customer_id(self, number: str) -> UUID:
+        """The customer's id for its number; raises ``UnknownCustomer``."""
+        if number in self._ids:
+            return self._ids[number]
+        try:
+            claim = self.repository.get(CustomerNumber.id_for(customer_number(number)))
+        except AggregateNotFoundError:
+            raise UnknownCustomer(f"no customer numbered {number!r}") from None
+        self._ids[number] = claim.customer_id
+        return claim.customer_id
+
+    def customer(self, number: str, version: int | None = None) -> Customer:
+        """The customer as it stood at ``version`` (default: now)."""
+        customer_id = self.customer_id(number)
+        if version is not None and (isinstance(version, bool) or version < 1):
+            raise InvalidValue(f"version must be 1 or more, got {version!r}")
+        customer = self.repository.get(customer_id, version=version)
+        assert isinstance(customer, Customer)
+        return customer
+
+    def history(self, number: str) -> list[Customer.Event]:
+        """Every event of the customer, oldest first."""
+        return list(self.events.get(self.customer_id(number)))  # type: ignore[arg-type]
+
+    def numbers(self) -> Iterator[str]:
+        """Every customer number, in the order the customers were first recorded."""
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(
+                start=start, limit=500, topics=[CustomerNumber.Claimed.TOPIC]  # type: ignore[attr-defined]
+            )
+            for notification in page:
+                yield self.mapper.to_domain_event(notification).number  # type: ignore[attr-defined]
+            if len(page) < 500:
+                return
+            start = page[-1].id + 1
+
+    # -- the command pipeline --------------------------------------------------------------
+
+    def _execute(
+        self,
+        name: str,
+        number: str,
+        args: dict[str, Any],
+        change: Callable[[Customer, Meta, datetime, datetime], None],
+        *,
+        occurred_at: datetime | date | str | None,
+        actor: str,
+        reason: str | None,
+        command_id: str | None,
+        correlation_id: str | None,
+    ) -> CommandResult:
+        number = customer_number(number)
+        fingerprint = _fingerprint(name, number, args, occurred_at)
+        if command_id is not None:
+            done = self._receipt(command_id, fingerprint)
+            if done is not None:
+                return done
+        meta = Meta(actor=actor, reason=reason, command_id=command_id, correlation_id=correlation_id)
+        now = self.clock()
+        when = self.business_time(occurred_at if occurred_at is not None else now)
+        if name == "first_contact":
+            if CustomerNumber.id_for(number) in self.repository:
+                raise DuplicateCustomerNumber(f"customer number {number!r} is taken")
+            customer = Customer.first_contact(
+                number=number, occurred_at=when, meta=meta, now=now, **args
+            )
+            claim: CustomerNumber | None = CustomerNumber(number=number, customer_id=customer.id)
+        else:
+            customer = self.customer(number)
+            change(customer, meta, when, now)
+            claim = None
+        receipt = None
+        if command_id is not None:
+            receipt = CommandReceipt(
+                command_id=command_id,
+                fingerprint=fingerprint,
+                customer_id=customer.id,
+                number=number,
+                version=customer.version,
+            )
+        try:
+            self.save(customer, claim, receipt)
+        except IntegrityError as error:
+            if command_id is not None:
+                done = self._receipt(command_id, fingerprint)
+                if done is not None:
+                    return done
+            if claim is not None and CustomerNumber.id_for(number) in self.repository:
+                raise DuplicateCustomerNumber(f"customer number {number!r} is taken") from error
+            raise ConcurrencyConflict(
+                f"customer {number} was changed by another writer; reload and retry"
+            ) from error
+        self._ids[number] = customer.id
+        self.after_command()
+        return CommandResult(customer.id, number, customer.version)
+
+    def after_command(self) -> None:
+        """Hook run after every recorded command (views catch up here)."""
+
+    def _receipt(self, command_id: str, fingerprint: str) -> CommandResult | None:
+        try:
+            receipt = self.repository.get(CommandReceipt.id_for(command_id))
+        except AggregateNotFoundError:
+            return None
+        if receipt.fingerprint != fingerprint:
+            raise CommandIdReused(f"command_id {command_id!r} was used for another command")
+        return CommandResult(receipt.customer_id, receipt.number, receipt.version, replayed=True)
+
+    # -- commands -----------------------------------------------------------------------
+
+    def first_contact(
+        self,
+        number: str,
+        *,
+        name: str,
+        type: str,  # noqa: A002 - the record's own word (客户类型)
+        source: str | None = None,
+        industry: str | None = None,
+        region: str | None = None,
+        size: str | None = None,
+        owner: str | None = None,
+        licence_no: str | None = None,
+        registered_address: str | None = None,
+        **meta: Any,
+    ) -> CommandResult:
+        args = dict(
+            name=name, type=type, source=source, industry=industry, region=region, size=size,
+            owner=owner, licence_no=licence_no, registered_address=registered_address,
+        )  # fmt: skip
+        return self._execute("first_contact", number, args, _nothing, **_meta(meta))
+
+    def update_profile(self, number: str, *, changes: dict[str, str | None], **meta: Any) -> CommandResult:
+        return self._execute(
+            "update_profile", number, {"changes": changes},
+            lambda c, m, t, n: c.update_profile(occurred_at=t, meta=m, now=n, **changes),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def add_contact(self, number: str, *, contact: Contact, **meta: Any) -> CommandResult:
+        return self._execute(
+            "add_contact", number, {"contact": contact},
+            lambda c, m, t, n: c.add_contact(contact, occurred_at=t, meta=m, now=n),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def update_contact(self, number: str, *, contact: Contact, **meta: Any) -> CommandResult:
+        return self._execute(
+            "update_contact", number, {"contact": contact},
+            lambda c, m, t, n: c.update_contact(contact, occurred_at=t, meta=m, now=n),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def remove_contact(self, number: str, *, contact_id: str, **meta: Any) -> CommandResult:
+        return self._execute(
+            "remove_contact", number, {"contact_id": contact_id},
+            lambda c, m, t, n: c.remove_contact(contact_id, occurred_at=t, meta=m, now=n),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def assign_owner(self, number: str, *, owner: str, **meta: Any) -> CommandResult:
+        return self._execute(
+            "assign_owner", number, {"owner": owner},
+            lambda c, m, t, n: c.assign_owner(owner, occurred_at=t, meta=m, now=n),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def tag(self, number: str, *, tag: str, **meta: Any) -> CommandResult:
+        return self._execute(
+            "tag", number, {"tag": tag},
+            lambda c, m, t, n: c.tag(tag, occurred_at=t, meta=m, now=n),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def untag(self, number: str, *, tag: str, **meta: Any) -> CommandResult:
+        return self._execute(
+            "untag", number, {"tag": tag},
+            lambda c, m, t, n: c.untag(tag, occurred_at=t, meta=m, now=n),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def record_needs(self, number: str, *, needs: Needs, **meta: Any) -> CommandResult:
+        return self._execute(
+            "record_needs", number, {"needs": needs},
+            lambda c, m, t, n: c.record_needs(needs, occurred_at=t, meta=m, now=n),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def log_interaction(
+        self,
+        number: str,
+        *,
+        channel: str,
+        topic: str,
+        feedback: str | None = None,
+        participant: str | None = None,
+        follow_up: str | None = None,
+        follow_up_on: date | None = None,
+        **meta: Any,
+    ) -> CommandResult:
+        args = dict(
+            channel=channel, topic=topic, feedback=feedback, participant=participant,
+            follow_up=follow_up, follow_up_on=follow_up_on,
+        )  # fmt: skip
+        return self._execute(
+            "log_interaction", number, args,
+            lambda c, m, t, n: c.log_interaction(occurred_at=t, meta=m, now=n, **args),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def record_purchase(
+        self,
+        number: str,
+        *,
+        product: str,
+        amount: Decimal | int | str,
+        currency: str = "CNY",
+        quantity: Decimal | int | str = 1,
+        payment_method: str | None = None,
+        **meta: Any,
+    ) -> CommandResult:
+        args = dict(
+            product=product, amount=amount, currency=currency, quantity=quantity,
+            payment_method=payment_method,
+        )  # fmt: skip
+        return self._execute(
+            "record_purchase", number, args,
+            lambda c, m, t, n: c.record_purchase(
+                product=product, quantity=quantity, amount=Money(amount, currency),  # type: ignore[arg-type]
+                payment_method=payment_method, occurred_at=t, meta=m, now=n,
+            ),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def sign_contract(
+        self,
+        number: str,
+        *,
+        contract: str,
+        signed_on: date,
+        amount: Decimal | int | str | None = None,
+        currency: str = "CNY",
+        starts_on: date | None = None,
+        expires_on: date | None = None,
+        **meta: Any,
+    ) -> CommandResult:
+        args = dict(
+            contract=contract, signed_on=signed_on, amount=amount, currency=currency,
+            starts_on=starts_on, expires_on=expires_on,
+        )  # fmt: skip
+        return self._execute(
+            "sign_contract", number, args,
+            lambda c, m, t, n: c.sign_contract(
+                contract_number=contract, signed_on=signed_on, amount=_money(amount, currency),
+                starts_on=starts_on, expires_on=expires_on, occurred_at=t, meta=m, now=n,
+            ),
+            **_meta(meta, default_occurred_at=signed_on),
+        )  # fmt: skip
+
+    def renew_contract(
+        self,
+        number: str,
+        *,
+        contract: str,
+        expires_on: date,
+        amount: Decimal | int | str | None = None,
+        currency: str = "CNY",
+        **meta: Any,
+    ) -> CommandResult:
+        args = dict(contract=contract, expires_on=expires_on, amount=amount, currency=currency)
+        return self._execute(
+            "renew_contract", number, args,
+            lambda c, m, t, n: c.renew_contract(
+                contract_number=contract, expires_on=expires_on, amount=_money(amount, currency),
+                occurred_at=t, meta=m, now=n,
+            ),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def terminate_contract(self, number: str, *, contract: str, **meta: Any) -> CommandResult:
+        return self._execute(
+            "terminate_contract", number, {"contract": contract},
+            lambda c, m, t, n: c.terminate_contract(
+                contract_number=contract, occurred_at=t, meta=m, now=n
+            ),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def file_complaint(
+        self, number: str, *, complaint: str, subject: str, **meta: Any
+    ) -> CommandResult:
+        return self._execute(
+            "file_complaint", number, {"complaint": complaint, "subject": subject},
+            lambda c, m, t, n: c.file_complaint(
+                complaint_id=complaint, subject=subject, occurred_at=t, meta=m, now=n
+            ),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def resolve_complaint(
+        self,
+        number: str,
+        *,
+        complaint: str,
+        resolution: str,
+        satisfaction: int | None = None,
+        **meta: Any,
+    ) -> CommandResult:
+        args = dict(complaint=complaint, resolution=resolution, satisfaction=satisfaction)
+        return self._execute(
+            "resolve_complaint", number, args,
+            lambda c, m, t, n: c.resolve_complaint(
+                complaint_id=complaint, resolution=resolution, satisfaction=satisfaction,
+                occurred_at=t, meta=m, now=n,
+            ),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def rate_satisfaction(
+        self, number: str, *, score: int, comment: str | None = None, **meta: Any
+    ) -> CommandResult:
+        return self._execute(
+            "rate_satisfaction", number, {"score": score, "comment": comment},
+            lambda c, m, t, n: c.rate_satisfaction(
+                score=score, comment=comment, occurred_at=t, meta=m, now=n
+            ),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def assign_grade(
+        self, number: str, *, grade: str | None, vip: bool = False, **meta: Any
+    ) -> CommandResult:
+        return self._execute(
+            "assign_grade", number, {"grade": grade, "vip": vip},
+            lambda c, m, t, n: c.assign_grade(grade=grade, vip=vip, occurred_at=t, meta=m, now=n),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def churn(self, number: str, *, reason: str, **meta: Any) -> CommandResult:
+        return self._execute(
+            "churn", number, {"reason": reason},
+            lambda c, m, t, n: c.churn(reason=reason, occurred_at=t, meta=m, now=n),
+            **_meta({"reason": reason, **meta}),
+        )  # fmt: skip
+
+    def reactivate(self, number: str, **meta: Any) -> CommandResult:
+        return self._execute(
+            "reactivate", number, {},
+            lambda c, m, t, n: c.reactivate(occurred_at=t, meta=m, now=n),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def link_attachment(
+        self, number: str, *, name: str, uri: str, sha256: str, **meta: Any
+    ) -> CommandResult:
+        args = dict(name=name, uri=uri, sha256=sha256)
+        return self._execute(
+            "link_attachment", number, args,
+            lambda c, m, t, n: c.link_attachment(occurred_at=t, meta=m, now=n, **args),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def schedule_reminder(
+        self, number: str, *, reminder: str, subject: str, due_on: date, **meta: Any
+    ) -> CommandResult:
+        args = dict(reminder=reminder, subject=subject, due_on=due_on)
+        return self._execute(
+            "schedule_reminder", number, args,
+            lambda c, m, t, n: c.schedule_reminder(
+                reminder_id=reminder, subject=subject, due_on=due_on, occurred_at=t, meta=m, now=n
+            ),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def complete_reminder(self, number: str, *, reminder: str, **meta: Any) -> CommandResult:
+        return self._execute(
+            "complete_reminder", number, {"reminder": reminder},
+            lambda c, m, t, n: c.complete_reminder(reminder_id=reminder, occurred_at=t, meta=m, now=n),
+            **_meta(meta),
+        )  # fmt: skip
+
+
+COMMANDS = (
+    "first_contact", "update_profile", "add_contact", "update_contact", "remove_contact",
+    "assign_owner", "tag", "untag", "record_needs", "log_interaction", "record_purchase",
+    "sign_contract", "renew_contract", "terminate_contract", "file_complaint",
+    "resolve_complaint", "rate_satisfaction", "assign_grade", "churn", "reactivate",
+    "link_attachment", "schedule_reminder", "complete_reminder",
+)  # fmt: skip
+META_FIELDS = ("occurred_at", "actor", "reason", "command_id", "correlation_id")
+
+
+def _meta(given: dict[str, Any], default_occurred_at: Any = None) -> dict[str, Any]:
+    unknown = sorted(set(given) - set(META_FIELDS))
+    if unknown:
+        raise InvalidValue(f"unexpected field(s): {', '.join(unknown)}")
+    actor = given.get("actor", "system")
+    if not isinstance(actor, str) or not actor.strip():
+        raise InvalidValue("actor must name who records the change")
+    for key in ("reason", "command_id", "correlation_id"):
+        value = given.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > 500):
+            raise InvalidValue(f"{key} must be text of at most 500 characters")
+    occurred_at = given.get("occurred_at")
+    return {
+        "occurred_at": occurred_at if occurred_at is not None else default_occurred_at,
+        "actor": actor.strip(),
+        "reason": given.get("reason"),
+        "command_id": given.get("command_id"),
+        "correlation_id": given.get("correlation_id"),
+    }
+
+
+def _nothing(*_: object) -> None:
+    """first_contact builds the customer itself."""
+
+
+def _money(amount: Any, currency: str) -> Money | None:
+    return None if amount is None else Money(amount, currency)
+
+
+def _fingerprint(name: str, number: str, args: dict[str, Any], occurred_at: Any) -> str:
+    """Identifies a command's content, to tell a re-send from a reused command_id."""
+    body = converter.unstructure({"args": args, "occurred_at": occurred_at})
+    return hashlib.sha256(encode([name, number, _jsonable(body)])).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,62 @@
+"""Small aggregates that make uniqueness and idempotency atomic with the change.
+
+Both have ids derived from a natural key, so saving one in the same transaction as
+the customer's events fails (and records nothing) if the key was already taken.
+"""
+
+from __future__ import annotations
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+NAMESPACE = uuid5(NAMESPACE_URL, "https://customer-ledger.invalid/")
+
+
+class CustomerNumber(Aggregate):
+    """Claims a customer number (客户编号) for one customer."""
+
+    TOPIC = "customer_ledger.CustomerNumber"
+
+    class Created(Aggregate.Created):
+        TOPIC = "customer_ledger.CustomerNumber.Created"
+
+    @staticmethod
+    def id_for(number: str) -> UUID:
+        return uuid5(NAMESPACE, f"customer-number:{number}")
+
+    @staticmethod
+    def create_id(number: str, customer_id: UUID) -> UUID:
+        return CustomerNumber.id_for(number)
+
+    @event("Claimed", topic="customer_ledger.CustomerNumber.Claimed")
+    def __init__(self, number: str, customer_id: UUID) -> None:
+        self.number = number
+        self.customer_id = customer_id
+
+
+class CommandReceipt(Aggregate):
+    """Proof that a command_id was executed, and what it returned."""
+
+    TOPIC = "customer_ledger.CommandReceipt"
+
+    class Created(Aggregate.Created):
+        TOPIC = "customer_ledger.CommandReceipt.Created"
+
+    @staticmethod
+    def id_for(command_id: str) -> UUID:
+        return uuid5(NAMESPACE, f"command:{command_id}")
+
+    @staticmethod
+    def create_id(command_id: str, **_: object) -> UUID:
+        return CommandReceipt.id_for(command_id)
+
+    @event("Executed", topic="customer_ledger.CommandReceipt.Executed")
+    def __init__(
+        self, command_id: str, fingerprint: str, customer_id: UUID, number: str, version: int
+    ) -> None:
+        self.command_id = command_id
+        self.fingerprint = fingerprint
+        self.customer_id = customer_id
+        self.number = number
+        self.version = version

@@ -1,0 +1,247 @@
+"""Value objects of a customer record: immutable, validated on construction."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from attrs import field, frozen
+
+from customer_ledger.domain.errors import (
+    InvalidValue,
+    MalformedEmail,
+    MalformedPhone,
+    NegativeAmount,
+    UnknownCurrency,
+)
+
+
+class CustomerType(StrEnum):
+    INDIVIDUAL = "individual"  # 个人
+    COMPANY = "company"  # 企业
+
+
+class Stage(StrEnum):
+    LEAD = "lead"  # 潜在 (first contact only)
+    PROSPECT = "prospect"  # 潜在 (engaged)
+    CUSTOMER = "customer"  # 活跃 / 成交
+    AT_RISK = "at_risk"  # 风险预警
+    CHURNED = "churned"  # 流失
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    VISIT = "visit"
+    EMAIL = "email"
+    EVENT = "event"
+    WECHAT = "wechat"
+    QQ = "qq"
+    SOCIAL = "social"
+    MEETING = "meeting"
+    OTHER = "other"
+
+
+class Grade(StrEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+
+
+class Tier(StrEnum):
+    VIP = "vip"
+    KEY = "key"  # 重点
+    NORMAL = "normal"
+
+
+class ContractStatus(StrEnum):
+    ACTIVE = "active"
+    TERMINATED = "terminated"
+
+
+class ComplaintStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+# ISO 4217 codes a Chinese company's customers plausibly pay in; extend as needed.
+CURRENCIES = frozenset(
+    "CNY HKD MOP TWD USD EUR GBP JPY KRW SGD AUD CAD CHF NZD SEK NOK DKK "
+    "RUB INR THB MYR IDR PHP VND AED SAR BRL MXN ZAR TRY PLN CZK HUF ILS".split()
+)
+
+_PHONE = re.compile(r"^\+?[0-9*][0-9* ()-]{5,24}$")
+_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]+$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+MAX_TEXT = 4000
+
+
+def text(value: object, what: str, *, max_len: int = MAX_TEXT) -> str:
+    """A non-empty, stripped, printable string of bounded length."""
+    if not isinstance(value, str):
+        raise InvalidValue(f"{what} must be text, got {type(value).__name__}")
+    value = value.strip()
+    if not value:
+        raise InvalidValue(f"{what} must not be empty")
+    if len(value) > max_len:
+        raise InvalidValue(f"{what} is longer than {max_len} characters")
+    if any(ord(ch) < 32 and ch not in "\t\n" or ch in "\x7f\ufffe\uffff" for ch in value):
+        raise InvalidValue(f"{what} contains control characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidValue(f"{what} is not valid Unicode") from error
+    return value
+
+
+def optional_text(value: object, what: str, *, max_len: int = MAX_TEXT) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return text(value, what, max_len=max_len)
+
+
+def customer_number(value: object) -> str:
+    """客户编号: a short rule-based code such as A001."""
+    number = text(value, "customer number", max_len=32)
+    if not _NUMBER.match(number):
+        raise InvalidValue(
+            f"customer number {number!r} must be letters, digits, '-', '_' or '.'"
+        )
+    return number
+
+
+def phone(value: object) -> str:
+    """Keeps the digits (and a '*' mask, as source sheets have) in their order."""
+    raw = text(value, "phone", max_len=32)
+    if not _PHONE.match(raw) or sum(ch.isdigit() for ch in raw) < 4:
+        raise MalformedPhone(f"{raw!r} is not a phone number")
+    return re.sub(r"[ ()-]", "", raw)
+
+
+def email(value: object) -> str:
+    raw = text(value, "e-mail", max_len=254)
+    if not _EMAIL.match(raw):
+        raise MalformedEmail(f"{raw!r} is not an e-mail address")
+    return raw
+
+
+def sha256(value: object) -> str:
+    raw = text(value, "sha256", max_len=64).lower()
+    if not _SHA256.match(raw):
+        raise InvalidValue(f"{raw!r} is not a hex SHA-256 digest")
+    return raw
+
+
+def decimal(value: object, what: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
+        raise InvalidValue(f"{what} must be a decimal number, got {value!r}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation as error:
+        raise InvalidValue(f"{what} {value!r} is not a number") from error
+    if not number.is_finite():
+        raise InvalidValue(f"{what} must be finite")
+    if abs(number) >= Decimal("1e15") or number.as_tuple().exponent < -6:  # type: ignore[operator]
+        raise InvalidValue(f"{what} {value!r} is out of range")
+    return number
+
+
+def _currency(value: object) -> str:
+    if not isinstance(value, str) or value.upper() not in CURRENCIES:
+        raise UnknownCurrency(f"unknown currency {value!r}")
+    return value.upper()
+
+
+def _amount(value: object) -> Decimal:
+    number = decimal(value, "amount")
+    if number < 0:
+        raise NegativeAmount(f"amount {number} is negative")
+    return number
+
+
+@frozen
+class Money:
+    """An exact, non-negative amount in one ISO 4217 currency."""
+
+    amount: Decimal = field(converter=_amount)
+    currency: str = field(default="CNY", converter=_currency)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+@frozen
+class Meta:
+    """Who recorded an event, why, and under which command."""
+
+    actor: str
+    reason: str | None = None
+    command_id: str | None = None
+    correlation_id: str | None = None
+
+
+@frozen
+class Contact:
+    """A contact person (联系人); personal fields are optional."""
+
+    contact_id: str
+    name: str
+    title: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    wechat: str | None = None
+    qq: str | None = None
+    birthday: date | None = None
+    primary: bool = False
+
+
+@frozen
+class Needs:
+    """需求与偏好: what the customer wants and how to talk to them."""
+
+    core_needs: str | None = None
+    purchase_preferences: str | None = None
+    communication_channel: str | None = None
+    communication_frequency: str | None = None
+    upsell_intention: bool = False
+
+
+@frozen
+class Contract:
+    number: str
+    signed_on: date
+    starts_on: date
+    expires_on: date | None
+    amount: Money | None
+    status: ContractStatus = ContractStatus.ACTIVE
+    renewals: int = 0
+    terminated_on: date | None = None
+
+
+@frozen
+class Complaint:
+    complaint_id: str
+    subject: str
+    filed_at: datetime
+    status: ComplaintStatus = ComplaintStatus.OPEN
+    resolution: str | None = None
+    satisfaction: int | None = None
+    resolved_at: datetime | None = None
+
+
+@frozen
+class Reminder:
+    reminder_id: str
+    subject: str
+    due_on: date
+    done_at: datetime | None = None
+
+
+@frozen
+class Attachment:
+    name: str
+    uri: str
+    sha256: str

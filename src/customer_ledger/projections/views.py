@@ -1,0 +1,266 @@
+"""The view ports: what every storage adapter implements for the three read models.
+
+Projections (``projections/*.py``) decide *what* a view holds; views only store and
+query it. Each view is an eventsourcing ``TrackingRecorder``: ``save`` writes its rows
+and the tracking position of the last event they reflect in ONE transaction, so a
+crash never applies an event twice or skips one. ``save`` must raise eventsourcing's
+``IntegrityError`` (and write nothing) when ``tracking.notification_id`` is not greater
+than the view's current ``max_tracking_id`` (another process got there first).
+
+Conventions every adapter follows (the conformance suite in ``customer_ledger.testing``
+checks them, so memory, SQLite and PostgreSQL answer every query identically):
+
+* Text search is a case-insensitive substring match on name OR number (Chinese works:
+  it is plain substring matching); ``%`` and ``_`` in the text match literally.
+* Filters are exact matches; ``tag`` matches customers having that tag.
+* Sorting is by ``ProfileQuery.sort`` then ``number`` (unique) as tiebreaker;
+  ``sort_key(profile, sort)`` below gives the exact key (NULL times become '' so they
+  sort first). Store those keys in columns and compare text bytewise (SQLite's default
+  BINARY collation; ``COLLATE "C"`` in PostgreSQL), which is code-point order, as
+  Python's.
+* Keyset pagination: ``Page.next_cursor`` is ``encode_cursor(sort_key(last), number)``
+  of the last item when more items may follow, else None; ``ProfileQuery.after`` is
+  such a cursor, and the next page starts strictly after it.
+* Times are compared as instants (UTC); business dates use ``occurred_at``.
+* A view is created with a ``generation``: ``"live"`` for the one readers use, another
+  name (``"rebuild"``) for a rebuild in progress. ``ViewSet.swap(kind)`` replaces the
+  live view with the rebuilt one atomically (readers see old or new, never a mix) and
+  ``ViewSet.discard(kind)`` drops a rebuild.
+"""
+
+from __future__ import annotations
+
+import base64
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Generic, Literal, TypeVar
+from uuid import UUID
+
+import orjson
+from attrs import field, frozen
+from eventsourcing.persistence import Tracking, TrackingRecorder
+
+from customer_ledger.domain.errors import InvalidValue
+from customer_ledger.domain.values import Stage
+from customer_ledger.projections.profile import Profile
+
+T = TypeVar("T")
+Kind = Literal["profile", "timeline", "status"]
+KINDS: tuple[Kind, ...] = ("profile", "timeline", "status")
+LIVE = "live"
+REBUILD = "rebuild"
+SortField = Literal[
+    "number", "name", "stage", "total_revenue", "last_interaction_at", "first_contact_at"
+]
+SORT_FIELDS: tuple[str, ...] = (
+    "number", "name", "stage", "total_revenue", "last_interaction_at", "first_contact_at"
+)  # fmt: skip
+MAX_PAGE = 1000
+
+
+@frozen
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    next_cursor: str | None
+
+
+@frozen
+class ProfileRecord:
+    """What the profile projection hands its view: the read model and the fold state."""
+
+    profile: Profile
+    state: bytes  # the Customer aggregate's state, opaque to the view
+
+
+def _limit(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE:
+        raise InvalidValue(f"limit must be 1..{MAX_PAGE}, got {value!r}")
+    return value
+
+
+def _sort(value: str) -> str:
+    if value not in SORT_FIELDS:
+        raise InvalidValue(f"cannot sort by {value!r}; choose one of {', '.join(SORT_FIELDS)}")
+    return value
+
+
+@frozen
+class ProfileQuery:
+    text: str | None = None
+    stage: Stage | None = None
+    type: str | None = None
+    industry: str | None = None
+    region: str | None = None
+    owner: str | None = None
+    grade: str | None = None
+    tag: str | None = None
+    sort: str = field(default="number", converter=_sort)
+    descending: bool = False
+    limit: int = field(default=50, converter=_limit)
+    after: str | None = None
+
+
+@frozen
+class TimelineEntry:
+    customer_id: UUID
+    number: str
+    version: int
+    kind: str  # the event class name, e.g. "ComplaintFiled"
+    occurred_at: datetime  # business time
+    recorded_at: datetime  # when the ledger recorded it
+    actor: str
+    summary_en: str
+    summary_zh: str
+    late: bool = False  # registered more than a day after it happened (补录)
+
+
+@frozen
+class TimelineQuery:
+    """Entries by business time: ``start`` inclusive, ``end`` exclusive.
+
+    Ordered by (occurred_at, number, version); cursor key is that triple.
+    """
+
+    customer_id: UUID | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    limit: int = field(default=200, converter=_limit)
+    after: str | None = None
+
+
+@frozen
+class StatusRow:
+    customer_id: UUID
+    number: str
+    name: str
+    owner: str | None
+    stage: Stage
+    open_complaints: int
+    last_interaction_at: datetime | None
+    next_reminder_on: date | None
+    first_contact_at: datetime
+
+
+@frozen
+class StatusRecord:
+    row: StatusRow
+    state: bytes
+
+
+class ProfileView(TrackingRecorder, ABC):
+    @abstractmethod
+    def save(self, records: Sequence[ProfileRecord], tracking: Tracking) -> None:
+        """Upsert these profiles and record ``tracking``, in one transaction."""
+
+    @abstractmethod
+    def states(self, customer_ids: Collection[UUID]) -> dict[UUID, bytes]:
+        """The stored fold state of those customers that have one."""
+
+    @abstractmethod
+    def get(self, customer_id: UUID) -> Profile | None: ...
+
+    @abstractmethod
+    def get_by_number(self, number: str) -> Profile | None: ...
+
+    @abstractmethod
+    def search(self, query: ProfileQuery) -> Page[Profile]: ...
+
+
+class TimelineView(TrackingRecorder, ABC):
+    @abstractmethod
+    def save(self, entries: Sequence[TimelineEntry], tracking: Tracking) -> None:
+        """Insert these entries (ignoring any already present by (customer_id, version))
+        and record ``tracking``, in one transaction."""
+
+    @abstractmethod
+    def numbers(self, customer_ids: Collection[UUID]) -> dict[UUID, str]:
+        """Customer numbers already known to the view (from earlier entries)."""
+
+    @abstractmethod
+    def entries(self, query: TimelineQuery) -> Page[TimelineEntry]: ...
+
+
+class StatusView(TrackingRecorder, ABC):
+    @abstractmethod
+    def save(self, records: Sequence[StatusRecord], tracking: Tracking) -> None:
+        """Upsert these rows and record ``tracking``, in one transaction."""
+
+    @abstractmethod
+    def states(self, customer_ids: Collection[UUID]) -> dict[UUID, bytes]: ...
+
+    @abstractmethod
+    def rows(self, stage: Stage | None = None, owner: str | None = None) -> list[StatusRow]:
+        """Rows ordered by number."""
+
+    @abstractmethod
+    def count_by_stage(self) -> dict[Stage, int]:
+        """Every stage, zero where no customer is in it."""
+
+    @abstractmethod
+    def idle(self, before: datetime) -> list[StatusRow]:
+        """Customers not churned whose last interaction (or, with none, first contact)
+        happened before ``before``; ordered by number."""
+
+
+class ViewSet(ABC):
+    """The three views of one store, for one generation, plus rebuild management."""
+
+    @abstractmethod
+    def view(self, kind: Kind, generation: str = LIVE) -> TrackingRecorder:
+        """The view of that kind and generation (tables created if missing)."""
+
+    @abstractmethod
+    def swap(self, kind: Kind) -> None:
+        """Atomically make the ``rebuild`` generation live; the old live one is dropped."""
+
+    @abstractmethod
+    def discard(self, kind: Kind) -> None:
+        """Drop the ``rebuild`` generation (if any)."""
+
+    @abstractmethod
+    def has_rebuild(self, kind: Kind) -> bool: ...
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+# -- helpers shared by every adapter ----------------------------------------------------
+
+
+def utc_key(value: datetime | None) -> str:
+    """A datetime as fixed-width UTC text that sorts like the instant ('' for None)."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def cents(value: Decimal) -> int:
+    """Revenue as whole cents: an exact, sortable integer column."""
+    return int((value * 100).to_integral_value())
+
+
+def sort_key(profile: Profile, sort: str) -> Any:
+    """The value a profile sorts by (before the ``number`` tiebreaker)."""
+    if sort == "total_revenue":
+        return cents(profile.total_revenue)
+    if sort in ("last_interaction_at", "first_contact_at"):
+        return utc_key(getattr(profile, sort))
+    if sort == "stage":
+        return profile.stage.value
+    return getattr(profile, sort)
+
+
+def encode_cursor(*key: Any) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(key))).decode("ascii")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        key = orjson.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+    except Exception as error:
+        raise InvalidValue(f"cursor {cursor!r} is not one this ledger gave out") from error
+    if not isinstance(key, list):
+        raise InvalidValue(f"cursor {cursor!r} is not one this ledger gave out")
+    return key

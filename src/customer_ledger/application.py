@@ -31,6 +31,7 @@ from customer_ledger.domain.errors import (
 )
 from customer_ledger.domain.registry import CommandReceipt, CustomerNumber
 from customer_ledger.domain.values import Contact, Meta, Money, Needs, customer_number
+from customer_ledger.projections.profile import Profile, profile_of
 from customer_ledger.serialization import CattrsMapper, converter, encode
 from customer_ledger.stores import StoreURL, adapter_for, default_url
 
@@ -129,6 +130,10 @@ class CustomerLedger(Application[UUID]):
         customer = self.repository.get(customer_id, version=version)
         assert isinstance(customer, Customer)
         return customer
+
+    def profile(self, number: str) -> Profile:
+        """The customer's current profile; the one read the CLI and callers use."""
+        return profile_of(self.customer(number))
 
     def history(self, number: str) -> list[Customer.Event]:
         """Every event of the customer, oldest first."""

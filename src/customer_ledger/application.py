@@ -9,8 +9,9 @@ after a restart, and two writers can never both claim a number.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -31,11 +32,32 @@ from customer_ledger.domain.errors import (
 )
 from customer_ledger.domain.registry import CommandReceipt, CustomerNumber
 from customer_ledger.domain.values import Contact, Meta, Money, Needs, customer_number
-from customer_ledger.projections.profile import Profile, profile_of
+from customer_ledger.domain.values import Stage
+from customer_ledger.projections.engine import (
+    Progress,
+    RebuildResult,
+    catch_up,
+    projections_for,
+    rebuild,
+)
+from customer_ledger.projections.profile import Profile
+from customer_ledger.projections.projectors import BatchProjection
+from customer_ledger.projections.status import Board, board
+from customer_ledger.projections.views import (
+    KINDS,
+    Kind,
+    Page,
+    ProfileQuery,
+    StatusRow,
+    TimelineEntry,
+    TimelineQuery,
+    ViewSet,
+)
 from customer_ledger.serialization import CattrsMapper, converter, encode
 from customer_ledger.stores import StoreURL, adapter_for, default_url
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
@@ -72,7 +94,10 @@ class CustomerLedger(Application[UUID]):
             timezone or os.environ.get("CUSTOMER_LEDGER_TIMEZONE") or DEFAULT_TIMEZONE
         )
         self._ids: dict[str, UUID] = {}
-        self.url: StoreURL | None = None
+        self.url = StoreURL.parse("memory://")
+        self._views: ViewSet | None = None
+        self._live: list[BatchProjection] | None = None
+        self.eager_views = True
 
     @classmethod
     def open(
@@ -88,6 +113,12 @@ class CustomerLedger(Application[UUID]):
         return CattrsMapper(
             compressor=self.factory.compressor(), cipher=self.factory.cipher()
         )
+
+    def close(self) -> None:
+        if self._views is not None:
+            self._views.close()
+            self._views = None
+        super().close()
 
     # -- time ---------------------------------------------------------------------------
 
@@ -131,9 +162,79 @@ class CustomerLedger(Application[UUID]):
         assert isinstance(customer, Customer)
         return customer
 
+    # -- read models --------------------------------------------------------------------
+
+    @property
+    def views(self) -> ViewSet:
+        """The store's profile, timeline and status views (opened on first use)."""
+        if self._views is None:
+            self._views = adapter_for(self.url).views(self.url)
+        return self._views
+
+    def _projections(self) -> list[BatchProjection]:
+        if self._live is None:
+            self._live = projections_for(self.views)
+        return self._live
+
+    def refresh(self) -> int:
+        """Brings the views up to date with the log (read-your-writes); returns events applied."""
+        return catch_up(self, self._projections())
+
+    def rebuild(
+        self,
+        kinds: Sequence[Kind] = KINDS,
+        *,
+        progress: Progress | None = None,
+        fresh: bool = False,
+    ) -> list[RebuildResult]:
+        """Replays the whole log into fresh view tables and swaps them in atomically."""
+        self._live = None
+        try:
+            return rebuild(self, self.views, kinds, progress=progress, fresh=fresh)
+        finally:
+            self._live = None
+
     def profile(self, number: str) -> Profile:
-        """The customer's current profile; the one read the CLI and callers use."""
-        return profile_of(self.customer(number))
+        """The customer's current profile, from the profile view."""
+        self.refresh()
+        profile = self.views.view("profile").get_by_number(customer_number(number))
+        if profile is None:
+            raise UnknownCustomer(f"no customer numbered {number!r}")
+        return profile
+
+    def search(self, query: ProfileQuery | None = None, **criteria: Any) -> Page[Profile]:
+        """Profiles matching ``query`` (or ``ProfileQuery(**criteria)``), one page."""
+        self.refresh()
+        return self.views.view("profile").search(query or ProfileQuery(**criteria))
+
+    def timeline(
+        self,
+        number: str | None = None,
+        *,
+        start: datetime | date | str | None = None,
+        end: datetime | date | str | None = None,
+        limit: int = 200,
+        after: str | None = None,
+    ) -> Page[TimelineEntry]:
+        """Entries by business time, for one customer or all; dates are local days."""
+        self.refresh()
+        query = TimelineQuery(
+            customer_id=None if number is None else self.customer_id(number),
+            start=None if start is None else self.business_time(start),
+            end=None if end is None else self.business_time(end),
+            limit=limit,
+            after=after,
+        )
+        return self.views.view("timeline").entries(query)
+
+    def status(self, stage: Stage | str | None = None, owner: str | None = None) -> list[StatusRow]:
+        self.refresh()
+        return self.views.view("status").rows(None if stage is None else Stage(stage), owner)
+
+    def board(self, as_of: datetime | date | str | None = None, idle_days: int = 30) -> Board:
+        """Counts per stage, open complaints, at-risk and idle customers, reminders due."""
+        self.refresh()
+        return board(self.views.view("status"), self.business_time(as_of), idle_days)
 
     def history(self, number: str) -> list[Customer.Event]:
         """Every event of the customer, oldest first."""
@@ -213,7 +314,16 @@ class CustomerLedger(Application[UUID]):
         return CommandResult(customer.id, number, customer.version)
 
     def after_command(self) -> None:
-        """Hook run after every recorded command (views catch up here)."""
+        """Views catch up right after each command, so reads see the writes.
+
+        The command is already recorded here: a view that fails to catch up must not
+        make it look failed, so the error is logged and the next read retries.
+        """
+        if self.eager_views:
+            try:
+                self.refresh()
+            except Exception:
+                logger.exception("views could not catch up; the next read will retry")
 
     def _receipt(self, command_id: str, fingerprint: str) -> CommandResult | None:
         try:

@@ -141,9 +141,6 @@ class Customer(Aggregate):
         occurred_at: datetime
         meta: Meta
 
-    class Created(Event, Aggregate.Created):
-        TOPIC = "customer_ledger.Customer.Created"
-
     # -- creation -------------------------------------------------------------------
 
     @classmethod
@@ -152,7 +149,7 @@ class Customer(Aggregate):
         *,
         number: str,
         name: str,
-        type: CustomerType | str,  # noqa: A002 - the record's own word (客户类型)
+        type: CustomerType | str,
         occurred_at: datetime,
         meta: Meta,
         source: str | None = None,
@@ -184,7 +181,7 @@ class Customer(Aggregate):
         self,
         number: str,
         name: str,
-        type: CustomerType,  # noqa: A002
+        type: CustomerType,
         source: str | None,
         industry: str | None,
         region: str | None,
@@ -546,9 +543,7 @@ class Customer(Aggregate):
         self._contract_terminated(contract.number, business_time(occurred_at, now), meta)
 
     @event("ContractTerminated", topic="customer_ledger.Customer.ContractTerminated")
-    def _contract_terminated(
-        self, contract_number: str, occurred_at: datetime, meta: Meta
-    ) -> None:
+    def _contract_terminated(self, contract_number: str, occurred_at: datetime, meta: Meta) -> None:
         self.contracts[contract_number] = evolve(
             self.contracts[contract_number],
             status=ContractStatus.TERMINATED,
@@ -709,9 +704,7 @@ class Customer(Aggregate):
         self._attachment_linked(attachment, business_time(occurred_at, now), meta)
 
     @event("AttachmentLinked", topic="customer_ledger.Customer.AttachmentLinked")
-    def _attachment_linked(
-        self, attachment: Attachment, occurred_at: datetime, meta: Meta
-    ) -> None:
+    def _attachment_linked(self, attachment: Attachment, occurred_at: datetime, meta: Meta) -> None:
         self.attachments[attachment.name] = attachment
 
     def schedule_reminder(

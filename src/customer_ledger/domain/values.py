@@ -87,7 +87,7 @@ def text(value: object, what: str, *, max_len: int = MAX_TEXT) -> str:
         raise InvalidValue(f"{what} must not be empty")
     if len(value) > max_len:
         raise InvalidValue(f"{what} is longer than {max_len} characters")
-    if any(ord(ch) < 32 and ch not in "\t\n" or ch in "\x7f\ufffe\uffff" for ch in value):
+    if any((ord(ch) < 32 and ch not in "\t\n") or ch in "\x7f\ufffe\uffff" for ch in value):
         raise InvalidValue(f"{what} contains control characters")
     try:
         value.encode("utf-8")
@@ -106,9 +106,7 @@ def customer_number(value: object) -> str:
     """客户编号: a short rule-based code such as A001."""
     number = text(value, "customer number", max_len=32)
     if not _NUMBER.match(number):
-        raise InvalidValue(
-            f"customer number {number!r} must be letters, digits, '-', '_' or '.'"
-        )
+        raise InvalidValue(f"customer number {number!r} must be letters, digits, '-', '_' or '.'")
     return number
 
 

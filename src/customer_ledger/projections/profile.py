@@ -22,7 +22,7 @@ from customer_ledger.domain.values import (
     Reminder,
     Stage,
 )
-from customer_ledger.serialization import converter
+from customer_ledger.serialization import converter, decode, encode
 
 BASE_CURRENCY = "CNY"
 
@@ -103,18 +103,14 @@ def profile_of(customer: Customer) -> Profile:
         total_revenue=total,
         purchase_count=customer.purchase_count,
         average_order_value=(
-            (total / base_purchases).quantize(Decimal("0.01"))
-            if base_purchases
-            else None
+            (total / base_purchases).quantize(Decimal("0.01")) if base_purchases else None
         ),
         last_purchase_at=customer.last_purchase_at,
         interaction_count=customer.interaction_count,
         last_interaction_at=customer.last_interaction_at,
         contracts=tuple(customer.contracts[k] for k in sorted(customer.contracts)),
         complaints=tuple(customer.complaints[k] for k in sorted(customer.complaints)),
-        open_complaints=sum(
-            c.status is ComplaintStatus.OPEN for c in customer.complaints.values()
-        ),
+        open_complaints=sum(c.status is ComplaintStatus.OPEN for c in customer.complaints.values()),
         last_satisfaction=customer.last_satisfaction,
         attachments=tuple(customer.attachments[k] for k in sorted(customer.attachments)),
         reminders=tuple(customer.reminders[k] for k in sorted(customer.reminders)),
@@ -123,3 +119,12 @@ def profile_of(customer: Customer) -> Profile:
         version=customer.version,
         updated_at=customer.modified_on,
     )
+
+
+def profile_document(profile: Profile) -> bytes:
+    """The profile as canonical JSON bytes, the form views store it in."""
+    return encode(profile.to_json())
+
+
+def profile_from_document(document: bytes | str) -> Profile:
+    return converter.structure(decode(document), Profile)

@@ -222,7 +222,7 @@ class ViewSet(ABC):
     @abstractmethod
     def has_rebuild(self, kind: Kind) -> bool: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most view sets hold nothing to release
         """Release connections."""
 
 

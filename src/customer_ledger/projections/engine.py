@@ -1,0 +1,131 @@
+"""Catching views up with the event log, and rebuilding them from scratch.
+
+Both page through the application's notification log (one decode per event for all
+views) and hand each view a whole page per transaction: the same exactly-once
+tracking as ``ProjectionRunner``, at a fraction of the per-event transaction cost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from attrs import frozen
+from eventsourcing.persistence import IntegrityError, Notification, Tracking
+
+from customer_ledger.domain.customer import Customer
+from customer_ledger.projections.projectors import PROJECTIONS, BatchProjection
+from customer_ledger.projections.views import KINDS, LIVE, REBUILD, Kind, ViewSet
+
+PAGE_SIZE = 1000
+CUSTOMER_TOPIC_PREFIX = "customer_ledger.Customer."
+Progress = Callable[[int, int], None]  # (events done, events in the log)
+
+
+@frozen
+class RebuildResult:
+    projection: Kind
+    events: int
+    seconds: float
+
+
+def projections_for(
+    views: ViewSet, kinds: Sequence[Kind] = KINDS, generation: str = LIVE
+) -> list[BatchProjection]:
+    return [PROJECTIONS[kind](views.view(kind, generation)) for kind in kinds]
+
+
+def catch_up(
+    app: Any,
+    projections: Sequence[BatchProjection],
+    *,
+    page_size: int = PAGE_SIZE,
+    progress: Progress | None = None,
+) -> int:
+    """Applies every event the projections have not seen; returns how many pages' events.
+
+    Safe to run in several processes at once: a page another process wrote first
+    fails its tracking check, and this one re-reads its position and carries on.
+    """
+    if not projections:
+        return 0
+    positions = {p: _position(app, p) for p in projections}
+    last = app.recorder.max_notification_id() or 0
+    applied = 0
+    start = min(positions.values()) + 1
+    while start <= last:
+        notifications = app.recorder.select_notifications(start=start, limit=page_size, stop=last)
+        if not notifications:
+            break
+        events = _decode(app, notifications)
+        for projection in projections:
+            batch = [pair for pair in events if pair[1].notification_id > positions[projection]]
+            if not batch:
+                continue
+            try:
+                projection.process_batch(batch)
+            except IntegrityError:
+                positions[projection] = _position(app, projection)  # another process won
+                continue
+            positions[projection] = batch[-1][1].notification_id
+        applied += len(notifications)
+        start = notifications[-1].id + 1
+        if progress:
+            progress(notifications[-1].id, last)
+    return applied
+
+
+def rebuild(
+    app: Any,
+    views: ViewSet,
+    kinds: Sequence[Kind] = KINDS,
+    *,
+    page_size: int = PAGE_SIZE,
+    progress: Progress | None = None,
+    fresh: bool = False,
+) -> list[RebuildResult]:
+    """Replays the whole log into the rebuild tables, then swaps each in atomically.
+
+    A rebuild that was killed resumes from its rebuild tables' tracking position,
+    unless ``fresh`` discards them first.
+    """
+    if fresh:
+        for kind in kinds:
+            views.discard(kind)
+    started = time.perf_counter()
+    projections = projections_for(views, kinds, REBUILD)
+    catch_up(app, projections, page_size=page_size, progress=progress)
+    results = []
+    for projection in projections:
+        catch_up(app, [projection], page_size=page_size)  # events recorded meanwhile
+        views.swap(projection.kind)
+        results.append(
+            RebuildResult(
+                projection.kind,
+                _position(app, projection),
+                round(time.perf_counter() - started, 3),
+            )
+        )
+    return results
+
+
+def _position(app: Any, projection: BatchProjection) -> int:
+    return projection.view.max_tracking_id(app.name) or 0
+
+
+def _decode(app: Any, notifications: Sequence[Notification]) -> list[tuple[Any, Tracking]]:
+    """Only Customer events are decoded; others travel as None, for their tracking."""
+    to_domain_event = app.mapper.to_domain_event
+    name = app.name
+    return [
+        (
+            to_domain_event(n) if n.topic.startswith(CUSTOMER_TOPIC_PREFIX) else None,
+            Tracking(name, n.id),
+        )
+        for n in notifications
+    ]
+
+
+def is_customer_event(event: Any) -> bool:
+    return isinstance(event, Customer.Event)

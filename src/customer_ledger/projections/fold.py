@@ -1,0 +1,93 @@
+"""Folds Customer events into Customer state for the views that need current state.
+
+The views do not re-implement the business: they replay each event through the
+aggregate's own ``@event`` bodies (``event.mutate``), so a profile in a view is exactly
+the profile of the aggregate at that version. States are kept in a bounded cache and
+persisted by the views (opaque bytes), so a batch only loads customers it has not seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from customer_ledger.domain.customer import Customer
+from customer_ledger.serialization import decode, encode, structure_state, unstructure_state
+
+CACHE_LIMIT = 20_000
+
+
+def state_bytes(customer: Customer) -> bytes:
+    return encode(unstructure_state(Customer, vars(customer)))
+
+
+def customer_from_state(data: bytes) -> Customer:
+    customer = object.__new__(Customer)
+    customer.__dict__.update(structure_state(Customer, decode(data)))
+    customer.__dict__["_pending_events"] = []
+    return customer
+
+
+class ViewStateError(RuntimeError):
+    """A view lacks the state an event needs: the view is corrupt; rebuild it."""
+
+
+class CustomerFold:
+    """Current Customer state per id, advanced event by event."""
+
+    def __init__(self, load: Callable[[Collection[UUID]], dict[UUID, bytes]]) -> None:
+        self._load = load
+        self._cache: dict[UUID, Customer] = {}
+
+    def apply(self, events: Iterable[Any]) -> dict[UUID, Customer]:
+        """Applies the Customer events; returns the customers they changed."""
+        events = [e for e in events if isinstance(e, Customer.Event)]
+        self._prefetch(events)
+        changed: dict[UUID, Customer] = {}
+        try:
+            for event in events:
+                current = self._cache.get(event.originator_id)
+                if isinstance(event, Aggregate.Created):
+                    customer = event.mutate(None)
+                elif current is None:
+                    raise ViewStateError(
+                        f"no state for customer {event.originator_id} before version "
+                        f"{event.originator_version}"
+                    )
+                elif event.originator_version <= current.version:
+                    continue  # already reflected in the stored state
+                else:
+                    customer = event.mutate(current)
+                assert isinstance(customer, Customer)
+                self._cache[customer.id] = changed[customer.id] = customer
+        except BaseException:
+            self._cache.clear()  # in-memory states may be ahead of what was saved
+            raise
+        return changed
+
+    def forget(self) -> None:
+        """Drops cached states (after a failed save, or when another writer moved on)."""
+        self._cache.clear()
+
+    def _prefetch(self, events: list[Any]) -> None:
+        wanted: dict[UUID, int] = {}
+        for event in events:
+            wanted.setdefault(event.originator_id, event.originator_version)
+        stale = {
+            customer_id
+            for customer_id, first_version in wanted.items()
+            if first_version > 1
+            and (
+                customer_id not in self._cache
+                or self._cache[customer_id].version != first_version - 1
+            )
+        }
+        if len(self._cache) + len(wanted) > CACHE_LIMIT:
+            self._cache.clear()
+            stale = {cid for cid, version in wanted.items() if version > 1}
+        if stale:
+            for customer_id, data in self._load(stale).items():
+                self._cache[customer_id] = customer_from_state(data)

@@ -1,0 +1,61 @@
+"""The status read model: each customer's stage, and the board a team lead watches."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from attrs import frozen
+
+from customer_ledger.domain.customer import Customer
+from customer_ledger.domain.values import Stage
+from customer_ledger.projections.views import StatusRow, StatusView
+
+DEFAULT_IDLE_DAYS = 30
+
+
+def status_of(customer: Customer) -> StatusRow:
+    reminder = customer.next_reminder
+    return StatusRow(
+        customer_id=customer.id,
+        number=customer.number,
+        name=customer.name,
+        owner=customer.owner,
+        stage=customer.stage,
+        open_complaints=customer.open_complaints,
+        last_interaction_at=customer.last_interaction_at,
+        next_reminder_on=None if reminder is None else reminder.due_on,
+        first_contact_at=customer.first_contact_at,
+    )
+
+
+@frozen
+class Board:
+    """Counts per stage, open complaints, who is at risk, who has gone quiet."""
+
+    as_of: datetime
+    idle_days: int
+    stages: dict[Stage, int]
+    open_complaints: int
+    at_risk: tuple[StatusRow, ...]
+    idle: tuple[StatusRow, ...]
+    reminders_due: tuple[StatusRow, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.stages.values())
+
+
+def board(view: StatusView, as_of: datetime, idle_days: int = DEFAULT_IDLE_DAYS) -> Board:
+    rows = view.rows()
+    due_by: date = as_of.date()
+    return Board(
+        as_of=as_of,
+        idle_days=idle_days,
+        stages=view.count_by_stage(),
+        open_complaints=sum(r.open_complaints for r in rows),
+        at_risk=tuple(r for r in rows if r.stage is Stage.AT_RISK),
+        idle=tuple(view.idle(as_of - timedelta(days=idle_days))),
+        reminders_due=tuple(
+            r for r in rows if r.next_reminder_on is not None and r.next_reminder_on <= due_by
+        ),
+    )

@@ -1,0 +1,142 @@
+"""The timeline read model: one human-readable line per event, in Chinese and English."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from customer_ledger.projections.views import TimelineEntry
+
+Describe = Callable[[Any], tuple[str, str]]
+
+
+def _money(amount: Any) -> str:
+    return "amount unknown" if amount is None else f"{amount.amount} {amount.currency}"
+
+
+def _money_zh(amount: Any) -> str:
+    return "金额未知" if amount is None else f"{amount.amount} {amount.currency}"
+
+
+SUMMARIES: dict[str, Describe] = {
+    "FirstContacted": lambda e: (
+        f"First contact with {e.name} ({e.type.value}), number {e.number}",
+        f"首次接触：{e.name}（{TYPES_ZH[e.type.value]}），编号 {e.number}",
+    ),
+    "ProfileUpdated": lambda e: (
+        "Profile updated: " + ", ".join(f"{k} → {v}" for k, v in sorted(e.changes.items())),
+        "档案更新：" + "，".join(f"{k} → {v}" for k, v in sorted(e.changes.items())),
+    ),
+    "ContactAdded": lambda e: (f"Contact added: {e.contact.name}", f"新增联系人：{e.contact.name}"),
+    "ContactUpdated": lambda e: (
+        f"Contact updated: {e.contact.name}",
+        f"更新联系人：{e.contact.name}",
+    ),
+    "ContactRemoved": lambda e: (f"Contact removed: {e.contact_id}", f"删除联系人：{e.contact_id}"),
+    "OwnerAssigned": lambda e: (
+        f"Owner assigned: {e.owner}" + (f" (was {e.previous})" if e.previous else ""),
+        f"维护人变更为 {e.owner}" + (f"（原 {e.previous}）" if e.previous else ""),
+    ),
+    "Tagged": lambda e: (f"Tagged {e.tag}", f"添加标签 {e.tag}"),
+    "Untagged": lambda e: (f"Untagged {e.tag}", f"移除标签 {e.tag}"),
+    "NeedsRecorded": lambda e: (
+        f"Needs recorded: {e.needs.core_needs or e.needs.purchase_preferences or '-'}",
+        f"记录需求：{e.needs.core_needs or e.needs.purchase_preferences or '-'}",
+    ),
+    "InteractionLogged": lambda e: (
+        f"{e.channel.value.capitalize()}: {e.topic}"
+        + (f" (by {e.participant})" if e.participant else "")
+        + (" [late entry]" if e.late else ""),
+        f"{CHANNELS_ZH.get(e.channel.value, e.channel.value)}：{e.topic}"
+        + (f"（{e.participant}）" if e.participant else "")
+        + ("【补录】" if e.late else ""),
+    ),
+    "PurchaseRecorded": lambda e: (
+        f"Purchase: {e.quantity} × {e.product}, {_money(e.amount)}",
+        f"购买：{e.product} × {e.quantity}，{_money_zh(e.amount)}",
+    ),
+    "ContractSigned": lambda e: (
+        f"Contract {e.contract.number} signed, {_money(e.contract.amount)}"
+        + (f", expires {e.contract.expires_on}" if e.contract.expires_on else ""),
+        f"签订合同 {e.contract.number}，{_money_zh(e.contract.amount)}"
+        + (f"，到期 {e.contract.expires_on}" if e.contract.expires_on else ""),
+    ),
+    "ContractRenewed": lambda e: (
+        f"Contract {e.contract_number} renewed to {e.expires_on}",
+        f"续签合同 {e.contract_number}，到期 {e.expires_on}",
+    ),
+    "ContractTerminated": lambda e: (
+        f"Contract {e.contract_number} terminated",
+        f"终止合同 {e.contract_number}",
+    ),
+    "ComplaintFiled": lambda e: (
+        f"Complaint {e.complaint_id}: {e.subject}",
+        f"投诉 {e.complaint_id}：{e.subject}",
+    ),
+    "ComplaintResolved": lambda e: (
+        f"Complaint {e.complaint_id} resolved: {e.resolution}"
+        + (f" (satisfaction {e.satisfaction}/5)" if e.satisfaction else ""),
+        f"投诉 {e.complaint_id} 已解决：{e.resolution}"
+        + (f"（满意度 {e.satisfaction}/5）" if e.satisfaction else ""),
+    ),
+    "SatisfactionRated": lambda e: (
+        f"Satisfaction {e.score}/5" + (f": {e.comment}" if e.comment else ""),
+        f"满意度 {e.score}/5" + (f"：{e.comment}" if e.comment else ""),
+    ),
+    "GradeAssigned": lambda e: (
+        f"Grade set to {e.grade.value if e.grade else 'none'}" + (" (VIP)" if e.vip else ""),
+        f"分级设为 {e.grade.value if e.grade else '无'}" + ("（VIP）" if e.vip else ""),
+    ),
+    "Churned": lambda e: (f"Churned: {e.reason}", f"流失：{e.reason}"),
+    "Reactivated": lambda e: ("Reactivated", "重新激活"),
+    "AttachmentLinked": lambda e: (
+        f"Attachment linked: {e.attachment.name}",
+        f"关联附件：{e.attachment.name}",
+    ),
+    "ReminderScheduled": lambda e: (
+        f"Reminder for {e.reminder.due_on}: {e.reminder.subject}",
+        f"提醒 {e.reminder.due_on}：{e.reminder.subject}",
+    ),
+    "ReminderCompleted": lambda e: (
+        f"Reminder {e.reminder_id} done",
+        f"提醒 {e.reminder_id} 已完成",
+    ),
+}
+
+TYPES_ZH = {"individual": "个人", "company": "企业"}
+CHANNELS_ZH = {
+    "phone": "电话",
+    "visit": "上门拜访",
+    "email": "邮件",
+    "event": "活动",
+    "wechat": "微信",
+    "qq": "QQ",
+    "social": "社交媒体",
+    "meeting": "会议",
+    "other": "其他",
+}
+
+
+def describe(event: Any) -> tuple[str, str]:
+    """(English, Chinese) one-line summary of a Customer event."""
+    summary = SUMMARIES.get(type(event).__name__)
+    if summary is None:
+        name = type(event).__name__
+        return name, name
+    return summary(event)
+
+
+def entry_for(event: Any, number: str) -> TimelineEntry:
+    summary_en, summary_zh = describe(event)
+    return TimelineEntry(
+        customer_id=event.originator_id,
+        number=number,
+        version=event.originator_version,
+        kind=type(event).__name__,
+        occurred_at=event.occurred_at,
+        recorded_at=event.timestamp,
+        actor=event.meta.actor,
+        summary_en=summary_en,
+        summary_zh=summary_zh,
+        late=bool(getattr(event, "late", False)),
+    )

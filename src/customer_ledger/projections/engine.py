@@ -14,7 +14,6 @@ from typing import Any
 from attrs import frozen
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
-from customer_ledger.domain.customer import Customer
 from customer_ledger.projections.projectors import PROJECTIONS, BatchProjection
 from customer_ledger.projections.views import KINDS, LIVE, REBUILD, Kind, ViewSet
 
@@ -43,7 +42,7 @@ def catch_up(
     page_size: int = PAGE_SIZE,
     progress: Progress | None = None,
 ) -> int:
-    """Applies every event the projections have not seen; returns how many pages' events.
+    """Applies every event the projections have not seen; returns (event, view) pairs done.
 
     Safe to run in several processes at once: a page another process wrote first
     fails its tracking check, and this one re-reads its position and carries on.
@@ -53,8 +52,7 @@ def catch_up(
     positions = {p: _position(app, p) for p in projections}
     last = app.recorder.max_notification_id() or 0
     applied = 0
-    start = min(positions.values()) + 1
-    while start <= last:
+    while (start := min(positions.values()) + 1) <= last:
         notifications = app.recorder.select_notifications(start=start, limit=page_size, stop=last)
         if not notifications:
             break
@@ -66,11 +64,11 @@ def catch_up(
             try:
                 projection.process_batch(batch)
             except IntegrityError:
-                positions[projection] = _position(app, projection)  # another process won
+                # Another process wrote this view first: continue from where it got to.
+                positions[projection] = _position(app, projection)
                 continue
             positions[projection] = batch[-1][1].notification_id
-        applied += len(notifications)
-        start = notifications[-1].id + 1
+            applied += len(batch)
         if progress:
             progress(notifications[-1].id, last)
     return applied
@@ -125,7 +123,3 @@ def _decode(app: Any, notifications: Sequence[Notification]) -> list[tuple[Any, 
         )
         for n in notifications
     ]
-
-
-def is_customer_event(event: Any) -> bool:
-    return isinstance(event, Customer.Event)

@@ -114,11 +114,11 @@ def record_sample(ledger: CustomerLedger) -> None:
         )  # fmt: skip
         if i % 4 == 0:
             ledger.log_interaction(
-                "L%03d" % i, channel="wechat", topic="hello", occurred_at="2024-05-20"
+                f"L{i:03d}", channel="wechat", topic="hello", occurred_at="2024-05-20"
             )
         if i % 5 == 0:
             ledger.record_purchase(
-                "L%03d" % i, product="trial", amount=str(i * 100), occurred_at="2024-05-21"
+                f"L{i:03d}", product="trial", amount=str(i * 100), occurred_at="2024-05-21"
             )
 
 

@@ -1,4 +1,9 @@
-"""The timeline read model: one human-readable line per event, in Chinese and English."""
+"""The timeline read model: one human-readable line per event, in Chinese and English.
+
+Summaries never quote personal data (an individual's name, contact people, phones,
+e-mail, addresses, birthdays): the timeline is read widely, and a forgotten customer's
+entries must stay free of it without being rewritten.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,26 @@ from typing import Any
 from customer_ledger.projections.views import TimelineEntry
 
 Describe = Callable[[Any], tuple[str, str]]
+
+
+PERSONAL_PROFILE_FIELDS = frozenset({"name", "registered_address"})
+
+
+def _who(event: Any) -> str:
+    """A company's name is public; an individual's is personal data."""
+    return event.name if event.type.value == "company" else "an individual"
+
+
+def _who_zh(event: Any) -> str:
+    return event.name if event.type.value == "company" else "个人客户"
+
+
+def _change(field: str, value: Any) -> str:
+    return field if field in PERSONAL_PROFILE_FIELDS else f"{field} → {value}"
+
+
+def _title(contact: Any) -> str:
+    return f" ({contact.title})" if contact.title else ""
 
 
 def _money(amount: Any) -> str:

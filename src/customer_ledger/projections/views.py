@@ -222,6 +222,12 @@ class ViewSet(ABC):
     @abstractmethod
     def has_rebuild(self, kind: Kind) -> bool: ...
 
+    def runner_view_class(self, kind: Kind) -> type[TrackingRecorder] | None:
+        """A live view class eventsourcing's ``ProjectionRunner`` can construct through
+        ``InfrastructureFactory.tracking_recorder(cls)``; None where the store cannot
+        push notifications (then ``follow`` polls)."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - most view sets hold nothing to release
         """Release connections."""
 

@@ -1,26 +1,15 @@
-"""Configures eventsourcing's SQLite recorders from a ``sqlite:///path.db`` URL."""
+"""The SQLite adapter: one database file holds a ledger's events and its views.
+
+Events go through eventsourcing's SQLite recorders (WAL mode, one connection per
+thread from its pool), with an optional table prefix so ledgers can share a file.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from customer_ledger.domain.errors import StoreError
 from customer_ledger.stores import Adapter, StoreURL
-
-if TYPE_CHECKING:
-    from customer_ledger.projections.views import ViewSet
-
-LOCK_TIMEOUT_SECONDS = "5"
-
-
-def database_path(url: StoreURL) -> str:
-    """``sqlite:///rel.db`` is relative, ``sqlite:////abs.db`` absolute."""
-    if url.netloc or not url.path.startswith("/") or url.path == "/":
-        raise StoreError(f"SQLite URL {url.raw!r} must look like sqlite:///path/to/file.db")
-    path = url.path[1:]
-    if path == ":memory:":
-        raise StoreError("use memory:// for a throw-away ledger")
-    return path
+from customer_ledger_sqlite import factory
+from customer_ledger_sqlite.urls import database_path, lock_timeout, prefix
+from customer_ledger_sqlite.viewset import SQLiteViewSet
 
 
 class SQLiteAdapter(Adapter):
@@ -28,10 +17,12 @@ class SQLiteAdapter(Adapter):
 
     def application_env(self, url: StoreURL) -> dict[str, str]:
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "PERSISTENCE_MODULE": factory.TOPIC,
             "SQLITE_DBNAME": database_path(url),
-            "SQLITE_LOCK_TIMEOUT": url.options.get("lock_timeout", LOCK_TIMEOUT_SECONDS),
+            "SQLITE_LOCK_TIMEOUT": str(lock_timeout(url)),
+            # Always set, so a stray SQLITE_TABLE_PREFIX in os.environ cannot leak in.
+            factory.PrefixedSQLiteFactory.SQLITE_TABLE_PREFIX: prefix(url),
         }
 
-    def views(self, url: StoreURL) -> ViewSet:
-        raise NotImplementedError("SQLite views arrive with the projections")
+    def views(self, url: StoreURL) -> SQLiteViewSet:
+        return SQLiteViewSet.open(url)

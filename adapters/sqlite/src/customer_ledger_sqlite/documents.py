@@ -1,0 +1,30 @@
+"""Rows are stored as canonical JSON documents, read back exactly by the one converter.
+
+The indexed columns next to a document only serve filtering and sorting; what a
+query returns always comes from the document, so every backend returns equal values.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from customer_ledger.serialization import converter, decode, encode
+
+T = TypeVar("T")
+
+
+def dump(value: object) -> bytes:
+    return encode(converter.unstructure(value))
+
+
+def load(document: bytes | str, cls: type[T]) -> T:
+    return converter.structure(decode(document), cls)
+
+
+def fold(text: str) -> str:
+    """Case folding for search, the same as the memory views (``str.lower``).
+
+    Done in Python on both the stored columns and the search text: SQLite's
+    ``lower()`` and ``LIKE`` only fold ASCII, so 'Ä' would not find 'ä' in SQL.
+    """
+    return text.lower()

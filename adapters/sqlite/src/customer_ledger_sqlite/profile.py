@@ -1,0 +1,226 @@
+"""The profile view on SQLite: a JSON document per customer plus a column per query key.
+
+Search is ``instr()`` on case-folded copies of name and number, folded in Python
+exactly as the memory view does: a plain substring test, so ``%``, ``_`` and Chinese
+text match literally without any LIKE escaping. Sorting and keyset pagination use
+the ``sort_key`` columns with a row-value comparison ``(key, number) > (?, ?)``
+(``<`` when descending), served by an index on ``(key, number)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+from customer_ledger.domain.errors import InvalidValue
+from customer_ledger.projections.profile import (
+    Profile,
+    profile_document,
+    profile_from_document,
+)
+from customer_ledger.projections.views import (
+    Page,
+    ProfileQuery,
+    ProfileRecord,
+    ProfileView,
+    cents,
+    decode_cursor,
+    encode_cursor,
+    sort_key,
+    utc_key,
+)
+from customer_ledger_sqlite.base import SQLiteView
+from customer_ledger_sqlite.documents import fold
+from customer_ledger_sqlite.schema import Index, family
+from customer_ledger_sqlite.transactions import chunks, placeholders, write_transaction
+
+COLUMNS = (
+    "customer_id", "number", "name", "name_fold", "number_fold", "stage", "type",
+    "industry", "region", "owner", "grade", "revenue_cents", "last_interaction_key",
+    "first_contact_key", "document", "state",
+)  # fmt: skip
+SORT_COLUMNS = {
+    "number": "number",
+    "name": "name",
+    "stage": "stage",
+    "total_revenue": "revenue_cents",
+    "last_interaction_at": "last_interaction_key",
+    "first_contact_at": "first_contact_key",
+}
+FILTER_COLUMNS = ("stage", "type", "industry", "region", "owner", "grade")
+
+PROFILE_TABLES = family(
+    "profile",
+    {
+        "": (
+            "CREATE TABLE {t} ("
+            "customer_id TEXT NOT NULL PRIMARY KEY, "
+            "number TEXT NOT NULL UNIQUE, "
+            "name TEXT NOT NULL, "
+            "name_fold TEXT NOT NULL, "
+            "number_fold TEXT NOT NULL, "
+            "stage TEXT NOT NULL, "
+            "type TEXT NOT NULL, "
+            "industry TEXT, "
+            "region TEXT, "
+            "owner TEXT, "
+            "grade TEXT, "
+            "revenue_cents INTEGER NOT NULL, "
+            "last_interaction_key TEXT NOT NULL, "  # utc_key: '' when none
+            "first_contact_key TEXT NOT NULL, "
+            "document BLOB NOT NULL, "
+            "state BLOB NOT NULL)"
+        ),
+        "_tags": (
+            "CREATE TABLE {t} ("
+            "customer_id TEXT NOT NULL, "
+            "tag TEXT NOT NULL, "
+            "PRIMARY KEY (customer_id, tag)) WITHOUT ROWID"
+        ),
+    },
+    [
+        Index("name", "", "name, number"),
+        Index("stage", "", "stage, number"),
+        Index("revenue", "", "revenue_cents, number"),
+        Index("last_interaction", "", "last_interaction_key, number"),
+        Index("first_contact", "", "first_contact_key, number"),
+        Index("owner", "", "owner"),
+        Index("region", "", "region"),
+        Index("industry", "", "industry"),
+        Index("grade", "", "grade"),
+        Index("tag", "_tags", "tag, customer_id"),
+    ],
+)
+
+
+class SQLiteProfileView(SQLiteView, ProfileView):
+    kind = "profile"
+    family = PROFILE_TABLES
+
+    def _prepare_statements(self) -> None:
+        super()._prepare_statements()
+        t, tags = self.table, self.table + "_tags"
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
+        self._upsert = (
+            f"INSERT INTO {t} ({', '.join(COLUMNS)}) VALUES ({placeholders(len(COLUMNS))}) "
+            f"ON CONFLICT (customer_id) DO UPDATE SET {updates}"
+        )
+        self._delete_tags = f"DELETE FROM {tags} WHERE customer_id = ?"
+        self._insert_tag = f"INSERT INTO {tags} (customer_id, tag) VALUES (?, ?)"
+        self._tag_filter = f"customer_id IN (SELECT customer_id FROM {tags} WHERE tag = ?)"
+
+    def save(self, records: Sequence[ProfileRecord], tracking: Tracking) -> None:
+        latest = {r.profile.customer_id: r for r in records}  # a customer twice: last wins
+        rows = [_row(r) for r in latest.values()]
+        ids = [(str(i),) for i in latest]
+        tags = [(str(i), tag) for i, r in latest.items() for tag in set(r.profile.tags)]
+        with write_transaction(self.datastore) as c:
+            self._insert_tracking(c, tracking)
+            c.executemany(self._upsert, rows)
+            c.executemany(self._delete_tags, ids)
+            c.executemany(self._insert_tag, tags)
+
+    def states(self, customer_ids: Collection[UUID]) -> dict[UUID, bytes]:
+        found: dict[UUID, bytes] = {}
+        wanted = [str(i) for i in customer_ids]
+        with self.datastore.transaction(commit=False) as c:
+            for chunk in chunks(wanted):
+                c.execute(
+                    f"SELECT customer_id, state FROM {self.table} "
+                    f"WHERE customer_id IN ({placeholders(len(chunk))})",
+                    chunk,
+                )
+                found.update((UUID(row[0]), bytes(row[1])) for row in c.fetchall())
+        return found
+
+    def get(self, customer_id: UUID) -> Profile | None:
+        return self._one("customer_id", str(customer_id))
+
+    def get_by_number(self, number: str) -> Profile | None:
+        return self._one("number", number)
+
+    def _one(self, column: str, value: str) -> Profile | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT document FROM {self.table} WHERE {column} = ?", (value,))
+            row = c.fetchone()
+        return None if row is None else profile_from_document(row[0])
+
+    def search(self, query: ProfileQuery) -> Page[Profile]:
+        where: list[str] = []
+        params: list[Any] = []
+        if query.text is not None:
+            where.append("(instr(name_fold, ?) > 0 OR instr(number_fold, ?) > 0)")
+            params += [fold(query.text)] * 2
+        for column in FILTER_COLUMNS:
+            value = getattr(query, column)
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(_plain(value))
+        if query.tag is not None:
+            where.append(self._tag_filter)
+            params.append(query.tag)
+        column = SORT_COLUMNS[query.sort]
+        order = "DESC" if query.descending else "ASC"
+        if query.after is not None:
+            key, number = _cursor(query.after, query.sort)
+            op = "<" if query.descending else ">"
+            if column == "number":
+                where.append(f"number {op} ?")
+                params.append(number)
+            else:
+                where.append(f"({column}, number) {op} (?, ?)")
+                params += [key, number]
+        order_by = f"number {order}" if column == "number" else f"{column} {order}, number {order}"
+        sql = (
+            f"SELECT document FROM {self.table} "
+            + (f"WHERE {' AND '.join(where)} " if where else "")
+            + f"ORDER BY {order_by} LIMIT ?"
+        )
+        params.append(query.limit + 1)  # one more tells whether a next page exists
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(sql, params)
+            documents = [row[0] for row in c.fetchall()]
+        items = tuple(profile_from_document(d) for d in documents[: query.limit])
+        more = len(documents) > query.limit
+        last = items[-1] if items else None
+        cursor = encode_cursor(sort_key(last, query.sort), last.number) if more and last else None
+        return Page(items, cursor)
+
+
+def _row(record: ProfileRecord) -> tuple[Any, ...]:
+    p = record.profile
+    return (
+        str(p.customer_id),
+        p.number,
+        p.name,
+        fold(p.name),
+        fold(p.number),
+        p.stage.value,
+        p.type.value,
+        p.industry,
+        p.region,
+        p.owner,
+        None if p.grade is None else p.grade.value,
+        cents(p.total_revenue),
+        utc_key(p.last_interaction_at),
+        utc_key(p.first_contact_at),
+        profile_document(p),
+        record.state,
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _cursor(cursor: str, sort: str) -> tuple[Any, str]:
+    """(sort key, number) from a cursor, checked against the sort it must belong to."""
+    decoded = decode_cursor(cursor)
+    key_type: type = int if sort == "total_revenue" else str
+    if len(decoded) != 2 or type(decoded[0]) is not key_type or not isinstance(decoded[1], str):
+        raise InvalidValue(f"cursor {cursor!r} does not belong to a search sorted by {sort}")
+    return decoded[0], decoded[1]

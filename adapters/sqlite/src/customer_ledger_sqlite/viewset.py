@@ -1,0 +1,98 @@
+"""The three views of one ledger file, and their rebuild-and-swap.
+
+A rebuild writes into the ``<kind>_rebuild`` table family; ``swap`` drops the live
+family and renames the rebuild family to live in ONE transaction. In WAL mode a
+reader that began before the swap keeps its snapshot of the old tables and one that
+begins after sees the new ones: never a mix, and readers are never blocked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.sqlite import SQLiteDatastore
+
+from customer_ledger.domain.errors import StoreError
+from customer_ledger.projections.views import KINDS, LIVE, REBUILD, Kind, ViewSet
+from customer_ledger.stores import StoreURL
+from customer_ledger_sqlite.base import SQLiteView, table_name
+from customer_ledger_sqlite.profile import SQLiteProfileView
+from customer_ledger_sqlite.schema import generation_name, table_prefix
+from customer_ledger_sqlite.status import SQLiteStatusView
+from customer_ledger_sqlite.timeline import SQLiteTimelineView
+from customer_ledger_sqlite.transactions import table_exists, write_transaction
+from customer_ledger_sqlite.urls import database_path, lock_timeout, prefix
+
+VIEW_CLASSES: dict[Kind, type[SQLiteView]] = {
+    "profile": SQLiteProfileView,
+    "timeline": SQLiteTimelineView,
+    "status": SQLiteStatusView,
+}
+
+
+class SQLiteViewSet(ViewSet):
+    """Views on ``datastore`` (the application's, or one of their own on the same file)."""
+
+    def __init__(
+        self, datastore: SQLiteDatastore, prefix: str = "", *, owns_datastore: bool = False
+    ) -> None:
+        self.datastore = datastore
+        self.prefix = table_prefix(prefix)
+        self._owns_datastore = owns_datastore
+        self._views: dict[tuple[Kind, str], SQLiteView] = {}
+
+    @classmethod
+    def open(cls, url: StoreURL) -> SQLiteViewSet:
+        """A view set with its own connection pool on the URL's database file."""
+        datastore = SQLiteDatastore(database_path(url), lock_timeout=lock_timeout(url))
+        return cls(datastore, prefix(url), owns_datastore=True)
+
+    def view_class(self, kind: Kind, generation: str = LIVE) -> type[SQLiteView]:
+        """The view class bound to this prefix, for ``view_class(datastore=...)`` makers."""
+        return _view_class(kind).bound(self.prefix, generation)
+
+    def view(self, kind: Kind, generation: str = LIVE) -> Any:
+        key = (kind, generation_name(generation))
+        view = self._views.get(key)
+        if view is None:
+            view = self._views[key] = self.view_class(kind, generation)(self.datastore)
+        view.create_table()  # cheap when present; recreates a swapped or discarded rebuild
+        return view
+
+    def swap(self, kind: Kind) -> None:
+        live, rebuild = self._family(kind, LIVE), self._family(kind, REBUILD)
+        with write_transaction(self.datastore) as c:
+            if not table_exists(c, rebuild[0]):
+                raise StoreError(f"there is no {kind} rebuild to swap in")
+            for name in live:
+                c.execute(f"DROP TABLE IF EXISTS {name}")
+            for old, new in zip(rebuild, live, strict=True):
+                c.execute(f"ALTER TABLE {old} RENAME TO {new}")
+        rebuilt = self._views.pop((kind, REBUILD), None)
+        if rebuilt is not None:  # the rebuilt object is now the live view, as in memory
+            rebuilt.follow_swap(LIVE)
+            self._views[(kind, LIVE)] = rebuilt
+
+    def discard(self, kind: Kind) -> None:
+        with write_transaction(self.datastore) as c:
+            for name in self._family(kind, REBUILD):
+                c.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def has_rebuild(self, kind: Kind) -> bool:
+        with self.datastore.transaction(commit=False) as c:
+            return table_exists(c, self._family(kind, REBUILD)[0])
+
+    def close(self) -> None:
+        self._views.clear()
+        if self._owns_datastore:
+            self.datastore.close()
+
+    def _family(self, kind: Kind, generation: str) -> list[str]:
+        view_class = _view_class(kind)
+        return view_class.family.names(table_name(self.prefix, kind, generation))
+
+
+def _view_class(kind: Kind) -> type[SQLiteView]:
+    if kind not in KINDS:
+        raise StoreError(f"no {kind!r} view; choose one of {', '.join(KINDS)}")
+    return VIEW_CLASSES[kind]

@@ -31,8 +31,7 @@ from customer_ledger.domain.errors import (
     UnknownCustomer,
 )
 from customer_ledger.domain.registry import CommandReceipt, CustomerNumber
-from customer_ledger.domain.values import Contact, Meta, Money, Needs, customer_number
-from customer_ledger.domain.values import Stage
+from customer_ledger.domain.values import Contact, Meta, Money, Needs, Stage, customer_number
 from customer_ledger.projections.engine import (
     Progress,
     RebuildResult,
@@ -110,9 +109,7 @@ class CustomerLedger(Application[UUID]):
         return ledger
 
     def construct_mapper(self) -> Mapper[UUID]:
-        return CattrsMapper(
-            compressor=self.factory.compressor(), cipher=self.factory.cipher()
-        )
+        return CattrsMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
 
     def close(self) -> None:
         if self._views is not None:
@@ -129,7 +126,8 @@ class CustomerLedger(Application[UUID]):
         if isinstance(value, str):
             try:
                 value = (
-                    datetime.fromisoformat(value) if "T" in value or " " in value.strip()
+                    datetime.fromisoformat(value)
+                    if "T" in value or " " in value.strip()
                     else date.fromisoformat(value)
                 )
             except ValueError as error:
@@ -245,7 +243,9 @@ class CustomerLedger(Application[UUID]):
         start = 1
         while True:
             page = self.recorder.select_notifications(
-                start=start, limit=500, topics=[CustomerNumber.Claimed.TOPIC]  # type: ignore[attr-defined]
+                start=start,
+                limit=500,
+                topics=[CustomerNumber.Claimed.TOPIC],  # type: ignore[attr-defined]
             )
             for notification in page:
                 yield self.mapper.to_domain_event(notification).number  # type: ignore[attr-defined]
@@ -274,7 +274,9 @@ class CustomerLedger(Application[UUID]):
             done = self._receipt(command_id, fingerprint)
             if done is not None:
                 return done
-        meta = Meta(actor=actor, reason=reason, command_id=command_id, correlation_id=correlation_id)
+        meta = Meta(
+            actor=actor, reason=reason, command_id=command_id, correlation_id=correlation_id
+        )
         now = self.clock()
         when = self.business_time(occurred_at if occurred_at is not None else now)
         if name == "first_contact":
@@ -341,7 +343,7 @@ class CustomerLedger(Application[UUID]):
         number: str,
         *,
         name: str,
-        type: str,  # noqa: A002 - the record's own word (客户类型)
+        type: str,
         source: str | None = None,
         industry: str | None = None,
         region: str | None = None,
@@ -357,7 +359,9 @@ class CustomerLedger(Application[UUID]):
         )  # fmt: skip
         return self._execute("first_contact", number, args, _nothing, **_meta(meta))
 
-    def update_profile(self, number: str, *, changes: dict[str, str | None], **meta: Any) -> CommandResult:
+    def update_profile(
+        self, number: str, *, changes: dict[str, str | None], **meta: Any
+    ) -> CommandResult:
         return self._execute(
             "update_profile", number, {"changes": changes},
             lambda c, m, t, n: c.update_profile(occurred_at=t, meta=m, now=n, **changes),
@@ -577,6 +581,25 @@ class CustomerLedger(Application[UUID]):
             **_meta(meta),
         )  # fmt: skip
 
+    def set_stage_on_import(
+        self, number: str, *, stage: str, row: str, **meta: Any
+    ) -> CommandResult:
+        """Records the stage a spreadsheet row states (see ``domain.lifecycle``)."""
+        return self._execute(
+            "set_stage_on_import", number, {"stage": stage, "row": row},
+            lambda c, m, t, n: c.set_stage_on_import(
+                stage=stage, row=row, occurred_at=t, meta=m, now=n
+            ),
+            **_meta(meta),
+        )  # fmt: skip
+
+    def clear_risk_flag(self, number: str, **meta: Any) -> CommandResult:
+        return self._execute(
+            "clear_risk_flag", number, {},
+            lambda c, m, t, n: c.clear_risk_flag(occurred_at=t, meta=m, now=n),
+            **_meta(meta),
+        )  # fmt: skip
+
     def link_attachment(
         self, number: str, *, name: str, uri: str, sha256: str, **meta: Any
     ) -> CommandResult:
@@ -602,7 +625,9 @@ class CustomerLedger(Application[UUID]):
     def complete_reminder(self, number: str, *, reminder: str, **meta: Any) -> CommandResult:
         return self._execute(
             "complete_reminder", number, {"reminder": reminder},
-            lambda c, m, t, n: c.complete_reminder(reminder_id=reminder, occurred_at=t, meta=m, now=n),
+            lambda c, m, t, n: c.complete_reminder(
+                reminder_id=reminder, occurred_at=t, meta=m, now=n
+            ),
             **_meta(meta),
         )  # fmt: skip
 
@@ -612,7 +637,8 @@ COMMANDS = (
     "assign_owner", "tag", "untag", "record_needs", "log_interaction", "record_purchase",
     "sign_contract", "renew_contract", "terminate_contract", "file_complaint",
     "resolve_complaint", "rate_satisfaction", "assign_grade", "churn", "reactivate",
-    "link_attachment", "schedule_reminder", "complete_reminder",
+    "link_attachment", "schedule_reminder", "complete_reminder", "set_stage_on_import",
+    "clear_risk_flag",
 )  # fmt: skip
 META_FIELDS = ("occurred_at", "actor", "reason", "command_id", "correlation_id")
 

@@ -20,6 +20,7 @@ from customer_ledger.domain import lifecycle
 from customer_ledger.domain.errors import (
     ComplaintNotOpen,
     ContractNotActive,
+    CustomerChurned,
     DuplicateAttachment,
     DuplicateComplaint,
     DuplicateContact,
@@ -136,6 +137,10 @@ class Customer(Aggregate):
 
     TOPIC = "customer_ledger.Customer"
 
+    # State added after the first release defaults here, so older snapshots and view
+    # states (which lack the attribute) still load.
+    risk_flagged = False
+
     class Event(Aggregate.Event):
         TOPIC = "customer_ledger.Customer.Event"
         occurred_at: datetime
@@ -219,6 +224,7 @@ class Customer(Aggregate):
         self.grade: Grade | None = None
         self.vip = False
         self.churn_reason: str | None = None
+        self.risk_flagged = False
         self.attachments: dict[str, Attachment] = {}
         self.reminders: dict[str, Reminder] = {}
 
@@ -231,7 +237,7 @@ class Customer(Aggregate):
     def _move(self, trigger: Trigger) -> None:
         """Apply-side stage change: lenient, so old history always replays."""
         stage = lifecycle.TRANSITIONS.get((self.stage, trigger), self.stage)
-        self.stage = lifecycle.settle(stage, self.open_complaints)
+        self.stage = lifecycle.settle(stage, self.open_complaints, self.risk_flagged)
 
     def _started_cooperating(self, day: date) -> None:
         if self.cooperation_since is None or day < self.cooperation_since:
@@ -682,6 +688,54 @@ class Customer(Aggregate):
         self.churn_reason = None
         self._move(Trigger.REACTIVATED)
 
+    def set_stage_on_import(
+        self,
+        *,
+        stage: Stage | str,
+        row: str,
+        occurred_at: datetime,
+        meta: Meta,
+        now: datetime | None = None,
+    ) -> None:
+        """Records a stage a spreadsheet row states, without inventing the events that
+        would have implied it; ``at_risk`` flags the customer at risk by hand."""
+        try:
+            value = Stage(stage)
+        except ValueError as error:
+            raise InvalidValue(f"stage {stage!r} is not a stage") from error
+        if value not in lifecycle.IMPORTABLE_STAGES:
+            raise InvalidValue(f"a {value.value} stage is recorded with its own command")
+        if self.stage is Stage.CHURNED:
+            raise CustomerChurned("a churned customer is reactivated, not re-imported")
+        if value is self.stage:
+            raise NothingChanged(f"the customer is already {value.value}")
+        self._stage_set_on_import(
+            value, text(row, "row", max_len=8000), business_time(occurred_at, now), meta
+        )
+
+    @event("StageSetOnImport", topic="customer_ledger.Customer.StageSetOnImport")
+    def _stage_set_on_import(
+        self, stage: Stage, row: str, occurred_at: datetime, meta: Meta
+    ) -> None:
+        self.risk_flagged = stage is Stage.AT_RISK
+        self.stage = lifecycle.settle(
+            Stage.CUSTOMER if stage is Stage.AT_RISK else stage,
+            self.open_complaints,
+            self.risk_flagged,
+        )
+
+    def clear_risk_flag(
+        self, *, occurred_at: datetime, meta: Meta, now: datetime | None = None
+    ) -> None:
+        if not self.risk_flagged:
+            raise NothingChanged("the customer is not flagged at risk")
+        self._risk_flag_cleared(business_time(occurred_at, now), meta)
+
+    @event("RiskFlagCleared", topic="customer_ledger.Customer.RiskFlagCleared")
+    def _risk_flag_cleared(self, occurred_at: datetime, meta: Meta) -> None:
+        self.risk_flagged = False
+        self.stage = lifecycle.settle(self.stage, self.open_complaints, False)
+
     # -- attachments and reminders -------------------------------------------------------
 
     def link_attachment(
@@ -781,6 +835,7 @@ Customer.__annotations__.update(
         "grade": Grade | None,
         "vip": bool,
         "churn_reason": str | None,
+        "risk_flagged": bool,
         "attachments": dict[str, Attachment],
         "reminders": dict[str, Reminder],
         "_id": UUID,

@@ -2,8 +2,13 @@
 
 Stages move on *triggers* (what kind of thing happened). A (stage, trigger) pair that is
 not in the table is forbidden, and ``FORBIDDEN`` says which rule that breaks. After every
-transition one invariant settles the result: a ``customer`` with an open complaint is
-``at_risk``, and an ``at_risk`` customer with none is a ``customer`` again.
+transition one invariant settles the result: a ``customer`` with an open complaint (or
+flagged at risk by hand, as an imported 风险预警 row is) is ``at_risk``, and an
+``at_risk`` customer with neither is a ``customer`` again.
+
+The one way around the table is ``set_stage_on_import``: a spreadsheet row may state a
+stage its events do not imply, and the ledger records that as said, with the row as
+reason, rather than inventing the contract or purchase that would imply it.
 """
 
 from __future__ import annotations
@@ -65,14 +70,20 @@ def check(stage: Stage, trigger: Trigger) -> None:
         raise error(f"a {stage.value} customer cannot be {trigger.value}")
 
 
-def next_stage(stage: Stage, trigger: Trigger, open_complaints: int) -> Stage:
+def next_stage(
+    stage: Stage, trigger: Trigger, open_complaints: int, flagged: bool = False
+) -> Stage:
     check(stage, trigger)
-    return settle(TRANSITIONS[stage, trigger], open_complaints)
+    return settle(TRANSITIONS[stage, trigger], open_complaints, flagged)
 
 
-def settle(stage: Stage, open_complaints: int) -> Stage:
-    if stage is Stage.CUSTOMER and open_complaints:
+def settle(stage: Stage, open_complaints: int, flagged: bool = False) -> Stage:
+    at_risk = bool(open_complaints) or flagged
+    if stage is Stage.CUSTOMER and at_risk:
         return Stage.AT_RISK
-    if stage is Stage.AT_RISK and not open_complaints:
+    if stage is Stage.AT_RISK and not at_risk:
         return Stage.CUSTOMER
     return stage
+
+
+IMPORTABLE_STAGES = (Stage.LEAD, Stage.PROSPECT, Stage.CUSTOMER, Stage.AT_RISK)

@@ -65,6 +65,7 @@ class Profile:
     reminders: tuple[Reminder, ...]
     next_reminder_on: date | None
     churn_reason: str | None
+    risk_flagged: bool
     version: int
     updated_at: datetime  # recorded time of the latest event
 
@@ -116,6 +117,7 @@ def profile_of(customer: Customer) -> Profile:
         reminders=tuple(customer.reminders[k] for k in sorted(customer.reminders)),
         next_reminder_on=None if next_reminder is None else next_reminder.due_on,
         churn_reason=customer.churn_reason,
+        risk_flagged=customer.risk_flagged,
         version=customer.version,
         updated_at=customer.modified_on,
     )

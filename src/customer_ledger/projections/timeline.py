@@ -114,6 +114,11 @@ SUMMARIES: dict[str, Describe] = {
     ),
     "Churned": lambda e: (f"Churned: {e.reason}", f"流失：{e.reason}"),
     "Reactivated": lambda e: ("Reactivated", "重新激活"),
+    "StageSetOnImport": lambda e: (
+        f"Stage set to {e.stage.value} on import",
+        f"导入时设定阶段：{STAGES_ZH[e.stage.value]}",
+    ),
+    "RiskFlagCleared": lambda e: ("Risk warning cleared", "解除风险预警"),
     "AttachmentLinked": lambda e: (
         f"Attachment linked: {e.attachment.name}",
         f"关联附件：{e.attachment.name}",
@@ -128,6 +133,13 @@ SUMMARIES: dict[str, Describe] = {
     ),
 }
 
+STAGES_ZH = {
+    "lead": "潜在（线索）",
+    "prospect": "潜在（跟进中）",
+    "customer": "活跃",
+    "at_risk": "风险预警",
+    "churned": "流失",
+}
 TYPES_ZH = {"individual": "个人", "company": "企业"}
 CHANNELS_ZH = {
     "phone": "电话",

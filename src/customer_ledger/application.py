@@ -22,6 +22,7 @@ from attrs import field, frozen
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper
 
+from customer_ledger.domain.access import Actor, Policy
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.errors import (
     CommandIdReused,
@@ -86,8 +87,10 @@ class CustomerLedger(Application[UUID]):
         *,
         clock: Clock = _utc_now,
         timezone: str | None = None,
+        policy: Policy | None = None,
     ) -> None:
         super().__init__(env)
+        self.policy = policy or Policy()
         self.clock = clock
         self.timezone = ZoneInfo(
             timezone or os.environ.get("CUSTOMER_LEDGER_TIMEZONE") or DEFAULT_TIMEZONE
@@ -100,11 +103,17 @@ class CustomerLedger(Application[UUID]):
 
     @classmethod
     def open(
-        cls, url: str | None = None, *, clock: Clock = _utc_now, timezone: str | None = None
+        cls,
+        url: str | None = None,
+        *,
+        clock: Clock = _utc_now,
+        timezone: str | None = None,
+        policy: Policy | None = None,
     ) -> CustomerLedger:
         """Opens the store at ``url`` (default ``$CUSTOMER_LEDGER_STORE`` or SQLite)."""
         store = StoreURL.parse(url or default_url())
-        ledger = cls(adapter_for(store).application_env(store), clock=clock, timezone=timezone)
+        env = adapter_for(store).application_env(store)
+        ledger = cls(env, clock=clock, timezone=timezone, policy=policy)
         ledger.url = store
         return ledger
 
@@ -255,41 +264,40 @@ class CustomerLedger(Application[UUID]):
 
     # -- the command pipeline --------------------------------------------------------------
 
-    def _execute(
-        self,
-        name: str,
-        number: str,
-        args: dict[str, Any],
-        change: Callable[[Customer, Meta, datetime, datetime], None],
-        *,
-        occurred_at: datetime | date | str | None,
-        actor: str,
-        reason: str | None,
-        command_id: str | None,
-        correlation_id: str | None,
+    def _run(
+        self, name: str, number: str, meta: dict[str, Any], /, **args: Any
     ) -> CommandResult:
+        """Runs ``Customer.<name>(**args)`` as one command: checked, recorded, receipted."""
+        given = _meta(meta)
+        actor: Actor = given["actor"]
+        self.policy.check(actor, name)
         number = customer_number(number)
-        fingerprint = _fingerprint(name, number, args, occurred_at)
+        command_id = given["command_id"]
+        fingerprint = _fingerprint(name, number, args, given["occurred_at"])
         if command_id is not None:
             done = self._receipt(command_id, fingerprint)
             if done is not None:
                 return done
-        meta = Meta(
-            actor=actor, reason=reason, command_id=command_id, correlation_id=correlation_id
+        event_meta = Meta(
+            actor=actor.id,
+            role=actor.role,
+            reason=given["reason"],
+            command_id=command_id,
+            correlation_id=given["correlation_id"],
         )
         now = self.clock()
-        when = self.business_time(occurred_at if occurred_at is not None else now)
+        when = self.business_time(given["occurred_at"] or now)
+        claim: CustomerNumber | None = None
         if name == "first_contact":
             if CustomerNumber.id_for(number) in self.repository:
                 raise DuplicateCustomerNumber(f"customer number {number!r} is taken")
             customer = Customer.first_contact(
-                number=number, occurred_at=when, meta=meta, now=now, **args
+                number=number, occurred_at=when, meta=event_meta, now=now, **args
             )
-            claim: CustomerNumber | None = CustomerNumber(number=number, customer_id=customer.id)
+            claim = CustomerNumber(number=number, customer_id=customer.id)
         else:
             customer = self.customer(number)
-            change(customer, meta, when, now)
-            claim = None
+            getattr(customer, name)(occurred_at=when, meta=event_meta, now=now, **args)
         receipt = None
         if command_id is not None:
             receipt = CommandReceipt(
@@ -336,14 +344,14 @@ class CustomerLedger(Application[UUID]):
             raise CommandIdReused(f"command_id {command_id!r} was used for another command")
         return CommandResult(receipt.customer_id, receipt.number, receipt.version, replayed=True)
 
-    # -- commands -----------------------------------------------------------------------
+    # -- commands: each takes occurred_at, actor, reason, command_id, correlation_id ------
 
     def first_contact(
         self,
         number: str,
         *,
         name: str,
-        type: str,
+        type: str,  # the record's own word (客户类型)
         source: str | None = None,
         industry: str | None = None,
         region: str | None = None,
@@ -353,69 +361,39 @@ class CustomerLedger(Application[UUID]):
         registered_address: str | None = None,
         **meta: Any,
     ) -> CommandResult:
-        args = dict(
-            name=name, type=type, source=source, industry=industry, region=region, size=size,
-            owner=owner, licence_no=licence_no, registered_address=registered_address,
+        return self._run(
+            "first_contact", number, meta, name=name, type=type, source=source,
+            industry=industry, region=region, size=size, owner=owner, licence_no=licence_no,
+            registered_address=registered_address,
         )  # fmt: skip
-        return self._execute("first_contact", number, args, _nothing, **_meta(meta))
 
     def update_profile(
         self, number: str, *, changes: dict[str, str | None], **meta: Any
     ) -> CommandResult:
-        return self._execute(
-            "update_profile", number, {"changes": changes},
-            lambda c, m, t, n: c.update_profile(occurred_at=t, meta=m, now=n, **changes),
-            **_meta(meta),
-        )  # fmt: skip
+        if not isinstance(changes, dict):
+            raise InvalidValue("changes must map profile fields to new values")
+        return self._run("update_profile", number, meta, **changes)
 
     def add_contact(self, number: str, *, contact: Contact, **meta: Any) -> CommandResult:
-        return self._execute(
-            "add_contact", number, {"contact": contact},
-            lambda c, m, t, n: c.add_contact(contact, occurred_at=t, meta=m, now=n),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("add_contact", number, meta, contact=contact)
 
     def update_contact(self, number: str, *, contact: Contact, **meta: Any) -> CommandResult:
-        return self._execute(
-            "update_contact", number, {"contact": contact},
-            lambda c, m, t, n: c.update_contact(contact, occurred_at=t, meta=m, now=n),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("update_contact", number, meta, contact=contact)
 
     def remove_contact(self, number: str, *, contact_id: str, **meta: Any) -> CommandResult:
-        return self._execute(
-            "remove_contact", number, {"contact_id": contact_id},
-            lambda c, m, t, n: c.remove_contact(contact_id, occurred_at=t, meta=m, now=n),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("remove_contact", number, meta, contact_id=contact_id)
 
     def assign_owner(self, number: str, *, owner: str, **meta: Any) -> CommandResult:
-        return self._execute(
-            "assign_owner", number, {"owner": owner},
-            lambda c, m, t, n: c.assign_owner(owner, occurred_at=t, meta=m, now=n),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("assign_owner", number, meta, owner=owner)
 
     def tag(self, number: str, *, tag: str, **meta: Any) -> CommandResult:
-        return self._execute(
-            "tag", number, {"tag": tag},
-            lambda c, m, t, n: c.tag(tag, occurred_at=t, meta=m, now=n),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("tag", number, meta, tag=tag)
 
     def untag(self, number: str, *, tag: str, **meta: Any) -> CommandResult:
-        return self._execute(
-            "untag", number, {"tag": tag},
-            lambda c, m, t, n: c.untag(tag, occurred_at=t, meta=m, now=n),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("untag", number, meta, tag=tag)
 
     def record_needs(self, number: str, *, needs: Needs, **meta: Any) -> CommandResult:
-        return self._execute(
-            "record_needs", number, {"needs": needs},
-            lambda c, m, t, n: c.record_needs(needs, occurred_at=t, meta=m, now=n),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("record_needs", number, meta, needs=needs)
 
     def log_interaction(
         self,
@@ -429,14 +407,9 @@ class CustomerLedger(Application[UUID]):
         follow_up_on: date | None = None,
         **meta: Any,
     ) -> CommandResult:
-        args = dict(
-            channel=channel, topic=topic, feedback=feedback, participant=participant,
-            follow_up=follow_up, follow_up_on=follow_up_on,
-        )  # fmt: skip
-        return self._execute(
-            "log_interaction", number, args,
-            lambda c, m, t, n: c.log_interaction(occurred_at=t, meta=m, now=n, **args),
-            **_meta(meta),
+        return self._run(
+            "log_interaction", number, meta, channel=channel, topic=topic, feedback=feedback,
+            participant=participant, follow_up=follow_up, follow_up_on=follow_up_on,
         )  # fmt: skip
 
     def record_purchase(
@@ -450,17 +423,9 @@ class CustomerLedger(Application[UUID]):
         payment_method: str | None = None,
         **meta: Any,
     ) -> CommandResult:
-        args = dict(
-            product=product, amount=amount, currency=currency, quantity=quantity,
-            payment_method=payment_method,
-        )  # fmt: skip
-        return self._execute(
-            "record_purchase", number, args,
-            lambda c, m, t, n: c.record_purchase(
-                product=product, quantity=quantity, amount=Money(amount, currency),  # type: ignore[arg-type]
-                payment_method=payment_method, occurred_at=t, meta=m, now=n,
-            ),
-            **_meta(meta),
+        return self._run(
+            "record_purchase", number, meta, product=product, quantity=quantity,
+            amount=Money(amount, currency), payment_method=payment_method,  # type: ignore[arg-type]
         )  # fmt: skip
 
     def sign_contract(
@@ -475,17 +440,10 @@ class CustomerLedger(Application[UUID]):
         expires_on: date | None = None,
         **meta: Any,
     ) -> CommandResult:
-        args = dict(
-            contract=contract, signed_on=signed_on, amount=amount, currency=currency,
-            starts_on=starts_on, expires_on=expires_on,
-        )  # fmt: skip
-        return self._execute(
-            "sign_contract", number, args,
-            lambda c, m, t, n: c.sign_contract(
-                contract_number=contract, signed_on=signed_on, amount=_money(amount, currency),
-                starts_on=starts_on, expires_on=expires_on, occurred_at=t, meta=m, now=n,
-            ),
-            **_meta(meta, default_occurred_at=signed_on),
+        meta.setdefault("occurred_at", signed_on)
+        return self._run(
+            "sign_contract", number, meta, contract_number=contract, signed_on=signed_on,
+            amount=_money(amount, currency), starts_on=starts_on, expires_on=expires_on,
         )  # fmt: skip
 
     def renew_contract(
@@ -498,35 +456,18 @@ class CustomerLedger(Application[UUID]):
         currency: str = "CNY",
         **meta: Any,
     ) -> CommandResult:
-        args = dict(contract=contract, expires_on=expires_on, amount=amount, currency=currency)
-        return self._execute(
-            "renew_contract", number, args,
-            lambda c, m, t, n: c.renew_contract(
-                contract_number=contract, expires_on=expires_on, amount=_money(amount, currency),
-                occurred_at=t, meta=m, now=n,
-            ),
-            **_meta(meta),
+        return self._run(
+            "renew_contract", number, meta, contract_number=contract, expires_on=expires_on,
+            amount=_money(amount, currency),
         )  # fmt: skip
 
     def terminate_contract(self, number: str, *, contract: str, **meta: Any) -> CommandResult:
-        return self._execute(
-            "terminate_contract", number, {"contract": contract},
-            lambda c, m, t, n: c.terminate_contract(
-                contract_number=contract, occurred_at=t, meta=m, now=n
-            ),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("terminate_contract", number, meta, contract_number=contract)
 
     def file_complaint(
         self, number: str, *, complaint: str, subject: str, **meta: Any
     ) -> CommandResult:
-        return self._execute(
-            "file_complaint", number, {"complaint": complaint, "subject": subject},
-            lambda c, m, t, n: c.file_complaint(
-                complaint_id=complaint, subject=subject, occurred_at=t, meta=m, now=n
-            ),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("file_complaint", number, meta, complaint_id=complaint, subject=subject)
 
     def resolve_complaint(
         self,
@@ -537,99 +478,52 @@ class CustomerLedger(Application[UUID]):
         satisfaction: int | None = None,
         **meta: Any,
     ) -> CommandResult:
-        args = dict(complaint=complaint, resolution=resolution, satisfaction=satisfaction)
-        return self._execute(
-            "resolve_complaint", number, args,
-            lambda c, m, t, n: c.resolve_complaint(
-                complaint_id=complaint, resolution=resolution, satisfaction=satisfaction,
-                occurred_at=t, meta=m, now=n,
-            ),
-            **_meta(meta),
+        return self._run(
+            "resolve_complaint", number, meta, complaint_id=complaint, resolution=resolution,
+            satisfaction=satisfaction,
         )  # fmt: skip
 
     def rate_satisfaction(
         self, number: str, *, score: int, comment: str | None = None, **meta: Any
     ) -> CommandResult:
-        return self._execute(
-            "rate_satisfaction", number, {"score": score, "comment": comment},
-            lambda c, m, t, n: c.rate_satisfaction(
-                score=score, comment=comment, occurred_at=t, meta=m, now=n
-            ),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("rate_satisfaction", number, meta, score=score, comment=comment)
 
     def assign_grade(
         self, number: str, *, grade: str | None, vip: bool = False, **meta: Any
     ) -> CommandResult:
-        return self._execute(
-            "assign_grade", number, {"grade": grade, "vip": vip},
-            lambda c, m, t, n: c.assign_grade(grade=grade, vip=vip, occurred_at=t, meta=m, now=n),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("assign_grade", number, meta, grade=grade, vip=vip)
 
     def churn(self, number: str, *, reason: str, **meta: Any) -> CommandResult:
-        return self._execute(
-            "churn", number, {"reason": reason},
-            lambda c, m, t, n: c.churn(reason=reason, occurred_at=t, meta=m, now=n),
-            **_meta({"reason": reason, **meta}),
-        )  # fmt: skip
+        """The churn reason is also the event's recorded reason."""
+        return self._run("churn", number, {"reason": reason, **meta}, reason=reason)
 
     def reactivate(self, number: str, **meta: Any) -> CommandResult:
-        return self._execute(
-            "reactivate", number, {},
-            lambda c, m, t, n: c.reactivate(occurred_at=t, meta=m, now=n),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("reactivate", number, meta)
 
     def set_stage_on_import(
         self, number: str, *, stage: str, row: str, **meta: Any
     ) -> CommandResult:
         """Records the stage a spreadsheet row states (see ``domain.lifecycle``)."""
-        return self._execute(
-            "set_stage_on_import", number, {"stage": stage, "row": row},
-            lambda c, m, t, n: c.set_stage_on_import(
-                stage=stage, row=row, occurred_at=t, meta=m, now=n
-            ),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("set_stage_on_import", number, meta, stage=stage, row=row)
 
     def clear_risk_flag(self, number: str, **meta: Any) -> CommandResult:
-        return self._execute(
-            "clear_risk_flag", number, {},
-            lambda c, m, t, n: c.clear_risk_flag(occurred_at=t, meta=m, now=n),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("clear_risk_flag", number, meta)
 
     def link_attachment(
         self, number: str, *, name: str, uri: str, sha256: str, **meta: Any
     ) -> CommandResult:
-        args = dict(name=name, uri=uri, sha256=sha256)
-        return self._execute(
-            "link_attachment", number, args,
-            lambda c, m, t, n: c.link_attachment(occurred_at=t, meta=m, now=n, **args),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("link_attachment", number, meta, name=name, uri=uri, sha256=sha256)
 
     def schedule_reminder(
         self, number: str, *, reminder: str, subject: str, due_on: date, **meta: Any
     ) -> CommandResult:
-        args = dict(reminder=reminder, subject=subject, due_on=due_on)
-        return self._execute(
-            "schedule_reminder", number, args,
-            lambda c, m, t, n: c.schedule_reminder(
-                reminder_id=reminder, subject=subject, due_on=due_on, occurred_at=t, meta=m, now=n
-            ),
-            **_meta(meta),
+        return self._run(
+            "schedule_reminder", number, meta, reminder_id=reminder, subject=subject,
+            due_on=due_on,
         )  # fmt: skip
 
     def complete_reminder(self, number: str, *, reminder: str, **meta: Any) -> CommandResult:
-        return self._execute(
-            "complete_reminder", number, {"reminder": reminder},
-            lambda c, m, t, n: c.complete_reminder(
-                reminder_id=reminder, occurred_at=t, meta=m, now=n
-            ),
-            **_meta(meta),
-        )  # fmt: skip
+        return self._run("complete_reminder", number, meta, reminder_id=reminder)
 
 
 COMMANDS = (
@@ -641,31 +535,33 @@ COMMANDS = (
     "clear_risk_flag",
 )  # fmt: skip
 META_FIELDS = ("occurred_at", "actor", "reason", "command_id", "correlation_id")
+DEFAULT_ACTOR = Actor("system", "system")
 
 
-def _meta(given: dict[str, Any], default_occurred_at: Any = None) -> dict[str, Any]:
+def _meta(given: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(given) - set(META_FIELDS))
     if unknown:
         raise InvalidValue(f"unexpected field(s): {', '.join(unknown)}")
-    actor = given.get("actor", "system")
-    if not isinstance(actor, str) or not actor.strip():
-        raise InvalidValue("actor must name who records the change")
     for key in ("reason", "command_id", "correlation_id"):
         value = given.get(key)
         if value is not None and (not isinstance(value, str) or len(value) > 500):
             raise InvalidValue(f"{key} must be text of at most 500 characters")
-    occurred_at = given.get("occurred_at")
     return {
-        "occurred_at": occurred_at if occurred_at is not None else default_occurred_at,
-        "actor": actor.strip(),
+        "occurred_at": given.get("occurred_at"),
+        "actor": as_actor(given.get("actor")),
         "reason": given.get("reason"),
         "command_id": given.get("command_id"),
         "correlation_id": given.get("correlation_id"),
     }
 
 
-def _nothing(*_: object) -> None:
-    """first_contact builds the customer itself."""
+def as_actor(actor: Actor | str | None) -> Actor:
+    """A bare name acts in the ``system`` role (imports, scripts, the demo)."""
+    if actor is None:
+        return DEFAULT_ACTOR
+    if isinstance(actor, Actor):
+        return actor
+    return Actor(actor, "system")
 
 
 def _money(amount: Any, currency: str) -> Money | None:
@@ -683,6 +579,8 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
+        return str(value)  # beyond what the JSON codec takes; the rules reject it later
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)

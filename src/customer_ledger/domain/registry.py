@@ -60,3 +60,29 @@ class CommandReceipt(Aggregate):
         self.customer_id = customer_id
         self.number = number
         self.version = version
+
+
+class AccessLog(Aggregate):
+    """Every unmasked read of one customer's personal data: who, when, why."""
+
+    TOPIC = "customer_ledger.AccessLog"
+
+    class Created(Aggregate.Created):
+        TOPIC = "customer_ledger.AccessLog.Created"
+
+    @staticmethod
+    def id_for(customer_id: UUID) -> UUID:
+        return uuid5(NAMESPACE, f"access:{customer_id}")
+
+    @staticmethod
+    def create_id(customer_id: UUID, number: str) -> UUID:
+        return AccessLog.id_for(customer_id)
+
+    @event("Opened", topic="customer_ledger.AccessLog.Opened")
+    def __init__(self, customer_id: UUID, number: str) -> None:
+        self.customer_id = customer_id
+        self.number = number
+
+    @event("PersonalDataRead", topic="customer_ledger.AccessLog.PersonalDataRead")
+    def record_read(self, actor: str, role: str, why: str, what: str) -> None:
+        """Applied as recorded: reads are facts, not requests."""

@@ -178,6 +178,7 @@ class Meta:
     reason: str | None = None
     command_id: str | None = None
     correlation_id: str | None = None
+    role: str | None = None  # None in events recorded before roles existed
 
 
 @frozen

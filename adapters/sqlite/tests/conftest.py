@@ -19,17 +19,23 @@ from eventsourcing.sqlite import SQLiteDatastore
 TMPFS = Path("/dev/shm")
 
 
-@pytest.fixture
-def db_dir(tmp_path: Path) -> Iterator[Path]:
-    """A fresh directory for database files, on tmpfs when there is one."""
+@pytest.fixture(scope="session")
+def db_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the tests' database files go: tmpfs when there is one."""
     if not (TMPFS.is_dir() and os.access(TMPFS, os.W_OK)):
-        yield tmp_path
+        yield tmp_path_factory.mktemp("databases")
         return
-    directory = Path(tempfile.mkdtemp(prefix="ledger-sqlite-", dir=TMPFS))
+    root = Path(tempfile.mkdtemp(prefix="ledger-sqlite-", dir=TMPFS))
     try:
-        yield directory
+        yield root
     finally:
-        shutil.rmtree(directory, ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def db_dir(db_root: Path) -> Path:
+    """A fresh directory for one test's database files."""
+    return Path(tempfile.mkdtemp(dir=db_root))
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from attrs import field, frozen
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper
 
+from customer_ledger.audit_log import AuditEntry, entries
 from customer_ledger.domain.access import Actor, Policy
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.errors import (
@@ -31,8 +32,17 @@ from customer_ledger.domain.errors import (
     InvalidValue,
     UnknownCustomer,
 )
-from customer_ledger.domain.registry import CommandReceipt, CustomerNumber
-from customer_ledger.domain.values import Contact, Meta, Money, Needs, Stage, customer_number
+from customer_ledger.domain.registry import AccessLog, CommandReceipt, CustomerNumber
+from customer_ledger.domain.values import (
+    Contact,
+    Meta,
+    Money,
+    Needs,
+    Stage,
+    customer_number,
+    text,
+)
+from customer_ledger.privacy import masked
 from customer_ledger.projections.engine import (
     Progress,
     RebuildResult,
@@ -201,18 +211,74 @@ class CustomerLedger(Application[UUID]):
         finally:
             self._live = None
 
-    def profile(self, number: str) -> Profile:
-        """The customer's current profile, from the profile view."""
+    def profile(
+        self,
+        number: str,
+        *,
+        actor: Actor | str | None = None,
+        unmasked: bool = False,
+        why: str | None = None,
+    ) -> Profile:
+        """The customer's current profile, phones masked; ``unmasked`` needs a role that
+        may read personal data and a ``why``, and the read itself is recorded."""
         self.refresh()
         profile = self.views.view("profile").get_by_number(customer_number(number))
         if profile is None:
             raise UnknownCustomer(f"no customer numbered {number!r}")
+        if not unmasked:
+            return masked(profile)
+        reader = as_actor(actor)
+        self.policy.check_personal_read(reader)
+        self._record_read(profile, reader, text(why, "why (the reason for reading)"), "profile")
         return profile
 
+    def _record_read(self, profile: Profile, actor: Actor, why: str, what: str) -> None:
+        for _ in range(5):  # concurrent readers of one customer race on its access log
+            try:
+                log = self.repository.get(AccessLog.id_for(profile.customer_id))
+            except AggregateNotFoundError:
+                log = AccessLog(customer_id=profile.customer_id, number=profile.number)
+            log.record_read(actor=actor.id, role=actor.role, why=why, what=what)
+            try:
+                self.save(log)
+                return
+            except IntegrityError:
+                continue
+        raise ConcurrencyConflict(f"could not record the read of {profile.number}; retry")
+
     def search(self, query: ProfileQuery | None = None, **criteria: Any) -> Page[Profile]:
-        """Profiles matching ``query`` (or ``ProfileQuery(**criteria)``), one page."""
+        """Profiles matching ``query`` (or ``ProfileQuery(**criteria)``), phones masked."""
         self.refresh()
-        return self.views.view("profile").search(query or ProfileQuery(**criteria))
+        page = self.views.view("profile").search(query or ProfileQuery(**criteria))
+        return Page(tuple(masked(p) for p in page.items), page.next_cursor)
+
+    def audit_log(
+        self, number: str | None = None, *, actor: str | None = None
+    ) -> Iterator[AuditEntry]:
+        """Every change and unmasked read, oldest first, for one customer or all."""
+        if number is not None:
+            customer_id = self.customer_id(number)
+            events = sorted(
+                [*self.events.get(customer_id), *self.events.get(AccessLog.id_for(customer_id))],
+                key=lambda e: e.timestamp,
+            )
+            found = entries(
+                iter(events), {customer_id: number, AccessLog.id_for(customer_id): number}
+            )
+        else:
+            found = entries(self._all_events(), {})
+        return (e for e in found if actor is None or e.actor == actor)
+
+    def _all_events(self, page_size: int = 1000) -> Iterator[Any]:
+        """The whole log in recorded order, a page at a time (constant memory)."""
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start=start, limit=page_size)
+            for notification in page:
+                yield self.mapper.to_domain_event(notification)
+            if len(page) < page_size:
+                return
+            start = page[-1].id + 1
 
     def timeline(
         self,
@@ -264,9 +330,7 @@ class CustomerLedger(Application[UUID]):
 
     # -- the command pipeline --------------------------------------------------------------
 
-    def _run(
-        self, name: str, number: str, meta: dict[str, Any], /, **args: Any
-    ) -> CommandResult:
+    def _run(self, name: str, number: str, meta: dict[str, Any], /, **args: Any) -> CommandResult:
         """Runs ``Customer.<name>(**args)`` as one command: checked, recorded, receipted."""
         given = _meta(meta)
         actor: Actor = given["actor"]

@@ -20,11 +20,11 @@ PERSONAL_PROFILE_FIELDS = frozenset({"name", "registered_address"})
 
 def _who(event: Any) -> str:
     """A company's name is public; an individual's is personal data."""
-    return event.name if event.type.value == "company" else "an individual"
+    return f" with {event.name}" if event.type.value == "company" else ""
 
 
 def _who_zh(event: Any) -> str:
-    return event.name if event.type.value == "company" else "个人客户"
+    return f"：{event.name}" if event.type.value == "company" else ""
 
 
 def _change(field: str, value: Any) -> str:
@@ -45,19 +45,22 @@ def _money_zh(amount: Any) -> str:
 
 SUMMARIES: dict[str, Describe] = {
     "FirstContacted": lambda e: (
-        f"First contact with {e.name} ({e.type.value}), number {e.number}",
-        f"首次接触：{e.name}（{TYPES_ZH[e.type.value]}），编号 {e.number}",
+        f"First contact{_who(e)} ({e.type.value}), number {e.number}",
+        f"首次接触{_who_zh(e)}（{TYPES_ZH[e.type.value]}），编号 {e.number}",
     ),
     "ProfileUpdated": lambda e: (
-        "Profile updated: " + ", ".join(f"{k} → {v}" for k, v in sorted(e.changes.items())),
-        "档案更新：" + "，".join(f"{k} → {v}" for k, v in sorted(e.changes.items())),
+        "Profile updated: " + ", ".join(_change(k, v) for k, v in sorted(e.changes.items())),
+        "档案更新：" + "，".join(_change(k, v) for k, v in sorted(e.changes.items())),
     ),
-    "ContactAdded": lambda e: (f"Contact added: {e.contact.name}", f"新增联系人：{e.contact.name}"),
+    "ContactAdded": lambda e: (
+        f"Contact {e.contact.contact_id} added" + _title(e.contact),
+        f"新增联系人 {e.contact.contact_id}" + _title(e.contact),
+    ),
     "ContactUpdated": lambda e: (
-        f"Contact updated: {e.contact.name}",
-        f"更新联系人：{e.contact.name}",
+        f"Contact {e.contact.contact_id} updated",
+        f"更新联系人 {e.contact.contact_id}",
     ),
-    "ContactRemoved": lambda e: (f"Contact removed: {e.contact_id}", f"删除联系人：{e.contact_id}"),
+    "ContactRemoved": lambda e: (f"Contact {e.contact_id} removed", f"删除联系人 {e.contact_id}"),
     "OwnerAssigned": lambda e: (
         f"Owner assigned: {e.owner}" + (f" (was {e.previous})" if e.previous else ""),
         f"维护人变更为 {e.owner}" + (f"（原 {e.previous}）" if e.previous else ""),

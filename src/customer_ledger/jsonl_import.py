@@ -1,0 +1,375 @@
+"""Imports CustomerLedger commands from JSON Lines, one command per line.
+
+A line looks like ``{"command": "log_interaction", "customer": "A001", "channel":
+"phone", "topic": "...", "occurred_at": "2023-10-20"}``: the command is a
+``CustomerLedger`` method and the fields are its parameters, except that
+``add_contact``/``update_contact``, ``record_needs`` and ``update_profile`` take the
+fields of ``Contact``, ``Needs`` and the profile flat. Values are checked against the
+method's type hints before anything runs, so a typo fails its line instead of
+recording a half-right event.
+
+A bad line records nothing and the import goes on. Every line runs under a
+``command_id`` (its own, or one derived from its content), so importing the same
+file twice records each command once. No printing here: the CLI prints the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import attrs
+import orjson
+from attrs import define, field, frozen
+
+from customer_ledger.application import COMMANDS, META_FIELDS, CommandResult, CustomerLedger
+from customer_ledger.domain.customer import PROFILE_FIELDS
+from customer_ledger.domain.errors import LedgerError
+from customer_ledger.domain.values import Contact, Needs
+from customer_ledger.serialization import converter, encode
+
+DEFAULT_ACTOR = "import"
+DERIVED_ID_PREFIX = "import:"
+# Commands whose one structured parameter is given as flat fields on the line.
+FLAT_VALUES: dict[str, tuple[str, type]] = {
+    "add_contact": ("contact", Contact),
+    "update_contact": ("contact", Contact),
+    "record_needs": ("needs", Needs),
+}
+NoneType = type(None)
+
+
+class BadLine(LedgerError):
+    """A line that is not a well-formed command (the domain never saw it)."""
+
+    rule = "bad_line"
+
+
+class InvalidJSON(BadLine):
+    rule = "invalid_json"
+
+
+class UnknownCommand(BadLine):
+    rule = "unknown_command"
+
+
+class UnknownField(BadLine):
+    rule = "unknown_field"
+
+
+class MissingField(BadLine):
+    rule = "missing_field"
+
+
+class WrongType(BadLine):
+    rule = "wrong_type"
+
+
+@frozen
+class Param:
+    """One field a command line may carry: its type hint and whether it is required."""
+
+    name: str
+    hint: Any
+    required: bool
+
+
+@frozen
+class Command:
+    """A checked line, ready to run: ``getattr(ledger, name)(customer, **kwargs)``."""
+
+    name: str
+    customer: str
+    kwargs: dict[str, Any]
+
+    def run(self, ledger: CustomerLedger) -> CommandResult:
+        result: CommandResult = getattr(ledger, self.name)(self.customer, **self.kwargs)
+        return result
+
+
+@frozen
+class Failure:
+    """Why one line recorded nothing."""
+
+    line: int
+    rule: str
+    reason: str
+    command: str | None = None
+    customer: str | None = None
+
+
+@define
+class ImportReport:
+    """What an import did; ``failures`` name each bad line."""
+
+    lines: int = 0
+    recorded: int = 0
+    skipped: int = 0  # already imported: the command_id had been seen
+    failures: list[Failure] = field(factory=list)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lines": self.lines,
+            "recorded": self.recorded,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "failures": [attrs.asdict(f) for f in self.failures],
+        }
+
+
+# -- what each command takes ------------------------------------------------------------
+
+
+@cache
+def command_params(name: str) -> dict[str, Param]:
+    """The fields a line for ``name`` may carry, besides ``command`` and ``customer``."""
+    if name not in COMMANDS:
+        raise UnknownCommand(f"unknown command {name!r}; commands are: {', '.join(COMMANDS)}")
+    method = getattr(CustomerLedger, name)
+    hints = typing.get_type_hints(method)
+    params: dict[str, Param] = {}
+    for p in inspect.signature(method).parameters.values():
+        if p.kind is not inspect.Parameter.KEYWORD_ONLY:
+            continue  # self, the customer number, **meta
+        if name in FLAT_VALUES and p.name == FLAT_VALUES[name][0]:
+            params.update(_flat_params(FLAT_VALUES[name][1]))
+        elif name == "update_profile" and p.name == "changes":
+            params.update({f: Param(f, str | None, False) for f in PROFILE_FIELDS})
+        else:
+            params[p.name] = Param(p.name, hints[p.name], p.default is inspect.Parameter.empty)
+    for meta in META_FIELDS:  # churn's own ``reason`` is required, so it comes first
+        params.setdefault(
+            meta, Param(meta, datetime if meta == "occurred_at" else str | None, False)
+        )
+    return params
+
+
+def _flat_params(cls: type) -> dict[str, Param]:
+    hints = typing.get_type_hints(cls)
+    return {
+        f.name: Param(f.name, hints[f.name], f.default is attrs.NOTHING) for f in attrs.fields(cls)
+    }
+
+
+# -- one line ---------------------------------------------------------------------------
+
+
+def parse_command(line: Mapping[str, Any], *, actor: str = DEFAULT_ACTOR) -> Command:
+    """Checks a decoded line and converts its values to the method's types."""
+    name = line.get("command")
+    if not isinstance(name, str):
+        raise MissingField('a line needs "command": the name of a ledger command, as a string')
+    params = command_params(name)
+    customer = line.get("customer")
+    if not isinstance(customer, str):
+        raise MissingField('a line needs "customer": the customer number as a string')
+    given = {k: v for k, v in line.items() if k not in ("command", "customer")}
+    unknown = sorted(set(given) - set(params))
+    if unknown:
+        raise UnknownField(
+            f"{name} takes no field {', '.join(unknown)}; it takes: {', '.join(params)}"
+        )
+    missing = [p.name for p in params.values() if p.required and p.name not in given]
+    if missing:
+        raise MissingField(f"{name} needs field(s): {', '.join(missing)}")
+    values = {k: coerce(v, params[k].hint, k) for k, v in given.items()}
+    if values.get("actor") is None:
+        values["actor"] = actor
+    return Command(name, customer, _nest(name, values))
+
+
+def _nest(name: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Puts flat Contact / Needs / profile fields back into the method's one parameter."""
+    if name in FLAT_VALUES:
+        param, cls = FLAT_VALUES[name]
+        own = {k: values.pop(k) for k in list(values) if k in attrs.fields_dict(cls)}
+        values[param] = cls(**own)  # values are typed already; the domain validates
+    elif name == "update_profile":
+        values["changes"] = {k: values.pop(k) for k in list(values) if k in PROFILE_FIELDS}
+    return values
+
+
+def coerce(value: Any, hint: Any, name: str) -> Any:
+    """A JSON value as ``hint`` wants it, refusing lossy or surprising conversions."""
+    options = typing.get_args(hint) if _is_union(hint) else (hint,)
+    if value is None:
+        if NoneType in options:
+            return None
+        raise WrongType(f"{name} must not be null")
+    options = tuple(o for o in options if o is not NoneType)
+    if Decimal in options:
+        return _decimal(value, name)
+    if len(options) != 1:
+        raise TypeError(f"no JSON conversion for {name}: {hint!r}")  # a new signature
+    wanted = options[0]
+    if wanted is datetime:
+        return _moment(value, name)
+    if wanted is date:
+        return _parsed(value, name, date, "an ISO date such as 2023-10-20")
+    if wanted is bool:
+        if not isinstance(value, bool):
+            raise WrongType(f"{name} must be true or false, got {value!r}")
+        return value
+    if wanted is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise WrongType(f"{name} must be a whole number, got {value!r}")
+        return value
+    if wanted is str or wanted is Any:
+        if not isinstance(value, str):
+            raise WrongType(f"{name} must be a string, got {value!r}")
+        return value
+    raise TypeError(f"no JSON conversion for {name}: {hint!r}")
+
+
+def _is_union(hint: Any) -> bool:
+    return typing.get_origin(hint) in (typing.Union, types.UnionType)
+
+
+def _decimal(value: Any, name: str) -> Decimal:
+    if isinstance(value, float):
+        raise WrongType(
+            f"{name} {value!r} is a JSON float, which loses cents; "
+            f'write it as a string ("{value}") or a whole number'
+        )
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise WrongType(f"{name} must be a decimal string or a whole number, got {value!r}")
+    try:
+        number: Decimal = converter.structure(value, Decimal)
+    except (ArithmeticError, ValueError):
+        raise WrongType(f"{name} {value!r} is not a decimal number") from None
+    return number
+
+
+def _moment(value: Any, name: str) -> date | datetime:
+    """A business date (start of day in the ledger's zone) or an exact date-time."""
+    if isinstance(value, str) and ("T" in value or " " in value.strip()):
+        return _parsed(value, name, datetime, "an ISO date-time such as 2023-10-20T09:30+08:00")
+    return _parsed(value, name, date, "an ISO date such as 2023-10-20")
+
+
+def _parsed(value: Any, name: str, cls: type, example: str) -> Any:
+    if not isinstance(value, str):
+        raise WrongType(f"{name} must be {example}, got {value!r}")
+    try:
+        return converter.structure(value.strip(), cls)
+    except ValueError:
+        raise WrongType(f"{name} {value!r} is not {example}") from None
+
+
+def derived_command_id(line: Mapping[str, Any]) -> str:
+    """The same line content (whatever its spacing or key order) gives the same id."""
+    return DERIVED_ID_PREFIX + hashlib.sha256(encode(line)).hexdigest()
+
+
+# -- many lines -------------------------------------------------------------------------
+
+
+def import_objects(
+    ledger: CustomerLedger,
+    lines: Iterable[Mapping[str, Any]],
+    *,
+    actor: str = DEFAULT_ACTOR,
+) -> ImportReport:
+    """Runs already-decoded lines (numbered from 1), e.g. the demo's commands."""
+    report = ImportReport()
+    for number, line in enumerate(lines, start=1):
+        _import_one(ledger, number, line, report, actor)
+    return report
+
+
+def import_lines(
+    ledger: CustomerLedger,
+    lines: Iterable[bytes | str],
+    *,
+    actor: str = DEFAULT_ACTOR,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Runs JSON Lines; ``progress`` is told how many bytes each line took."""
+    report = ImportReport()
+    for number, raw in enumerate(lines, start=1):
+        data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+        if progress is not None:
+            progress(len(data))
+        if number == 1:
+            data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM some editors add
+        if not data.strip():
+            continue
+        try:
+            line = _json(data)
+        except ValueError as error:
+            report.lines += 1
+            report.failures.append(Failure(number, InvalidJSON.rule, f"not JSON: {error}"))
+            continue
+        _import_one(ledger, number, line, report, actor)
+    return report
+
+
+def _json(data: bytes) -> Any:
+    """orjson for speed; the standard library for what orjson refuses (huge integers)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data, parse_constant=_no_constant)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def import_file(
+    ledger: CustomerLedger,
+    path: str | Path,
+    *,
+    actor: str = DEFAULT_ACTOR,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Imports a ``.jsonl`` file; raises ``OSError`` if it cannot be read."""
+    with open(path, "rb") as file:
+        return import_lines(ledger, file, actor=actor, progress=progress)
+
+
+def _import_one(
+    ledger: CustomerLedger, number: int, line: Any, report: ImportReport, actor: str
+) -> None:
+    report.lines += 1
+    if not isinstance(line, Mapping):
+        report.failures.append(Failure(number, BadLine.rule, "a line must be a JSON object"))
+        return
+    name, customer = line.get("command"), line.get("customer")
+    try:
+        command = parse_command(line, actor=actor)
+        if command.kwargs.get("command_id") is None:
+            command.kwargs["command_id"] = derived_command_id(line)
+        result = command.run(ledger)
+    except LedgerError as error:
+        report.failures.append(
+            Failure(
+                number,
+                error.rule,
+                str(error),
+                name if isinstance(name, str) else None,
+                customer if isinstance(customer, str) else None,
+            )
+        )
+        return
+    if result.replayed:
+        report.skipped += 1
+    else:
+        report.recorded += 1

@@ -1,0 +1,501 @@
+"""The command line: ``customer-ledger [--store URL] COMMAND ...``.
+
+It parses, calls the ledger and prints; the logic lives in the library. Exit codes:
+0 ok, 1 a ledger error (the rule it broke goes to stderr), 2 a usage error.
+
+Adding a subcommand: write ``run_x(ledger, args) -> int`` in any module, decorate it
+with ``@subcommand("x", "what it does", configure)`` and list the module in
+``SUBCOMMAND_MODULES``. ``build_parser()`` imports those modules, so their
+decorators have registered everything by the time the parser is built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from attrs import frozen
+from eventsourcing.persistence import PersistenceError
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from customer_ledger import demo
+from customer_ledger.application import CustomerLedger
+from customer_ledger.domain.customer import Customer
+from customer_ledger.domain.errors import LedgerError, StoreError
+from customer_ledger.jsonl_import import DEFAULT_ACTOR, ImportReport, import_file
+from customer_ledger.projections.profile import Profile
+from customer_ledger.serialization import converter, unstructure_state
+from customer_ledger.stores import DEFAULT_URL
+
+PROG = "customer-ledger"
+ENV_STORE = "CUSTOMER_LEDGER_STORE"
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+Handler = Callable[[CustomerLedger, argparse.Namespace], int]
+Configure = Callable[[argparse.ArgumentParser], None]
+
+
+@frozen
+class Subcommand:
+    name: str
+    help: str
+    run: Handler
+    configure: Configure
+
+
+REGISTRY: dict[str, Subcommand] = {}
+# Modules whose import registers subcommands (this one included); append yours.
+SUBCOMMAND_MODULES: list[str] = [__name__]
+
+
+def subcommand(
+    name: str, help: str, configure: Configure | None = None
+) -> Callable[[Handler], Handler]:
+    """Registers ``run(ledger, args) -> int`` as ``customer-ledger NAME``."""
+
+    def register(run: Handler) -> Handler:
+        REGISTRY[name] = Subcommand(name, help, run, configure or (lambda _: None))
+        return run
+
+    return register
+
+
+def build_parser() -> argparse.ArgumentParser:
+    for module in SUBCOMMAND_MODULES:
+        importlib.import_module(module)
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Customer records (客户档案) as an immutable, event-sourced history."
+    )
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help=f"where the ledger lives (default: ${ENV_STORE}, else {DEFAULT_URL})",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in REGISTRY.values():
+        sub = commands.add_parser(command.name, help=command.help, description=command.help)
+        command.configure(sub)
+        sub.set_defaults(handler=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command; returns the exit code (the console script exits with it)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed the usage error (or --help)
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    try:
+        with CustomerLedger.open(args.store) as ledger:
+            code: int = args.handler(ledger, args)
+            return code
+    except LedgerError as error:
+        print_error(error)
+        return EXIT_ERROR
+    except PersistenceError as error:  # the database itself: unreachable, unreadable...
+        sys.stderr.write(f"error [{StoreError.rule}]: cannot use the store: {error}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+# -- output helpers (for every subcommand) ----------------------------------------------
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A rich console on the current stdout/stderr (colour only on a terminal).
+
+    Markup and emoji codes are off: customer data such as ``[VIP] 张三`` prints as is.
+    """
+    return Console(stderr=stderr, highlight=False, markup=False, emoji=False)
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print plain JSON instead of tables")
+
+
+def print_json(data: Any) -> None:
+    """Plain JSON on stdout: UTF-8 text as is, Decimals and dates as strings."""
+    text = orjson.dumps(converter.unstructure(data), default=str, option=orjson.OPT_INDENT_2)
+    sys.stdout.write(text.decode() + "\n")
+
+
+def print_error(error: LedgerError) -> None:
+    """One line on stderr naming the rule, e.g. ``error [complaint_not_open]: ...``."""
+    sys.stderr.write(f"error [{error.rule}]: {error}\n")
+
+
+def print_failures(report: ImportReport, where: str = "line") -> None:
+    """Each failed line on stderr: ``line 3: error [rule]: reason``."""
+    for failure in report.failures:
+        sys.stderr.write(f"{where} {failure.line}: error [{failure.rule}]: {failure.reason}\n")
+
+
+def local(moment: datetime, zone: ZoneInfo) -> str:
+    """A business or recorded time for people: the date alone when it is midnight."""
+    moment = moment.astimezone(zone)
+    if moment.time() == time(0):
+        return moment.date().isoformat()
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+# -- what an event says, in one line ----------------------------------------------------
+
+
+def _money(amount: Any) -> str:
+    return "" if amount is None else f", {amount}"
+
+
+def _opt(label: str, value: Any) -> str:
+    return "" if value in (None, "") else f"; {label} {value}"
+
+
+SUMMARIES: dict[str, Callable[[Any], str]] = {
+    "FirstContacted": lambda e: (
+        f"first contact: {e.name} ({e.type})"
+        + _opt("industry", e.industry)
+        + _opt("region", e.region)
+    ),
+    "ProfileUpdated": lambda e: "profile: " + ", ".join(f"{k} → {v}" for k, v in e.changes.items()),
+    "ContactAdded": lambda e: f"contact added: {_who(e.contact)}",
+    "ContactUpdated": lambda e: f"contact updated: {_who(e.contact)}",
+    "ContactRemoved": lambda e: f"contact removed: {e.contact_id}",
+    "OwnerAssigned": lambda e: f"owner: {e.owner}",
+    "Tagged": lambda e: f"tagged {e.tag}",
+    "Untagged": lambda e: f"untagged {e.tag}",
+    "NeedsRecorded": lambda e: (
+        "needs: "
+        + "; ".join(
+            str(v) for v in converter.unstructure(e.needs).values() if v not in (None, False)
+        )
+    ),
+    "InteractionLogged": lambda e: (
+        f"{e.channel}: {e.topic}"
+        + _opt("feedback", e.feedback)
+        + _opt("follow-up", e.follow_up)
+        + (" (补录 late registration)" if e.late else "")
+    ),
+    "PurchaseRecorded": lambda e: f"purchase: {e.product} × {e.quantity}, {e.amount}",
+    "ContractSigned": lambda e: (
+        f"contract {e.contract.number} signed{_money(e.contract.amount)}"
+        + _opt("until", e.contract.expires_on)
+    ),
+    "ContractRenewed": lambda e: f"contract {e.contract_number} renewed until {e.expires_on}",
+    "ContractTerminated": lambda e: f"contract {e.contract_number} terminated",
+    "ComplaintFiled": lambda e: f"complaint {e.complaint_id} filed: {e.subject}",
+    "ComplaintResolved": lambda e: (
+        f"complaint {e.complaint_id} resolved: {e.resolution}"
+        + ("" if e.satisfaction is None else f"; satisfaction {e.satisfaction}/5")
+    ),
+    "SatisfactionRated": lambda e: f"satisfaction {e.score}/5" + _opt("comment", e.comment),
+    "GradeAssigned": lambda e: (
+        f"grade {e.grade or 'cleared'} (manual)" + (", VIP" if e.vip else "")
+    ),
+    "StageSetOnImport": lambda e: f"stage set to {e.stage} on import (as the source row states)",
+    "RiskFlagCleared": lambda e: "risk warning cleared",
+    "Churned": lambda e: f"churned: {e.reason}",
+    "Reactivated": lambda e: "reactivated",
+    "AttachmentLinked": lambda e: f"attachment: {e.attachment.name}",
+    "ReminderScheduled": lambda e: f"reminder: {e.reminder.subject}, due {e.reminder.due_on}",
+    "ReminderCompleted": lambda e: f"reminder {e.reminder_id} done",
+}
+
+
+def describe(event: Customer.Event) -> str:
+    """One line saying what happened (the timeline view will supersede this)."""
+    summary = SUMMARIES.get(type(event).__name__)
+    return type(event).__name__ if summary is None else summary(event)
+
+
+def event_json(event: Customer.Event) -> dict[str, Any]:
+    """A stored event as plain JSON: version, kind, times, metadata and its fields."""
+    fields = unstructure_state(type(event), vars(event))
+    for internal in ("timestamp", "occurred_at", "meta", "originator_topic"):
+        fields.pop(internal, None)
+    meta = event.meta
+    return {
+        "version": event.originator_version,
+        "event": type(event).__name__,
+        "occurred_at": event.occurred_at.isoformat(),
+        "recorded_at": event.timestamp.isoformat(),
+        "actor": meta.actor,
+        "reason": meta.reason,
+        "command_id": meta.command_id,
+        "correlation_id": meta.correlation_id,
+        "fields": fields,
+    }
+
+
+def timeline(events: Iterable[Customer.Event]) -> list[Customer.Event]:
+    """Events in business-time order (recording order breaks ties)."""
+    return sorted(events, key=lambda e: (e.occurred_at, e.originator_version))
+
+
+def timeline_json(events: Iterable[Customer.Event]) -> list[dict[str, Any]]:
+    return [
+        {
+            "version": e.originator_version,
+            "occurred_at": e.occurred_at.isoformat(),
+            "recorded_at": e.timestamp.isoformat(),
+            "event": type(e).__name__,
+            "actor": e.meta.actor,
+            "summary": describe(e),
+        }
+        for e in timeline(events)
+    ]
+
+
+# -- rich renderings --------------------------------------------------------------------
+
+
+def profile_panel(profile: Profile, zone: ZoneInfo) -> Panel:
+    """The profile as a two-column panel; empty fields are left out."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for label, value in _profile_rows(profile, zone):
+        if value not in (None, "", ()):
+            grid.add_row(label, str(value))
+    return Panel(grid, title=Text(f"{profile.number}  {profile.name}"), title_align="left")
+
+
+def _profile_rows(p: Profile, zone: ZoneInfo) -> list[tuple[str, Any]]:
+    grade = f"{p.grade} (manual)" if p.grade else None
+    return [
+        ("type", p.type),
+        ("stage", f"{p.stage} (risk warning set by hand)" if p.risk_flagged else p.stage),
+        ("industry", p.industry),
+        ("region", p.region),
+        ("size", p.size),
+        ("source", p.source),
+        ("owner", p.owner),
+        ("grade", f"{grade or ''}{' VIP' if p.vip else ''}".strip()),
+        ("tags", ", ".join(p.tags)),
+        ("first contact", local(p.first_contact_at, zone)),
+        ("cooperating since", p.cooperation_since),
+        ("contacts", "\n".join(_contact_line(c) for c in p.contacts)),
+        ("needs", "; ".join(str(v) for v in converter.unstructure(p.needs).values() if v)),
+        ("revenue", _revenue(p)),
+        ("interactions", _count_since(p.interaction_count, p.last_interaction_at, zone)),
+        ("contracts", "\n".join(_contract_line(c) for c in p.contracts)),
+        ("complaints", _complaints(p)),
+        ("last satisfaction", None if p.last_satisfaction is None else f"{p.last_satisfaction}/5"),
+        ("next reminder", p.next_reminder_on),
+        ("churn reason", p.churn_reason),
+        ("version", p.version),
+    ]
+
+
+def _who(contact: Any) -> str:
+    """A contact without phone or e-mail (summaries stay free of contact details)."""
+    return contact.name + (f", {contact.title}" if contact.title else "")
+
+
+def _contact_line(contact: Any) -> str:
+    parts = [contact.name, contact.title, contact.phone, contact.email]
+    return " · ".join(str(x) for x in parts if x) + (" (primary)" if contact.primary else "")
+
+
+def _contract_line(contract: Any) -> str:
+    term = f"{contract.starts_on} → {contract.expires_on or 'open-ended'}"
+    return f"{contract.number}: {term}{_money(contract.amount)}, {contract.status}"
+
+
+def _revenue(p: Profile) -> str | None:
+    if not p.purchase_count:
+        return None
+    others = ", ".join(f"{v} {k}" for k, v in p.revenue.items() if k != "CNY")
+    average = "" if p.average_order_value is None else f", average {p.average_order_value}"
+    text = f"{p.total_revenue} CNY in {p.purchase_count} purchase(s){average}"
+    return text + (f" (+ {others})" if others else "")
+
+
+def _count_since(count: int, last: datetime | None, zone: ZoneInfo) -> str | None:
+    return None if not count else f"{count}, last {local(last, zone)}" if last else str(count)
+
+
+def _complaints(p: Profile) -> str | None:
+    if not p.complaints:
+        return None
+    return f"{p.open_complaints} open of {len(p.complaints)}"
+
+
+def timeline_table(events: Iterable[Customer.Event], zone: ZoneInfo, title: str) -> Table:
+    table = Table(title=title, title_justify="left", expand=False)
+    table.add_column("date", no_wrap=True)
+    table.add_column("what", ratio=1, overflow="fold")
+    table.add_column("by", no_wrap=True)
+    table.add_column("recorded", no_wrap=True)
+    for e in timeline(events):
+        table.add_row(
+            local(e.occurred_at, zone), describe(e), e.meta.actor, local(e.timestamp, zone)
+        )
+    return table
+
+
+def history_text(events: Sequence[Customer.Event], zone: ZoneInfo, number: str) -> Group:
+    """Each event as a heading line and an indented line of fields: readable at any width."""
+    lines: list[RenderableType] = [Text(f"{number}: {len(events)} events", style="bold")]
+    for e in events:
+        data = event_json(e)
+        head = Text.assemble(
+            (f"v{data['version']:<4}", "dim"),
+            (f"{data['event']:<19}", "bold cyan"),
+            f"{local(e.occurred_at, zone)}  by {data['actor']}",
+            (f"  (recorded {local(e.timestamp, zone)})", "dim"),
+        )
+        fields = "  ".join(f"{k}={_short(v)}" for k, v in data["fields"].items() if v is not None)
+        lines += [head, Padding(Text(fields), (0, 0, 0, 5), expand=False)]
+    return Group(*lines)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, False))
+        return "{" + inner + "}"
+    return str(value)
+
+
+# -- the commands -----------------------------------------------------------------------
+
+
+def _number_and_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("number", metavar="NUMBER", help="customer number (客户编号), e.g. A001")
+    add_json_option(parser)
+
+
+@subcommand("profile", "show a customer's current profile", _number_and_json)
+def run_profile(ledger: CustomerLedger, args: argparse.Namespace) -> int:
+    profile = ledger.profile(args.number)
+    if args.json:
+        print_json(profile.to_json())
+    else:
+        console().print(profile_panel(profile, ledger.timezone))
+    return EXIT_OK
+
+
+@subcommand("history", "list a customer's recorded events, oldest first", _number_and_json)
+def run_history(ledger: CustomerLedger, args: argparse.Namespace) -> int:
+    events = ledger.history(args.number)
+    if args.json:
+        print_json([event_json(e) for e in events])
+    else:
+        console().print(history_text(events, ledger.timezone, args.number))
+    return EXIT_OK
+
+
+def _configure_import(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE.jsonl", type=Path, help="one command per line")
+    parser.add_argument(
+        "--actor",
+        default=DEFAULT_ACTOR,
+        help=f"who records lines that name no actor (default: {DEFAULT_ACTOR})",
+    )
+    add_json_option(parser)
+
+
+@subcommand(
+    "import", "record the commands of a JSON Lines file (docs/commands.md)", _configure_import
+)
+def run_import(ledger: CustomerLedger, args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        sys.stderr.write(f"{PROG} import: error: cannot read {args.file}: no such file\n")
+        return EXIT_USAGE
+    report = _import_with_progress(ledger, args.file, args.actor)
+    print_failures(report)
+    if args.json:
+        print_json(report.to_json())
+    else:
+        console().print(_report_line(report, str(args.file)), soft_wrap=True)
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def _import_with_progress(ledger: CustomerLedger, path: Path, actor: str) -> ImportReport:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    err = console(stderr=True)
+    columns = (TextColumn("importing"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("import", total=path.stat().st_size)
+        return import_file(ledger, path, actor=actor, progress=lambda n: bar.advance(task, n))
+
+
+def _report_line(report: ImportReport, source: str) -> str:
+    return (
+        f"{source}: {report.lines} lines, {report.recorded} recorded, "
+        f"{report.skipped} already imported, {report.failed} failed"
+    )
+
+
+def _configure_demo(parser: argparse.ArgumentParser) -> None:
+    add_json_option(parser)
+
+
+@subcommand(
+    "demo",
+    "record the example customers of the domain notes (idempotent) and show them",
+    _configure_demo,
+)
+def run_demo(ledger: CustomerLedger, args: argparse.Namespace) -> int:
+    report = demo.record(ledger)
+    print_failures(report, "demo command")
+    customers = [(ledger.profile(n), ledger.history(n)) for n in demo.NUMBERS if _known(ledger, n)]
+    if args.json:
+        print_json(
+            {
+                "store": _store(ledger),
+                **report.to_json(),
+                "customers": [
+                    {"profile": p.to_json(), "timeline": timeline_json(h)} for p, h in customers
+                ],
+            }
+        )
+    else:
+        _print_demo(ledger, report, customers)
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def _known(ledger: CustomerLedger, number: str) -> bool:
+    try:
+        ledger.customer_id(number)
+    except LedgerError:
+        return False
+    return True
+
+
+def _store(ledger: CustomerLedger) -> str:
+    return ledger.url.raw if ledger.url is not None else "?"
+
+
+def _print_demo(
+    ledger: CustomerLedger,
+    report: ImportReport,
+    customers: list[tuple[Profile, list[Customer.Event]]],
+) -> None:
+    out = console()
+    zone = ledger.timezone
+    for profile, history in customers:
+        title = f"{profile.number} timeline (business time)"
+        out.print(Group(profile_panel(profile, zone), timeline_table(history, zone, title)))
+        out.print()
+    out.print(
+        f"demo: {report.recorded} commands recorded, {report.skipped} already in the store "
+        f"({_store(ledger)})",
+        soft_wrap=True,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,20 +1,24 @@
-"""Configures eventsourcing's PostgreSQL recorders from a ``postgresql://`` URL."""
+"""Configures eventsourcing's PostgreSQL recorders and the views from a store URL.
+
+``postgresql://user[:password]@host[:port]/dbname?prefix=p`` puts the ledger in schema
+``p`` (created when missing), so several ledgers can share one database.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from customer_ledger.stores import Adapter, StoreURL
-
-if TYPE_CHECKING:
-    from customer_ledger.projections.views import ViewSet
+from customer_ledger_postgres.settings import PostgresSettings
+from customer_ledger_postgres.viewset import PostgresViewSet
 
 
 class PostgresAdapter(Adapter):
     scheme = "postgresql"
 
     def application_env(self, url: StoreURL) -> dict[str, str]:
-        raise NotImplementedError("PostgreSQL event store arrives with the projections issue")
+        """eventsourcing settings; creates the schema first, as eventsourcing needs it."""
+        settings = PostgresSettings.from_url(url)
+        settings.ensure_schema()
+        return settings.application_env()
 
-    def views(self, url: StoreURL) -> ViewSet:
-        raise NotImplementedError("PostgreSQL views arrive with the projections issue")
+    def views(self, url: StoreURL) -> PostgresViewSet:
+        return PostgresViewSet(PostgresSettings.from_url(url))

@@ -1,0 +1,207 @@
+"""Connection settings read from a ``postgresql://`` store URL.
+
+One parsed object feeds both consumers: eventsourcing's recorders (as ``POSTGRES_*``
+environment settings) and the views (as a ``PostgresDatastore`` with its own pool),
+so the event store and the views always talk to the same database and schema.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+from attrs import frozen
+from eventsourcing.postgres import PostgresDatastore
+from psycopg import sql
+
+from customer_ledger.domain.errors import StoreError
+from customer_ledger.stores import StoreURL
+
+DEFAULT_SCHEMA = "public"
+# Defaults chosen for a shared deployment: fail fast rather than hang forever.
+DEFAULTS = {
+    "pool_size": 5,  # connections kept open per pool (the app has one, the views one)
+    "max_overflow": 10,  # extra connections under load, closed when idle
+    "connect_timeout": 5,  # seconds to get a connection before giving up
+    "lock_timeout": 5,  # seconds a statement waits for a table lock
+    "idle_timeout": 5,  # seconds a transaction may sit idle before the server ends it
+}
+OPTIONS = (*DEFAULTS, "prefix", "host", "pre_ping")
+
+
+@frozen
+class PostgresSettings:
+    dbname: str
+    host: str
+    port: int
+    user: str
+    password: str
+    schema: str
+    pool_size: int
+    max_overflow: int
+    connect_timeout: int
+    lock_timeout: int
+    idle_timeout: int
+    pre_ping: bool
+
+    @classmethod
+    def from_url(cls, url: StoreURL) -> PostgresSettings:
+        """``postgresql://user[:password]@host[:port]/dbname[?prefix=p&pool_size=n...]``.
+
+        Without a password in the URL, ``$PGPASSWORD`` is used (or none). A Unix
+        socket directory goes in ``?host=/var/run/postgresql``.
+        """
+        if url.scheme != "postgresql":
+            raise StoreError(f"{url.raw!r} is not a postgresql:// URL")
+        unknown = sorted(set(url.options) - set(OPTIONS))
+        if unknown:
+            raise StoreError(
+                f"unknown option(s) {', '.join(unknown)} in {redact(url.raw)!r}; "
+                f"known: {', '.join(OPTIONS)}"
+            )
+        parts = urlsplit(url.raw)
+        try:
+            port = parts.port or 5432
+        except ValueError as error:
+            raise StoreError(f"bad port in {redact(url.raw)!r}") from error
+        dbname = url.path.lstrip("/")
+        if not dbname or "/" in dbname:
+            raise StoreError(
+                f"{redact(url.raw)!r} must name one database: postgresql://user@host:port/db"
+            )
+        user = unquote(parts.username or "") or os.environ.get("PGUSER", "")
+        if not user:
+            raise StoreError(f"{redact(url.raw)!r} must name a user: postgresql://user@host/db")
+        password = (
+            unquote(parts.password)
+            if parts.password is not None
+            else os.environ.get("PGPASSWORD", "")
+        )
+        return cls(
+            dbname=dbname,
+            host=url.options.get("host") or parts.hostname or "localhost",
+            port=port,
+            user=user,
+            password=password,
+            schema=schema_for(url.prefix),
+            pool_size=_int_option(url, "pool_size", minimum=1),
+            max_overflow=_int_option(url, "max_overflow", minimum=0),
+            connect_timeout=_int_option(url, "connect_timeout", minimum=1),
+            lock_timeout=_int_option(url, "lock_timeout", minimum=0),
+            idle_timeout=_int_option(url, "idle_timeout", minimum=0),
+            pre_ping=url.options.get("pre_ping", "n").lower() in ("1", "y", "yes", "true", "t"),
+        )
+
+    def application_env(self) -> dict[str, str]:
+        """eventsourcing settings for the CustomerLedger application's recorders."""
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": self.dbname,
+            "POSTGRES_HOST": self.host,
+            "POSTGRES_PORT": str(self.port),
+            "POSTGRES_USER": self.user,
+            "POSTGRES_PASSWORD": self.password,
+            "POSTGRES_SCHEMA": self.schema,
+            "POSTGRES_POOL_SIZE": str(self.pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.max_overflow),
+            "POSTGRES_CONNECT_TIMEOUT": str(self.connect_timeout),
+            "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout),
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(self.idle_timeout),
+            "POSTGRES_PRE_PING": "y" if self.pre_ping else "n",
+            # Pinned, so a stray environment variable cannot change them: the views'
+            # exactly-once guarantee needs single-row tracking, and the database
+            # functions drop tracking records (see eventsourcing-notes.md).
+            "SINGLE_ROW_TRACKING": "y",
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        }
+
+    def datastore(self) -> PostgresDatastore:
+        """A datastore (and connection pool) for the views; opened on first use."""
+        return PostgresDatastore(
+            dbname=self.dbname,
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            schema=self.schema,
+            pool_size=self.pool_size,
+            max_overflow=self.max_overflow,
+            connect_timeout=self.connect_timeout,
+            lock_timeout=self.lock_timeout,
+            idle_in_transaction_session_timeout=self.idle_timeout,
+            pre_ping=self.pre_ping,
+            single_row_tracking=True,
+            enable_db_functions=False,
+        )
+
+    def ensure_schema(self) -> None:
+        """Creates the ledger's schema unless it exists: eventsourcing expects it to.
+
+        Needs the CREATE privilege on the database only the first time.
+        """
+        if self.schema == DEFAULT_SCHEMA:
+            return
+        try:
+            with psycopg.connect(
+                dbname=self.dbname,
+                host=self.host,
+                port=self.port,
+                user=self.user,
+                password=self.password,
+                connect_timeout=self.connect_timeout,
+                autocommit=True,
+            ) as conn:
+                found = conn.execute(
+                    "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
+                ).fetchone()
+                if found is None:
+                    # UniqueViolation: another process created it at the same moment.
+                    with contextlib.suppress(psycopg.errors.UniqueViolation):
+                        conn.execute(
+                            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                                sql.Identifier(self.schema)
+                            )
+                        )
+        except psycopg.OperationalError as error:
+            raise StoreError(
+                f"cannot reach PostgreSQL database {self.dbname!r} at "
+                f"{self.host}:{self.port} as {self.user!r}: {error}"
+            ) from error
+        except psycopg.errors.InsufficientPrivilege as error:
+            raise StoreError(
+                f"user {self.user!r} may not create schema {self.schema!r} in "
+                f"{self.dbname!r}; create it once as the owner: CREATE SCHEMA {self.schema}"
+            ) from error
+
+
+def schema_for(prefix: str) -> str:
+    """The ledger's prefix names its schema; no prefix means ``public``."""
+    if not prefix:
+        return DEFAULT_SCHEMA
+    if prefix.startswith("pg_") or len(prefix) > 63:
+        raise StoreError(f"prefix {prefix!r} cannot name a PostgreSQL schema")
+    return prefix
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _int_option(url: StoreURL, name: str, *, minimum: int) -> int:
+    raw = url.options.get(name)
+    if raw is None:
+        return DEFAULTS[name]
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise StoreError(f"option {name}={raw!r} must be a whole number >= {minimum}")
+    return value

@@ -1,0 +1,270 @@
+"""The profile view: one row per customer, a JSONB document plus query columns.
+
+The document (``profile_document``) is the whole read model; the columns beside it
+exist only to filter, sort and paginate, and hold exactly the keys ``sort_key`` gives
+(text in ``COLLATE "C"``, i.e. code-point order, like Python's ``<``), so pages come
+out in the same order as from the memory and SQLite views.
+
+Text search matches a substring of the name or the number, case-insensitively, with
+Python's ``str.lower()``: the lower-cased copies are computed in Python when a row is
+written and the needle when a query runs, then compared with ``LIKE ... ESCAPE``.
+SQL's ``lower()`` is not used because under ``COLLATE "C"`` it only folds ASCII, and
+under other collations it follows the C library, not Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+from customer_ledger.domain.errors import InvalidValue
+from customer_ledger.projections.profile import (
+    Profile,
+    profile_document,
+    profile_from_document,
+)
+from customer_ledger.projections.views import (
+    Page,
+    ProfileQuery,
+    ProfileRecord,
+    ProfileView,
+    cents,
+    decode_cursor,
+    encode_cursor,
+    sort_key,
+    utc_key,
+)
+from customer_ledger_postgres.base import PostgresView
+from customer_ledger_postgres.columns import like_pattern
+
+# ProfileQuery.sort -> the column holding that sort_key
+SORT_COLUMNS = {
+    "number": "number",
+    "name": "name",
+    "stage": "stage",
+    "total_revenue": "revenue_cents",
+    "last_interaction_at": "last_interaction_key",
+    "first_contact_at": "first_contact_key",
+}
+# ProfileQuery field -> column it must equal
+FILTER_COLUMNS = ("stage", "type", "industry", "region", "owner", "grade")
+COLUMNS = (
+    "customer_id", "number", "number_lower", "name", "name_lower", "stage", "type",
+    "industry", "region", "owner", "grade", "tags", "revenue_cents",
+    "last_interaction_key", "first_contact_key", "version", "document", "state",
+)  # fmt: skip
+
+
+class PostgresProfileView(PostgresView, ProfileView):
+    kind = "profile"
+
+    def prepare_statements(self) -> None:
+        t = self.table
+        names = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
+        values = sql.SQL(", ").join(
+            sql.SQL("%s::jsonb") if c == "document" else sql.SQL("%s") for c in COLUMNS
+        )
+        updates = sql.SQL(", ").join(
+            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in COLUMNS[1:]
+        )
+        self.upsert = sql.SQL(
+            "INSERT INTO {t} ({names}) VALUES ({values}) "
+            "ON CONFLICT (customer_id) DO UPDATE SET {updates}"
+        ).format(t=t, names=names, values=values, updates=updates)
+        self.select_states = sql.SQL(
+            "SELECT customer_id, state FROM {} WHERE customer_id = ANY(%s)"
+        ).format(t)
+        self.select_by_id = sql.SQL(
+            "SELECT document::text AS document FROM {} WHERE customer_id = %s"
+        ).format(t)
+        self.select_by_number = sql.SQL(
+            "SELECT document::text AS document FROM {} WHERE number = %s LIMIT 1"
+        ).format(t)
+
+    def create_statements(self) -> list[sql.Composed]:
+        t, index = self.table, self.names.index
+        c = 'COLLATE "C"'
+        statements = [
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {t} ("
+                "customer_id uuid PRIMARY KEY, "
+                f"number text {c} NOT NULL, "
+                f"number_lower text {c} NOT NULL, "
+                f"name text {c} NOT NULL, "
+                f"name_lower text {c} NOT NULL, "
+                f"stage text {c} NOT NULL, "
+                f"type text {c} NOT NULL, "
+                f"industry text {c}, "
+                f"region text {c}, "
+                f"owner text {c}, "
+                f"grade text {c}, "
+                f"tags text[] {c} NOT NULL, "
+                "revenue_cents bigint NOT NULL, "
+                f"last_interaction_key text {c} NOT NULL, "
+                f"first_contact_key text {c} NOT NULL, "
+                "version bigint NOT NULL, "
+                "document jsonb NOT NULL, "
+                "state bytea NOT NULL)"
+            ).format(t=t)
+        ]
+        keyed = {
+            "number": ["number"],
+            **{
+                f"by_{column}": [column, "number"]
+                for column in SORT_COLUMNS.values()
+                if column != "number"
+            },
+            **{f"by_{column}": [column] for column in FILTER_COLUMNS if column != "stage"},
+        }
+        for suffix, columns in keyed.items():
+            statements.append(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {i} ON {t} ({cols})").format(
+                    i=sql.Identifier(index(suffix)),
+                    t=t,
+                    cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
+                )
+            )
+        statements.append(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {i} ON {t} USING gin (tags)").format(
+                i=sql.Identifier(index("tags")), t=t
+            )
+        )
+        return statements
+
+    def create_optional(self, curs: Cursor[DictRow]) -> None:
+        """With pg_trgm installed (by an administrator), substring search uses an index."""
+        row = curs.execute(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+            "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+        ).fetchone()
+        if row is None:
+            return
+        ops = sql.SQL("{}.gin_trgm_ops").format(sql.Identifier(row["nspname"]))
+        curs.execute(
+            sql.SQL(
+                "CREATE INDEX IF NOT EXISTS {i} ON {t} USING gin "
+                "(name_lower {ops}, number_lower {ops})"
+            ).format(i=sql.Identifier(self.names.index("search")), t=self.table, ops=ops)
+        )
+
+    # -- writes -------------------------------------------------------------------------
+
+    def save(self, records: Sequence[ProfileRecord], tracking: Tracking) -> None:
+        rows = [_row(record) for record in records]
+        with self.tracked(tracking) as curs:
+            self.write_many(curs, self.upsert, rows)
+
+    # -- reads --------------------------------------------------------------------------
+
+    def states(self, customer_ids: Collection[UUID]) -> dict[UUID, bytes]:
+        if not customer_ids:
+            return {}
+        with self.datastore.get_connection() as conn:
+            rows = conn.execute(self.select_states, (list(customer_ids),)).fetchall()
+        return {row["customer_id"]: bytes(row["state"]) for row in rows}
+
+    def get(self, customer_id: UUID) -> Profile | None:
+        return self._one(self.select_by_id, customer_id)
+
+    def get_by_number(self, number: str) -> Profile | None:
+        return self._one(self.select_by_number, number)
+
+    def _one(self, statement: sql.Composed, key: Any) -> Profile | None:
+        with self.datastore.get_connection() as conn:
+            row = conn.execute(statement, (key,)).fetchone()
+        return None if row is None else profile_from_document(row["document"])
+
+    def search(self, query: ProfileQuery) -> Page[Profile]:
+        conditions: list[sql.Composable] = []
+        params: list[Any] = []
+        if query.text is not None:
+            if "\x00" in query.text:  # no stored text can contain NUL
+                return Page((), None)
+            conditions.append(
+                sql.SQL("(name_lower LIKE %s ESCAPE '\\' OR number_lower LIKE %s ESCAPE '\\')")
+            )
+            pattern = like_pattern(query.text.lower())
+            params += [pattern, pattern]
+        for name in FILTER_COLUMNS:
+            value = getattr(query, name)
+            if value is not None:
+                conditions.append(sql.SQL("{} = %s").format(sql.Identifier(name)))
+                params.append(_plain(value))
+        if query.tag is not None:
+            conditions.append(sql.SQL("tags @> ARRAY[%s]::text[]"))
+            params.append(query.tag)
+        column = sql.Identifier(SORT_COLUMNS[query.sort])
+        if query.after is not None:
+            conditions.append(
+                sql.SQL("({}, number) {} (%s, %s)").format(
+                    column, sql.SQL("<" if query.descending else ">")
+                )
+            )
+            params += _cursor_key(query.after, query.sort)
+        direction = sql.SQL("DESC" if query.descending else "ASC")
+        statement = sql.SQL(
+            "SELECT document::text AS document FROM {t} WHERE {where} "
+            "ORDER BY {column} {direction}, number {direction} LIMIT %s"
+        ).format(
+            t=self.table,
+            where=sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("TRUE"),
+            column=column,
+            direction=direction,
+        )
+        params.append(query.limit + 1)
+        with self.datastore.get_connection() as conn:
+            rows = conn.execute(statement, params).fetchall()
+        profiles = [profile_from_document(row["document"]) for row in rows[: query.limit]]
+        cursor = None
+        if len(rows) > query.limit:
+            last = profiles[-1]
+            cursor = encode_cursor(sort_key(last, query.sort), last.number)
+        return Page(tuple(profiles), cursor)
+
+
+def _row(record: ProfileRecord) -> tuple[Any, ...]:
+    p = record.profile
+    return (
+        p.customer_id,
+        p.number,
+        p.number.lower(),
+        p.name,
+        p.name.lower(),
+        p.stage.value,
+        p.type.value,
+        p.industry,
+        p.region,
+        p.owner,
+        None if p.grade is None else p.grade.value,
+        list(p.tags),
+        cents(p.total_revenue),
+        utc_key(p.last_interaction_at),
+        utc_key(p.first_contact_at),
+        p.version,
+        profile_document(p).decode(),
+        record.state,
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _cursor_key(cursor: str, sort: str) -> list[Any]:
+    """The (sort key, number) a cursor holds, checked against the sort it must fit."""
+    key = decode_cursor(cursor)
+    wanted: type = int if sort == "total_revenue" else str
+    if (
+        len(key) != 2
+        or not isinstance(key[1], str)
+        or not isinstance(key[0], wanted)
+        or isinstance(key[0], bool)
+    ):
+        raise InvalidValue(f"cursor {cursor!r} does not fit a search sorted by {sort}")
+    return key

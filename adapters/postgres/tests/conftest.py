@@ -1,0 +1,74 @@
+"""Fixtures for the PostgreSQL adapter's tests: a fresh database per session (see
+``customer_ledger.testing_postgres``), a fresh schema per test, views and samples."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+from attrs import evolve
+from customer_ledger_postgres import PostgresViewSet
+from eventsourcing.persistence import Tracking
+
+from customer_ledger import testing_postgres
+from customer_ledger.application import CustomerLedger
+from customer_ledger.projections.profile import Profile, profile_of
+from customer_ledger.projections.views import ProfileRecord
+
+# The shared PostgreSQL fixtures (fresh database per session; skip, or fail under CI=true).
+postgres_database = testing_postgres.postgres_database
+postgres_url = testing_postgres.postgres_url
+postgres_url_factory = testing_postgres.postgres_url_factory
+
+APP = "CustomerLedger"
+NOW = datetime(2024, 6, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store_url(postgres_url_factory: Callable[[], str]) -> str:
+    """A store URL on an empty schema of its own (small pools: tests open many)."""
+    return postgres_url_factory() + "&pool_size=2&max_overflow=4"
+
+
+@pytest.fixture
+def views(store_url: str) -> Iterator[PostgresViewSet]:
+    view_set = PostgresViewSet.from_url(store_url)
+    yield view_set
+    view_set.close()
+
+
+@pytest.fixture
+def positions() -> Callable[[], Tracking]:
+    """Hands out strictly increasing tracking positions of the ledger application."""
+    counter = itertools.count(1)
+    return lambda: Tracking(APP, next(counter))
+
+
+_BASE: list[Profile] = []
+
+
+def base_profile() -> Profile:
+    """A real profile (from a customer aggregate) to derive test profiles from."""
+    if not _BASE:
+        ledger = CustomerLedger.open("memory://", clock=lambda: NOW)
+        ledger.first_contact("X0", name="base", type="company", occurred_at="2024-01-01")
+        _BASE.append(profile_of(ledger.customer("X0")))
+        ledger.close()
+    return _BASE[0]
+
+
+def make_profile(number: str, **changes: object) -> Profile:
+    import uuid
+
+    return evolve(
+        base_profile(),
+        customer_id=uuid.uuid5(uuid.NAMESPACE_URL, f"customer:{number}"),
+        number=number,
+        **changes,
+    )
+
+
+def record(profile: Profile, state: bytes = b"state") -> ProfileRecord:
+    return ProfileRecord(profile, state)

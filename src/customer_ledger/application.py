@@ -24,7 +24,7 @@ from eventsourcing.persistence import IntegrityError, Mapper
 
 from customer_ledger.audit_log import AuditEntry, entries
 from customer_ledger.domain.access import Actor, Policy
-from customer_ledger.domain.customer import Customer
+from customer_ledger.domain.customer import PROFILE_FIELDS, Customer
 from customer_ledger.domain.errors import (
     CommandIdReused,
     ConcurrencyConflict,
@@ -436,6 +436,9 @@ class CustomerLedger(Application[UUID]):
     ) -> CommandResult:
         if not isinstance(changes, dict):
             raise InvalidValue("changes must map profile fields to new values")
+        unknown = sorted(set(changes) - set(PROFILE_FIELDS))
+        if unknown:  # before they can clash with the pipeline's own keywords
+            raise InvalidValue(f"not a profile field: {', '.join(map(str, unknown))}")
         return self._run("update_profile", number, meta, **changes)
 
     def add_contact(self, number: str, *, contact: Contact, **meta: Any) -> CommandResult:

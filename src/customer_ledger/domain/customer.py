@@ -300,6 +300,7 @@ class Customer(Aggregate):
     def remove_contact(
         self, contact_id: str, *, occurred_at: datetime, meta: Meta, now: datetime | None = None
     ) -> None:
+        contact_id = text(contact_id, "contact id", max_len=64)  # as add_contact stored it
         if contact_id not in self.contacts:
             raise UnknownContact(f"no contact {contact_id!r}")
         self._contact_removed(contact_id, business_time(occurred_at, now), meta)
@@ -337,6 +338,7 @@ class Customer(Aggregate):
     def untag(
         self, tag: str, *, occurred_at: datetime, meta: Meta, now: datetime | None = None
     ) -> None:
+        tag = text(tag, "tag", max_len=64)  # as tag() stored it
         if tag not in self.tags:
             raise NothingChanged(f"not tagged {tag!r}")
         self._untagged(tag, business_time(occurred_at, now), meta)
@@ -494,6 +496,7 @@ class Customer(Aggregate):
         self._move(Trigger.CONVERTED)
 
     def _active_contract(self, number: str) -> Contract:
+        number = text(number, "contract number", max_len=64)  # as sign_contract stored it
         if number not in self.contracts:
             raise UnknownContract(f"no contract {number!r}")
         contract = self.contracts[number]
@@ -591,6 +594,7 @@ class Customer(Aggregate):
         satisfaction: int | None = None,
         now: datetime | None = None,
     ) -> None:
+        complaint_id = text(complaint_id, "complaint id", max_len=64)  # as filed
         complaint = self.complaints.get(complaint_id)
         if complaint is None or complaint.status is not ComplaintStatus.OPEN:
             raise ComplaintNotOpen(f"complaint {complaint_id!r} is not open")
@@ -784,6 +788,7 @@ class Customer(Aggregate):
     def complete_reminder(
         self, *, reminder_id: str, occurred_at: datetime, meta: Meta, now: datetime | None = None
     ) -> None:
+        reminder_id = text(reminder_id, "reminder id", max_len=64)  # as scheduled
         reminder = self.reminders.get(reminder_id)
         if reminder is None:
             raise UnknownReminder(f"no reminder {reminder_id!r}")

@@ -19,12 +19,3 @@ def dump(value: object) -> bytes:
 
 def load(document: bytes | str, cls: type[T]) -> T:
     return converter.structure(decode(document), cls)
-
-
-def fold(text: str) -> str:
-    """Case folding for search, the same as the memory views (``str.lower``).
-
-    Done in Python on both the stored columns and the search text: SQLite's
-    ``lower()`` and ``LIKE`` only fold ASCII, so 'Ä' would not find 'ä' in SQL.
-    """
-    return text.lower()

@@ -34,7 +34,6 @@ from customer_ledger.projections.views import (
     utc_key,
 )
 from customer_ledger_sqlite.base import SQLiteView
-from customer_ledger_sqlite.documents import fold
 from customer_ledger_sqlite.schema import Index, family
 from customer_ledger_sqlite.transactions import chunks, placeholders, write_transaction
 
@@ -211,6 +210,15 @@ def _row(record: ProfileRecord) -> tuple[Any, ...]:
         profile_document(p),
         record.state,
     )
+
+
+def fold(text: str) -> str:
+    """Case folding for search, the same as the memory views (``str.lower``).
+
+    Done in Python on both the stored columns and the search text: SQLite's
+    ``lower()`` and ``LIKE`` only fold ASCII, so 'Ä' would not find 'ä' in SQL.
+    """
+    return text.lower()
 
 
 def _plain(value: Any) -> Any:

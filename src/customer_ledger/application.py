@@ -396,8 +396,9 @@ class CustomerLedger(Application[UUID]):
         if self.eager_views:
             try:
                 self.refresh()
-            except Exception:
-                logger.exception("views could not catch up; the next read will retry")
+            except Exception as error:
+                logger.warning("views could not catch up (%s); the next read retries", error)
+                logger.debug("view catch-up failure", exc_info=True)
 
     def _receipt(self, command_id: str, fingerprint: str) -> CommandResult | None:
         try:

@@ -11,7 +11,7 @@ import typing
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from functools import cache
 from typing import Any, ClassVar
 from uuid import UUID
@@ -42,9 +42,8 @@ converter.register_unstructure_hook_func(  # sets in canonical (sorted) order
     lambda t: typing.get_origin(t) in (set, frozenset) or t in (set, frozenset),
     lambda v: sorted(converter.unstructure(x) for x in v),
 )
-converter.register_unstructure_hook_func(
-    lambda t: isinstance(t, type) and issubclass(t, Enum), lambda v: v.value
-)
+converter.register_unstructure_hook(Enum, lambda v: v.value)
+converter.register_unstructure_hook(StrEnum, lambda v: v.value)  # before its ``str`` base
 
 _SKIP = frozenset({"originator_id", "originator_version"})
 Field = tuple[str, Callable[[Any], Any], Callable[[Any, Any], Any], Any]

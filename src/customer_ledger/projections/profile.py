@@ -65,9 +65,11 @@ class Profile:
     reminders: tuple[Reminder, ...]
     next_reminder_on: date | None
     churn_reason: str | None
-    risk_flagged: bool
     version: int
     updated_at: datetime  # recorded time of the latest event
+    # Fields added after the first release come last, with defaults, so documents
+    # stored by older versions still load (a rebuild then fills them in).
+    risk_flagged: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types (strings for Decimal, dates and ids)."""

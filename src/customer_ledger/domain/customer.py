@@ -711,7 +711,11 @@ class Customer(Aggregate):
             raise InvalidValue(f"a {value.value} stage is recorded with its own command")
         if self.stage is Stage.CHURNED:
             raise CustomerChurned("a churned customer is reactivated, not re-imported")
-        if value is self.stage:
+        flagged = value is Stage.AT_RISK
+        after = lifecycle.settle(
+            Stage.CUSTOMER if flagged else value, self.open_complaints, flagged
+        )
+        if (after, flagged) == (self.stage, self.risk_flagged):  # stage *and* hand flag
             raise NothingChanged(f"the customer is already {value.value}")
         self._stage_set_on_import(
             value, text(row, "row", max_len=8000), business_time(occurred_at, now), meta

@@ -15,15 +15,17 @@ def offset_of(value: datetime | None) -> int | None:
     return int(offset.total_seconds())
 
 
-def with_offset(value: datetime | None, offset: int | None) -> datetime | None:
+def with_offset(value: datetime, offset: int | None) -> datetime:
     """A timestamptz read back at the offset it was written with.
 
     The instant is exact; a named zone comes back as its fixed offset, just as it
     does from the profile's JSON document.
     """
-    if value is None:
-        return None
     return value.astimezone(timezone(timedelta(seconds=offset or 0)))
+
+
+def maybe_with_offset(value: datetime | None, offset: int | None) -> datetime | None:
+    return None if value is None else with_offset(value, offset)
 
 
 def like_pattern(needle: str) -> str:

@@ -18,7 +18,7 @@ from psycopg.rows import DictRow
 from customer_ledger.domain.values import Stage
 from customer_ledger.projections.views import StatusRecord, StatusRow, StatusView, utc_key
 from customer_ledger_postgres.base import PostgresView
-from customer_ledger_postgres.columns import offset_of, with_offset
+from customer_ledger_postgres.columns import maybe_with_offset, offset_of, with_offset
 
 COLUMNS = (
     "customer_id", "number", "name", "owner", "stage", "open_complaints",
@@ -158,7 +158,9 @@ def _status_row(row: DictRow) -> StatusRow:
         owner=row["owner"],
         stage=Stage(row["stage"]),
         open_complaints=row["open_complaints"],
-        last_interaction_at=with_offset(row["last_interaction_at"], row["last_interaction_offset"]),
+        last_interaction_at=maybe_with_offset(
+            row["last_interaction_at"], row["last_interaction_offset"]
+        ),
         next_reminder_on=row["next_reminder_on"],
         first_contact_at=with_offset(row["first_contact_at"], row["first_contact_offset"]),
     )

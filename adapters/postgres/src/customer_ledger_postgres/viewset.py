@@ -10,7 +10,7 @@ table name whose relation changed while the statement waited for its lock).
 from __future__ import annotations
 
 from threading import Lock
-from typing import Any
+from typing import Any, Self
 
 from eventsourcing.persistence import OperationalError
 from eventsourcing.utils import retry
@@ -128,7 +128,14 @@ class PostgresViewSet(ViewSet):
             return existing_tables(conn.cursor(), self.schema, table_names(kind, REBUILD)) > 0
 
     def close(self) -> None:
+        """Closes the views' connection pool."""
         self.datastore.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # -- helpers ------------------------------------------------------------------------
 

@@ -97,7 +97,7 @@ def _redacted(dsn: str) -> str:
         return "the configured server"
     if info.get("password"):
         info["password"] = "***"
-    return make_conninfo(**info)
+    return make_conninfo("", **info)
 
 
 def with_prefix(url: str, prefix: str) -> str:

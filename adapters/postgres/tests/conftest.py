@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from attrs import evolve
 from customer_ledger_postgres import PostgresViewSet
 from eventsourcing.persistence import Tracking
+from psycopg import sql
 
 from customer_ledger import testing_postgres
 from customer_ledger.application import CustomerLedger
@@ -39,6 +42,18 @@ def views(store_url: str) -> Iterator[PostgresViewSet]:
     view_set.close()
 
 
+@pytest.fixture(scope="module")
+def module_views(postgres_database: str) -> Iterator[PostgresViewSet]:
+    """Views shared by a module's read-only tests (creating tables costs ~0.1 s each)."""
+    prefix = f"m_{uuid.uuid4().hex[:12]}"
+    url = testing_postgres.with_prefix(postgres_database, prefix) + "&pool_size=2"
+    view_set = PostgresViewSet.from_url(url)
+    yield view_set
+    view_set.close()
+    with psycopg.connect(postgres_database, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(prefix)))
+
+
 @pytest.fixture
 def positions() -> Callable[[], Tracking]:
     """Hands out strictly increasing tracking positions of the ledger application."""
@@ -60,8 +75,6 @@ def base_profile() -> Profile:
 
 
 def make_profile(number: str, **changes: object) -> Profile:
-    import uuid
-
     return evolve(
         base_profile(),
         customer_id=uuid.uuid5(uuid.NAMESPACE_URL, f"customer:{number}"),

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from conftest import make_profile, record
+from conftest import APP, make_profile, record
 from customer_ledger_postgres import PostgresViewSet
 from eventsourcing.persistence import Tracking
 
@@ -38,15 +37,20 @@ PROFILES = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def view(views: PostgresViewSet, positions: Callable[[], Tracking]):  # type: ignore[no-untyped-def]
+def saved(views: PostgresViewSet):  # type: ignore[no-untyped-def]
     profile = views.view("profile")
-    profile.save([record(p, state=p.number.encode()) for p in PROFILES], positions())
+    profile.save([record(p, state=p.number.encode()) for p in PROFILES], Tracking(APP, 1))
     return profile
 
 
-@pytest.fixture
-def reference(positions: Callable[[], Tracking]) -> MemoryProfileView:
+@pytest.fixture(scope="module")
+def view(module_views: PostgresViewSet):  # type: ignore[no-untyped-def]
+    """Shared by the read-only tests of this module."""
+    return saved(module_views)
+
+
+@pytest.fixture(scope="module")
+def reference() -> MemoryProfileView:
     memory = MemoryProfileView()
     memory.save([record(p) for p in PROFILES], Tracking("CustomerLedger", 1))
     return memory
@@ -68,7 +72,8 @@ def test_states_of_known_customers_only(view) -> None:  # type: ignore[no-untype
     assert view.states([]) == {}
 
 
-def test_saving_again_replaces_the_row(view, positions) -> None:  # type: ignore[no-untyped-def]
+def test_saving_again_replaces_the_row(views: PostgresViewSet) -> None:
+    view = saved(views)
     changed = make_profile("A001", name="*先生", stage=Stage.AT_RISK, tags=())
     view.save([record(changed, b"v2")], Tracking("CustomerLedger", 100))
     assert view.get_by_number("A001") == changed

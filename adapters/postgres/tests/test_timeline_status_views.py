@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from conftest import APP
 from customer_ledger_postgres import PostgresViewSet
 from eventsourcing.persistence import Tracking
 
@@ -44,15 +44,15 @@ ENTRIES = [
 ]
 
 
-@pytest.fixture
-def timeline(views: PostgresViewSet, positions: Callable[[], Tracking]):  # type: ignore[no-untyped-def]
-    view = views.view("timeline")
-    view.save(ENTRIES[:4], positions())
-    view.save(ENTRIES[2:], positions())  # overlap: already present entries are ignored
+@pytest.fixture(scope="module")
+def timeline(module_views: PostgresViewSet):  # type: ignore[no-untyped-def]
+    view = module_views.view("timeline")
+    view.save(ENTRIES[:4], Tracking(APP, 1))
+    view.save(ENTRIES[2:], Tracking(APP, 2))  # overlap: already present entries are ignored
     return view
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def timeline_reference() -> MemoryTimelineView:
     memory = MemoryTimelineView()
     memory.save(ENTRIES, Tracking("CustomerLedger", 1))
@@ -64,9 +64,11 @@ def test_numbers_known_from_earlier_entries(timeline) -> None:  # type: ignore[n
     assert timeline.numbers(set()) == {}
 
 
-def test_duplicates_are_ignored_not_overwritten(timeline, positions) -> None:  # type: ignore[no-untyped-def]
+def test_duplicates_are_ignored_not_overwritten(views: PostgresViewSet) -> None:
+    timeline = views.view("timeline")
+    timeline.save(ENTRIES, Tracking(APP, 1))
     changed = entry(A, "A001", 1, datetime(2030, 1, 1, tzinfo=UTC))
-    timeline.save([changed], Tracking("CustomerLedger", 50))
+    timeline.save([changed], Tracking(APP, 2))
     page = timeline.entries(TimelineQuery(customer_id=A))
     assert ENTRIES[0] in page.items and changed not in page.items
 
@@ -134,14 +136,18 @@ ROWS = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def status(views: PostgresViewSet, positions: Callable[[], Tracking]):  # type: ignore[no-untyped-def]
+def saved_status(views: PostgresViewSet):  # type: ignore[no-untyped-def]
     view = views.view("status")
-    view.save([StatusRecord(r, r.number.encode()) for r in ROWS], positions())
+    view.save([StatusRecord(r, r.number.encode()) for r in ROWS], Tracking(APP, 1))
     return view
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def status(module_views: PostgresViewSet):  # type: ignore[no-untyped-def]
+    return saved_status(module_views)
+
+
+@pytest.fixture(scope="module")
 def status_reference() -> MemoryStatusView:
     memory = MemoryStatusView()
     memory.save([StatusRecord(r, b"") for r in ROWS], Tracking("CustomerLedger", 1))
@@ -157,11 +163,11 @@ def test_rows_are_ordered_by_number(status, status_reference, stage, owner) -> N
     assert [r.number for r in status.rows()] == ["A001", "B002", "C003", "a001"]
 
 
-def test_count_by_stage_names_every_stage(status, views) -> None:  # type: ignore[no-untyped-def]
+def test_count_by_stage_names_every_stage(status, module_views) -> None:  # type: ignore[no-untyped-def]
     assert status.count_by_stage() == {
         Stage.LEAD: 1, Stage.PROSPECT: 0, Stage.CUSTOMER: 1, Stage.AT_RISK: 1, Stage.CHURNED: 1,
     }  # fmt: skip
-    assert views.view("status", "other").count_by_stage() == dict.fromkeys(Stage, 0)
+    assert module_views.view("status", "other").count_by_stage() == dict.fromkeys(Stage, 0)
 
 
 @pytest.mark.parametrize(
@@ -178,9 +184,10 @@ def test_idle_uses_last_interaction_or_first_contact(status, status_reference, b
     assert all(r.stage is not Stage.CHURNED for r in status.idle(before))
 
 
-def test_status_states_and_upserts(status) -> None:  # type: ignore[no-untyped-def]
+def test_status_states_and_upserts(views: PostgresViewSet) -> None:
+    status = saved_status(views)
     assert status.states([A, B]) == {A: b"A001", B: b"B002"}
     moved = row(A, "A001", Stage.PROSPECT, last_interaction_at=datetime(2024, 6, 1, tzinfo=UTC))
-    status.save([StatusRecord(moved, b"v2")], Tracking("CustomerLedger", 99))
+    status.save([StatusRecord(moved, b"v2")], Tracking(APP, 99))
     assert status.rows(Stage.PROSPECT) == [moved]
     assert status.states([A]) == {A: b"v2"}

@@ -84,7 +84,7 @@ def test_it_prints_each_profile_and_timeline(
     ]:
         assert number in out and name in out
         assert f"{number} timeline" in out
-    assert "phone: asked" in out  # A001's call, summarised in its timeline
+    assert "Phone: asked" in out  # A001's call, summarised in its timeline
 
 
 def test_the_json_timeline_is_in_business_time_order(shown: dict[str, Any]) -> None:
@@ -142,7 +142,7 @@ def test_the_worksheet_grades_are_manual_and_kept_apart_from_revenue(
     assert (w1["grade"], w1["total_revenue"], w1["contacts"][0]["name"]) == ("A", "1000", "张三")
     assert (w2["grade"], w2["total_revenue"], w2["contacts"][0]["name"]) == ("B", "2000", "李四")
     assert [e["summary"] for e in shown["W001"]["timeline"] if e["event"] == "GradeAssigned"] == [
-        "grade A (manual)"
+        "Grade A (manual)"
     ]
 
 

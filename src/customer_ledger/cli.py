@@ -36,6 +36,7 @@ from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.errors import LedgerError, StoreError
 from customer_ledger.jsonl_import import DEFAULT_ACTOR, ImportReport, import_file
 from customer_ledger.projections.profile import Profile
+from customer_ledger.projections.views import TimelineEntry
 from customer_ledger.serialization import converter, unstructure_state
 from customer_ledger.stores import DEFAULT_URL
 
@@ -57,7 +58,7 @@ class Subcommand:
 
 REGISTRY: dict[str, Subcommand] = {}
 # Modules whose import registers subcommands (this one included); append yours.
-SUBCOMMAND_MODULES: list[str] = [__name__]
+SUBCOMMAND_MODULES: list[str] = [__name__, "customer_ledger.cli_views"]
 
 
 def subcommand(
@@ -152,72 +153,7 @@ def local(moment: datetime, zone: ZoneInfo) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-# -- what an event says, in one line ----------------------------------------------------
-
-
-def _money(amount: Any) -> str:
-    return "" if amount is None else f", {amount}"
-
-
-def _opt(label: str, value: Any) -> str:
-    return "" if value in (None, "") else f"; {label} {value}"
-
-
-SUMMARIES: dict[str, Callable[[Any], str]] = {
-    "FirstContacted": lambda e: (
-        f"first contact: {e.name} ({e.type})"
-        + _opt("industry", e.industry)
-        + _opt("region", e.region)
-    ),
-    "ProfileUpdated": lambda e: "profile: " + ", ".join(f"{k} → {v}" for k, v in e.changes.items()),
-    "ContactAdded": lambda e: f"contact added: {_who(e.contact)}",
-    "ContactUpdated": lambda e: f"contact updated: {_who(e.contact)}",
-    "ContactRemoved": lambda e: f"contact removed: {e.contact_id}",
-    "OwnerAssigned": lambda e: f"owner: {e.owner}",
-    "Tagged": lambda e: f"tagged {e.tag}",
-    "Untagged": lambda e: f"untagged {e.tag}",
-    "NeedsRecorded": lambda e: (
-        "needs: "
-        + "; ".join(
-            str(v) for v in converter.unstructure(e.needs).values() if v not in (None, False)
-        )
-    ),
-    "InteractionLogged": lambda e: (
-        f"{e.channel}: {e.topic}"
-        + _opt("feedback", e.feedback)
-        + _opt("follow-up", e.follow_up)
-        + (" (补录 late registration)" if e.late else "")
-    ),
-    "PurchaseRecorded": lambda e: f"purchase: {e.product} × {e.quantity}, {e.amount}",
-    "ContractSigned": lambda e: (
-        f"contract {e.contract.number} signed{_money(e.contract.amount)}"
-        + _opt("until", e.contract.expires_on)
-    ),
-    "ContractRenewed": lambda e: f"contract {e.contract_number} renewed until {e.expires_on}",
-    "ContractTerminated": lambda e: f"contract {e.contract_number} terminated",
-    "ComplaintFiled": lambda e: f"complaint {e.complaint_id} filed: {e.subject}",
-    "ComplaintResolved": lambda e: (
-        f"complaint {e.complaint_id} resolved: {e.resolution}"
-        + ("" if e.satisfaction is None else f"; satisfaction {e.satisfaction}/5")
-    ),
-    "SatisfactionRated": lambda e: f"satisfaction {e.score}/5" + _opt("comment", e.comment),
-    "GradeAssigned": lambda e: (
-        f"grade {e.grade or 'cleared'} (manual)" + (", VIP" if e.vip else "")
-    ),
-    "StageSetOnImport": lambda e: f"stage set to {e.stage} on import (as the source row states)",
-    "RiskFlagCleared": lambda e: "risk warning cleared",
-    "Churned": lambda e: f"churned: {e.reason}",
-    "Reactivated": lambda e: "reactivated",
-    "AttachmentLinked": lambda e: f"attachment: {e.attachment.name}",
-    "ReminderScheduled": lambda e: f"reminder: {e.reminder.subject}, due {e.reminder.due_on}",
-    "ReminderCompleted": lambda e: f"reminder {e.reminder_id} done",
-}
-
-
-def describe(event: Customer.Event) -> str:
-    """One line saying what happened (the timeline view will supersede this)."""
-    summary = SUMMARIES.get(type(event).__name__)
-    return type(event).__name__ if summary is None else summary(event)
+# -- what an event says ------------------------------------------------------------------
 
 
 def event_json(event: Customer.Event) -> dict[str, Any]:
@@ -239,23 +175,18 @@ def event_json(event: Customer.Event) -> dict[str, Any]:
     }
 
 
-def timeline(events: Iterable[Customer.Event]) -> list[Customer.Event]:
-    """Events in business-time order (recording order breaks ties)."""
-    return sorted(events, key=lambda e: (e.occurred_at, e.originator_version))
-
-
-def timeline_json(events: Iterable[Customer.Event]) -> list[dict[str, Any]]:
-    return [
-        {
-            "version": e.originator_version,
-            "occurred_at": e.occurred_at.isoformat(),
-            "recorded_at": e.timestamp.isoformat(),
-            "event": type(e).__name__,
-            "actor": e.meta.actor,
-            "summary": describe(e),
-        }
-        for e in timeline(events)
-    ]
+def entry_json(entry: TimelineEntry) -> dict[str, Any]:
+    return {
+        "number": entry.number,
+        "version": entry.version,
+        "event": entry.kind,
+        "occurred_at": entry.occurred_at.isoformat(),
+        "recorded_at": entry.recorded_at.isoformat(),
+        "actor": entry.actor,
+        "summary": entry.summary_en,
+        "summary_zh": entry.summary_zh,
+        "late": entry.late,
+    }
 
 
 # -- rich renderings --------------------------------------------------------------------
@@ -299,9 +230,8 @@ def _profile_rows(p: Profile, zone: ZoneInfo) -> list[tuple[str, Any]]:
     ]
 
 
-def _who(contact: Any) -> str:
-    """A contact without phone or e-mail (summaries stay free of contact details)."""
-    return contact.name + (f", {contact.title}" if contact.title else "")
+def _money(amount: Any) -> str:
+    return "" if amount is None else f", {amount}"
 
 
 def _contact_line(contact: Any) -> str:
@@ -333,16 +263,21 @@ def _complaints(p: Profile) -> str | None:
     return f"{p.open_complaints} open of {len(p.complaints)}"
 
 
-def timeline_table(events: Iterable[Customer.Event], zone: ZoneInfo, title: str) -> Table:
+def entries_table(
+    entries: Iterable[TimelineEntry], zone: ZoneInfo, title: str, lang: str = "en"
+) -> Table:
+    """Timeline entries (business-time order) as a table; ``lang`` picks the summary."""
     table = Table(title=title, title_justify="left", expand=False)
     table.add_column("date", no_wrap=True)
+    table.add_column("customer", no_wrap=True)
     table.add_column("what", ratio=1, overflow="fold")
     table.add_column("by", no_wrap=True)
     table.add_column("recorded", no_wrap=True)
-    for e in timeline(events):
+    for e in entries:
+        summary = e.summary_zh if lang == "zh" else e.summary_en
         table.add_row(
-            local(e.occurred_at, zone), describe(e), e.meta.actor, local(e.timestamp, zone)
-        )
+            local(e.occurred_at, zone), e.number, summary, e.actor, local(e.recorded_at, zone),
+        )  # fmt: skip
     return table
 
 
@@ -451,14 +386,19 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
 def run_demo(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     report = demo.record(ledger)
     print_failures(report, "demo command")
-    customers = [(ledger.profile(n), ledger.history(n)) for n in demo.NUMBERS if _known(ledger, n)]
+    customers = [
+        (ledger.profile(n), list(ledger.timeline(n, limit=1000).items))
+        for n in demo.NUMBERS
+        if _known(ledger, n)
+    ]
     if args.json:
         print_json(
             {
                 "store": _store(ledger),
                 **report.to_json(),
                 "customers": [
-                    {"profile": p.to_json(), "timeline": timeline_json(h)} for p, h in customers
+                    {"profile": p.to_json(), "timeline": [entry_json(e) for e in t]}
+                    for p, t in customers
                 ],
             }
         )
@@ -482,13 +422,13 @@ def _store(ledger: CustomerLedger) -> str:
 def _print_demo(
     ledger: CustomerLedger,
     report: ImportReport,
-    customers: list[tuple[Profile, list[Customer.Event]]],
+    customers: list[tuple[Profile, list[TimelineEntry]]],
 ) -> None:
     out = console()
     zone = ledger.timezone
-    for profile, history in customers:
+    for profile, entries in customers:
         title = f"{profile.number} timeline (business time)"
-        out.print(Group(profile_panel(profile, zone), timeline_table(history, zone, title)))
+        out.print(Group(profile_panel(profile, zone), entries_table(entries, zone, title)))
         out.print()
     out.print(
         f"demo: {report.recorded} commands recorded, {report.skipped} already in the store "

@@ -112,8 +112,8 @@ SUMMARIES: dict[str, Describe] = {
         f"满意度 {e.score}/5" + (f"：{e.comment}" if e.comment else ""),
     ),
     "GradeAssigned": lambda e: (
-        f"Grade set to {e.grade.value if e.grade else 'none'}" + (" (VIP)" if e.vip else ""),
-        f"分级设为 {e.grade.value if e.grade else '无'}" + ("（VIP）" if e.vip else ""),
+        f"Grade {e.grade.value if e.grade else 'cleared'} (manual)" + (", VIP" if e.vip else ""),
+        f"手动分级 {e.grade.value if e.grade else '清除'}" + ("，VIP" if e.vip else ""),
     ),
     "Churned": lambda e: (f"Churned: {e.reason}", f"流失：{e.reason}"),
     "Reactivated": lambda e: ("Reactivated", "重新激活"),

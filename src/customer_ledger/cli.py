@@ -437,5 +437,7 @@ def _print_demo(
     )
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # run as `python -m customer_ledger.cli`: use the one registry
+    from customer_ledger.cli import main as registered_main
+
+    sys.exit(registered_main())

@@ -1,0 +1,7 @@
+"""``python -m customer_ledger`` is the ``customer-ledger`` command."""
+
+import sys
+
+from customer_ledger.cli import main
+
+sys.exit(main())

@@ -41,7 +41,7 @@ def test_status_json_counts_every_stage(store, capsys):
 
 
 def test_status_filters_by_stage(store, capsys):
-    code, out = run(capsys, "--store", store, "status", "--stage", "churned", "--json")
+    _code, out = run(capsys, "--store", store, "status", "--stage", "churned", "--json")
     assert [c["number"] for c in json.loads(out)["customers"]] == ["W002"]
 
 
@@ -58,17 +58,17 @@ def test_search_pages_with_a_cursor(store, capsys):
     code, out = run(capsys, "--store", store, "search", "--limit", "5", "--json")
     first = json.loads(out)
     assert len(first["customers"]) == 5 and first["next_cursor"]
-    code, out = run(capsys, "--store", store, "search", "--limit", "5", "--after",
+    _, out = run(capsys, "--store", store, "search", "--limit", "5", "--after",
                     first["next_cursor"], "--json")  # fmt: skip
     second = json.loads(out)
     numbers = [c["number"] for c in first["customers"] + second["customers"]]
     assert numbers == sorted(numbers) and len(set(numbers)) == 10
-    code, out = run(capsys, "--store", store, "search", "科技", "--json")
+    _code, out = run(capsys, "--store", store, "search", "科技", "--json")
     assert [c["number"] for c in json.loads(out)["customers"]] == ["B002"]
 
 
 def test_search_masks_phones(store, capsys):
-    code, out = run(capsys, "--store", store, "search", "A001", "--json")
+    _code, out = run(capsys, "--store", store, "search", "A001", "--json")
     assert json.loads(out)["customers"][0]["contacts"][0]["phone"] == "138****5678"
 
 

@@ -14,6 +14,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 from eventsourcing.popo import POPOTrackingRecorder
 
+from customer_ledger.domain.errors import StoreError
 from customer_ledger.domain.values import Stage
 from customer_ledger.projections.profile import Profile
 from customer_ledger.projections.views import (
@@ -34,6 +35,7 @@ from customer_ledger.projections.views import (
     ViewSet,
     decode_cursor,
     encode_cursor,
+    fold_text,
     sort_key,
     utc_key,
 )
@@ -187,7 +189,7 @@ class MemoryViewSet(ViewSet):
 
     def view(self, kind: Kind, generation: str = LIVE) -> Any:
         if kind not in KINDS:
-            raise ValueError(f"no {kind!r} view")
+            raise StoreError(f"no {kind!r} view")
         key = (kind, generation)
         if key not in self._views:
             self._views[key] = VIEW_CLASSES[kind]()
@@ -208,8 +210,8 @@ class MemoryViewSet(ViewSet):
 
 def matches(profile: Profile, query: ProfileQuery) -> bool:
     if query.text is not None:
-        needle = query.text.lower()
-        if needle not in profile.name.lower() and needle not in profile.number.lower():
+        needle = fold_text(query.text)
+        if needle not in fold_text(profile.name) and needle not in fold_text(profile.number):
             return False
     return (
         (query.stage is None or profile.stage == query.stage)

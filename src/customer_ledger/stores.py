@@ -7,6 +7,7 @@ from a distribution registered in the entry-point group ``customer_ledger.adapte
 from __future__ import annotations
 
 import os
+import re
 from abc import ABC, abstractmethod
 from functools import cache
 from importlib.metadata import entry_points
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from customer_ledger.projections.views import ViewSet
 
 DEFAULT_URL = "sqlite:///customer-ledger.db"
+_PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 ENTRY_POINT_GROUP = "customer_ledger.adapters"
 DISTRIBUTIONS = {"sqlite": "customer-ledger-sqlite", "postgresql": "customer-ledger-postgres"}
 
@@ -52,10 +54,13 @@ class StoreURL:
     @property
     def prefix(self) -> str:
         """Names a ledger among several sharing one database (tables or schema)."""
-        prefix = self.options.get("prefix", "")
-        if prefix and not prefix.replace("_", "").isalnum():
-            raise StoreError(f"prefix {prefix!r} must be letters, digits and '_'")
-        return prefix.lower()
+        prefix = self.options.get("prefix", "").lower()
+        if prefix and not _PREFIX.match(prefix):
+            raise StoreError(
+                f"prefix {prefix!r} must start with a letter and hold only letters, digits "
+                "and '_' (it names tables or a schema), at most 40 characters"
+            )
+        return prefix
 
 
 class Adapter(ABC):

@@ -97,13 +97,10 @@ def rebuild(
     results = []
     for projection in projections:
         catch_up(app, [projection], page_size=page_size)  # events recorded meanwhile
+        position = _position(app, projection)  # before the swap retires these tables
         views.swap(projection.kind)
         results.append(
-            RebuildResult(
-                projection.kind,
-                _position(app, projection),
-                round(time.perf_counter() - started, 3),
-            )
+            RebuildResult(projection.kind, position, round(time.perf_counter() - started, 3))
         )
     return results
 

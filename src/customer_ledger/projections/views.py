@@ -11,7 +11,11 @@ Conventions every adapter follows (the conformance suite in ``customer_ledger.te
 checks them, so memory, SQLite and PostgreSQL answer every query identically):
 
 * Text search is a case-insensitive substring match on name OR number (Chinese works:
-  it is plain substring matching); ``%`` and ``_`` in the text match literally.
+  it is plain substring matching), folding case with ``fold_text`` below; ``%`` and ``_``
+  in the text match literally.
+* ``ViewSet.view`` raises ``StoreError`` for a kind it does not know.
+* After ``ViewSet.swap(kind)`` a view object obtained for the rebuild generation must not
+  be used again (its tables are gone); read what you need from it before swapping.
 * Filters are exact matches; ``tag`` matches customers having that tag.
 * Sorting is by ``ProfileQuery.sort`` then ``number`` (unique) as tiebreaker;
   ``sort_key(profile, sort)`` below gives the exact key (NULL times become '' so they
@@ -233,6 +237,12 @@ class ViewSet(ABC):
 
 
 # -- helpers shared by every adapter ----------------------------------------------------
+
+
+def fold_text(value: str) -> str:
+    """How search compares text: Python's ``str.lower`` (SQL ``lower()`` folds ASCII only
+    in SQLite and follows the collation in PostgreSQL, so adapters store folded columns)."""
+    return value.lower()
 
 
 def utc_key(value: datetime | None) -> str:

@@ -55,7 +55,7 @@ def test_timeline_of_one_customer_within_dates(store, capsys):
 
 
 def test_search_pages_with_a_cursor(store, capsys):
-    code, out = run(capsys, "--store", store, "search", "--limit", "5", "--json")
+    _, out = run(capsys, "--store", store, "search", "--limit", "5", "--json")
     first = json.loads(out)
     assert len(first["customers"]) == 5 and first["next_cursor"]
     _, out = run(capsys, "--store", store, "search", "--limit", "5", "--after",

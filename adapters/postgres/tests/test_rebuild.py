@@ -74,7 +74,7 @@ def test_discard_and_swapping_nothing(views: PostgresViewSet) -> None:
     assert names(views.view("profile", REBUILD)) == set()  # fresh tables again
     with pytest.raises(StoreError, match="generation"):
         views.view("profile", "Re-Build")
-    with pytest.raises(ValueError, match="no 'analytics' view"):
+    with pytest.raises(StoreError, match="no 'analytics' view"):
         views.view("analytics")  # type: ignore[arg-type]
 
 

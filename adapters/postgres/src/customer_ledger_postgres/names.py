@@ -35,13 +35,13 @@ class TableNames:
     def renamed(self, name: str, to: TableNames) -> str:
         """``name`` (one of this generation's objects) as it is called in ``to``."""
         if not name.startswith(self.rows):
-            raise ValueError(f"{name!r} does not belong to {self.rows!r}")
+            raise ValueError(f"{name!r} does not belong to {self.rows!r}")  # a bug, not input
         return to.rows + name[len(self.rows) :]
 
 
 def table_names(kind: str, generation: str) -> TableNames:
     if kind not in KINDS:
-        raise ValueError(f"no {kind!r} view; choose one of {', '.join(KINDS)}")
+        raise StoreError(f"no {kind!r} view; choose one of {', '.join(KINDS)}")
     if not isinstance(generation, str) or not _GENERATION.match(generation):
         raise StoreError(
             f"view generation {generation!r} must be 1-20 lowercase letters and digits"

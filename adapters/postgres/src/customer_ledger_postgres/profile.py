@@ -6,8 +6,8 @@ exist only to filter, sort and paginate, and hold exactly the keys ``sort_key`` 
 out in the same order as from the memory and SQLite views.
 
 Text search matches a substring of the name or the number, case-insensitively, with
-Python's ``str.lower()``: the lower-cased copies are computed in Python when a row is
-written and the needle when a query runs, then compared with ``LIKE ... ESCAPE``.
+``fold_text`` (Python's ``str.lower()``): the folded copies are computed in Python when
+a row is written and the needle when a query runs, then compared with ``LIKE ... ESCAPE``.
 SQL's ``lower()`` is not used because under ``COLLATE "C"`` it only folds ASCII, and
 under other collations it follows the C library, not Python.
 """
@@ -37,6 +37,7 @@ from customer_ledger.projections.views import (
     cents,
     decode_cursor,
     encode_cursor,
+    fold_text,
     sort_key,
     utc_key,
 )
@@ -189,7 +190,7 @@ class PostgresProfileView(PostgresView, ProfileView):
             conditions.append(
                 sql.SQL("(name_lower LIKE %s ESCAPE '\\' OR number_lower LIKE %s ESCAPE '\\')")
             )
-            pattern = like_pattern(query.text.lower())
+            pattern = like_pattern(fold_text(query.text))
             params += [pattern, pattern]
         for name in FILTER_COLUMNS:
             value = getattr(query, name)
@@ -233,9 +234,9 @@ def _row(record: ProfileRecord) -> tuple[Any, ...]:
     return (
         p.customer_id,
         p.number,
-        p.number.lower(),
+        fold_text(p.number),
         p.name,
-        p.name.lower(),
+        fold_text(p.name),
         p.stage.value,
         p.type.value,
         p.industry,

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
 
 from customer_ledger.domain.customer import Customer
@@ -37,7 +37,17 @@ class BatchProjection(Projection[Any]):
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.process_batch([(domain_event, tracking)])
+        """One event, for eventsourcing's ProjectionRunner.
+
+        Embedded ledgers catch their views up after each command, so the runner often
+        finds an event already applied: that is success, not an error to die of.
+        """
+        try:
+            self.process_batch([(domain_event, tracking)])
+        except IntegrityError:
+            position = self.view.max_tracking_id(tracking.application_name)
+            if position is None or position < tracking.notification_id:
+                raise
 
     def process_batch(self, batch: Batch) -> None:
         """Writes the batch's rows and the last event's tracking in one transaction."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 
 from customer_ledger import CustomerLedger
@@ -23,6 +23,10 @@ from customer_ledger.testing import (
     reference_profiles,
     snapshot_views,
 )
+from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
+    postgres_database,
+    postgres_url_factory,
+)
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 
@@ -33,31 +37,21 @@ EXAMPLES = settings(
 )
 
 
-def backends(tmp_path_factory: pytest.TempPathFactory, postgres: str | None) -> list[str]:
-    directory = tmp_path_factory.mktemp("equivalence")
-    urls = ["memory://", f"sqlite:///{directory}/{uuid.uuid4().hex}.db"]
-    if postgres is not None:
-        urls.append(postgres.split("?")[0] + f"?prefix=eq_{uuid.uuid4().hex[:12]}")
-    return urls
-
-
-@pytest.fixture
-def postgres() -> str | None:
-    """The PostgreSQL store URL when the adapter's test support is there."""
-    try:
-        from customer_ledger.testing_postgres import postgres_base_url
-    except ImportError:
-        return None
-    return postgres_base_url()
+def backends(directory: Path, postgres_url_factory) -> list[str]:  # noqa: F811
+    return [
+        "memory://",
+        f"sqlite:///{directory}/{uuid.uuid4().hex}.db",
+        postgres_url_factory(),  # a fresh schema for every example
+    ]
 
 
 @EXAMPLES
 @given(steps=histories())
 def test_incremental_rebuilt_and_cross_backend_views_are_equal(
-    steps, tmp_path_factory, postgres
+    steps, tmp_path, postgres_url_factory  # noqa: F811
 ):
     snapshots = []
-    for url in backends(tmp_path_factory, postgres):
+    for url in backends(tmp_path, postgres_url_factory):
         ledger = CustomerLedger.open(url, clock=clock)
         try:
             apply_history(ledger, steps)

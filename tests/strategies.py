@@ -9,6 +9,8 @@ Reusable by any test (projection equivalence, backends, CLI):
 - ``histories()`` draws a *valid* random history of commands for several customers:
   replayed in order against a fresh ``CustomerLedger`` whose clock is ``FIXED_NOW``
   (``replay(ledger, history)``), every command is accepted;
+- ``EXAMPLES`` holds accepted arguments for every command; ``a_lead``, ``a_customer``,
+  ``ready_for(command)`` build the "given" of a given/when/then test;
 - ``Model`` is a small, independent model of the ledger (stage, complaints, contracts,
   churn, ...). ``model.expect(command)`` names the errors a command may raise (empty:
   it must be accepted) and ``model.apply(command)`` follows an accepted command.
@@ -86,10 +88,12 @@ ZONES = (UTC, ZoneInfo("Asia/Shanghai"), ZoneInfo("Asia/Kolkata"), ZoneInfo("Asi
 
 
 def offsets() -> st.SearchStrategy[timezone | ZoneInfo]:
-    """Time zones: named ones and fixed offsets down to the microsecond."""
-    fixed = st.timedeltas(
-        min_value=-timedelta(hours=23, minutes=59), max_value=timedelta(hours=23, minutes=59)
-    ).map(timezone)
+    """Time zones: named ones, and fixed offsets down to the second (tzdata has offsets
+    such as Shanghai's +08:05:43 before 1901; CPython's ``fromisoformat`` drops an offset
+    of less than one second, which no real zone has)."""
+    fixed = st.integers(-(24 * 3600 - 1), 24 * 3600 - 1).map(
+        lambda s: timezone(timedelta(seconds=s))
+    )
     whole_minutes = st.integers(-14 * 60, 14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
     return st.one_of(st.sampled_from(ZONES), whole_minutes, fixed)
 
@@ -985,6 +989,99 @@ def model_of(history: Iterable[Command]) -> Model:
     for command in history:
         model.apply(command)
     return model
+
+
+# -- examples and givens for given/when/then tests ---------------------------------------
+
+DAY = timedelta(days=1)
+EARLIER = FIXED_NOW - 30 * DAY
+
+
+def at(days: float) -> datetime:
+    """A business time ``days`` after EARLIER (30 days before the ledger's now)."""
+    return EARLIER + days * DAY
+
+
+def fresh() -> CustomerLedger:
+    """A new, empty ledger on memory:// with the fixed clock, for one hypothesis example
+    (a pytest fixture would outlive the examples)."""
+    return CustomerLedger.open("memory://", clock=fixed_clock)
+
+
+def a_lead(ledger: CustomerLedger, number: str = "A001") -> CustomerLedger:
+    ledger.first_contact(number, name="*先生", type="individual", occurred_at=at(0), actor="*助理")
+    return ledger
+
+
+def a_customer(ledger: CustomerLedger, number: str = "A001") -> CustomerLedger:
+    """A lead who signed contract HT-1, running for a year from day 1."""
+    a_lead(ledger, number)
+    ledger.sign_contract(
+        number, contract="HT-1", signed_on=at(1).date(), amount="12000",
+        expires_on=at(1).date() + 365 * DAY, occurred_at=at(1),
+    )  # fmt: skip
+    return ledger
+
+
+EXAMPLE_CONTACT = Contact("c1", "*先生", phone="138****5678")
+
+
+def with_contact(ledger: CustomerLedger, number: str = "A001") -> CustomerLedger:
+    if not list(ledger.numbers()):
+        a_lead(ledger, number)
+    ledger.add_contact(number, contact=EXAMPLE_CONTACT, occurred_at=at(1))
+    return ledger
+
+
+# Arguments that would be accepted by a suitable customer, for each command but the first.
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "update_profile": {"changes": {"industry": "教育"}},
+    "add_contact": {"contact": Contact("c2", "*女士", email="lisi@xyz.com")},
+    "update_contact": {"contact": Contact("c1", "*先生", title="经理")},
+    "remove_contact": {"contact_id": "c1"},
+    "assign_owner": {"owner": "*经理"},
+    "tag": {"tag": "重点"},
+    "untag": {"tag": "VIP"},
+    "record_needs": {"needs": Needs(core_needs="needs an industry solution")},
+    "log_interaction": {"channel": "phone", "topic": "asked when the new product launches"},
+    "record_purchase": {"product": "product A", "amount": "1000"},
+    "sign_contract": {"contract": "HT-2", "signed_on": at(2).date()},
+    "renew_contract": {"contract": "HT-1", "expires_on": date(2026, 1, 1)},
+    "terminate_contract": {"contract": "HT-1"},
+    "file_complaint": {"complaint": "TS-2", "subject": "logistics delivery delayed"},
+    "resolve_complaint": {"complaint": "TS-1", "resolution": "re-shipped", "satisfaction": 2},
+    "rate_satisfaction": {"score": 4},
+    "assign_grade": {"grade": "A", "vip": True},
+    "churn": {"reason": "budget cut"},
+    "reactivate": {},
+    "link_attachment": {"name": "contract scan", "uri": "s3://crm/ht-1.pdf", "sha256": "0" * 64},
+    "schedule_reminder": {
+        "reminder": "R2",
+        "subject": "contract expiry",
+        "due_on": date(2025, 1, 1),
+    },
+    "complete_reminder": {"reminder": "R1"},
+    "set_stage_on_import": {"stage": "customer", "row": "A001,*先生,活跃"},
+    "clear_risk_flag": {},
+}
+
+
+def ready_for(command: str) -> CustomerLedger:
+    """A fresh ledger where A001 accepts ``EXAMPLES[command]``: a customer at risk (by
+    hand and by open complaint TS-1) with contact c1, tag VIP, contract HT-1 and pending
+    reminder R1; churned if the command is ``reactivate``."""
+    ledger = with_contact(a_customer(fresh()))
+    ledger.tag("A001", tag="VIP", occurred_at=at(1))
+    ledger.file_complaint("A001", complaint="TS-1", subject="delivery delayed", occurred_at=at(1))
+    ledger.schedule_reminder(
+        "A001", reminder="R1", subject="birthday", due_on=date(2024, 9, 1), occurred_at=at(1)
+    )
+    ledger.set_stage_on_import(
+        "A001", stage="at_risk", row="A001,*先生,风险预警", occurred_at=at(1)
+    )
+    if command == "reactivate":
+        ledger.churn("A001", reason="no answer", occurred_at=at(1))
+    return ledger
 
 
 def _not_none(value: object) -> bool:

@@ -17,7 +17,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import (
+    DAY,
+    EXAMPLE_CONTACT,
+    EXAMPLES,
     FIXED_NOW,
+    a_customer,
+    a_lead,
+    at,
     bad_currencies,
     bad_emails,
     bad_phones,
@@ -27,14 +33,16 @@ from strategies import (
     currencies,
     customer_numbers,
     emails,
-    fixed_clock,
+    fresh,
     future_times,
     negative_amounts,
     over_long_texts,
     past_times,
     phones,
+    ready_for,
     recorded,
     sha256s,
+    with_contact,
 )
 
 from customer_ledger import (
@@ -43,7 +51,6 @@ from customer_ledger import (
     Contact,
     ContractNotActive,
     Customer,
-    CustomerLedger,
     DuplicateAttachment,
     DuplicateComplaint,
     DuplicateContact,
@@ -69,101 +76,8 @@ from customer_ledger import (
     ZeroValuePurchase,
 )
 
-DAY = timedelta(days=1)
-EARLIER = FIXED_NOW - 30 * DAY
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROPERTY = settings(max_examples=30)
-
-
-def at(days: float) -> datetime:
-    """A business time ``days`` after EARLIER (30 days before the ledger's now)."""
-    return EARLIER + days * DAY
-
-
-# -- givens ------------------------------------------------------------------------------
-
-
-def fresh() -> CustomerLedger:
-    """A new, empty ledger for one hypothesis example (fixtures outlive examples)."""
-    return CustomerLedger.open("memory://", clock=fixed_clock)
-
-
-def a_lead(ledger: CustomerLedger, number: str = "A001") -> CustomerLedger:
-    ledger.first_contact(number, name="*先生", type="individual", occurred_at=at(0), actor="*助理")
-    return ledger
-
-
-def a_customer(ledger: CustomerLedger, number: str = "A001") -> CustomerLedger:
-    """A lead who signed contract HT-1, running for a year from day 1."""
-    a_lead(ledger, number)
-    ledger.sign_contract(
-        number, contract="HT-1", signed_on=at(1).date(), amount="12000",
-        expires_on=at(1).date() + 365 * DAY, occurred_at=at(1),
-    )  # fmt: skip
-    return ledger
-
-
-EXAMPLE_CONTACT = Contact("c1", "*先生", phone="138****5678")
-
-
-def with_contact(ledger: CustomerLedger, number: str = "A001") -> CustomerLedger:
-    if not list(ledger.numbers()):
-        a_lead(ledger, number)
-    ledger.add_contact(
-        number, contact=Contact("c1", "*先生", phone="138****5678"), occurred_at=at(1)
-    )
-    return ledger
-
-
-# Arguments that would be accepted by a suitable customer, for each command but the first.
-EXAMPLES: dict[str, dict[str, Any]] = {
-    "update_profile": {"changes": {"industry": "教育"}},
-    "add_contact": {"contact": Contact("c2", "*女士", email="lisi@xyz.com")},
-    "update_contact": {"contact": Contact("c1", "*先生", title="经理")},
-    "remove_contact": {"contact_id": "c1"},
-    "assign_owner": {"owner": "*经理"},
-    "tag": {"tag": "重点"},
-    "untag": {"tag": "VIP"},
-    "record_needs": {"needs": Needs(core_needs="needs an industry solution")},
-    "log_interaction": {"channel": "phone", "topic": "asked when the new product launches"},
-    "record_purchase": {"product": "product A", "amount": "1000"},
-    "sign_contract": {"contract": "HT-2", "signed_on": at(2).date()},
-    "renew_contract": {"contract": "HT-1", "expires_on": date(2026, 1, 1)},
-    "terminate_contract": {"contract": "HT-1"},
-    "file_complaint": {"complaint": "TS-2", "subject": "logistics delivery delayed"},
-    "resolve_complaint": {"complaint": "TS-1", "resolution": "re-shipped", "satisfaction": 2},
-    "rate_satisfaction": {"score": 4},
-    "assign_grade": {"grade": "A", "vip": True},
-    "churn": {"reason": "budget cut"},
-    "reactivate": {},
-    "link_attachment": {"name": "contract scan", "uri": "s3://crm/ht-1.pdf", "sha256": "0" * 64},
-    "schedule_reminder": {
-        "reminder": "R2",
-        "subject": "contract expiry",
-        "due_on": date(2025, 1, 1),
-    },
-    "complete_reminder": {"reminder": "R1"},
-    "set_stage_on_import": {"stage": "customer", "row": "A001,*先生,活跃"},
-    "clear_risk_flag": {},
-}
-
-
-def ready_for(command: str) -> CustomerLedger:
-    """A fresh ledger where A001 accepts ``EXAMPLES[command]``: a customer at risk (by
-    hand and by open complaint TS-1) with contact c1, tag VIP, contract HT-1 and pending
-    reminder R1; churned if the command is ``reactivate``."""
-    ledger = with_contact(a_customer(fresh()))
-    ledger.tag("A001", tag="VIP", occurred_at=at(1))
-    ledger.file_complaint("A001", complaint="TS-1", subject="delivery delayed", occurred_at=at(1))
-    ledger.schedule_reminder(
-        "A001", reminder="R1", subject="birthday", due_on=date(2024, 9, 1), occurred_at=at(1)
-    )
-    ledger.set_stage_on_import(
-        "A001", stage="at_risk", row="A001,*先生,风险预警", occurred_at=at(1)
-    )
-    if command == "reactivate":
-        ledger.churn("A001", reason="no answer", occurred_at=at(1))
-    return ledger
 
 
 def test_every_command_has_an_example() -> None:

@@ -14,6 +14,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 from eventsourcing.popo import POPOTrackingRecorder
 
+from customer_ledger.analytics.facts import AnalyticsRecord, CustomerFacts
 from customer_ledger.domain.errors import StoreError
 from customer_ledger.domain.values import Stage
 from customer_ledger.projections.profile import Profile
@@ -21,6 +22,7 @@ from customer_ledger.projections.views import (
     KINDS,
     LIVE,
     REBUILD,
+    AnalyticsView,
     Kind,
     Page,
     ProfileQuery,
@@ -176,10 +178,34 @@ class MemoryStatusView(_MemoryView, StatusView):
         ]
 
 
+class MemoryAnalyticsView(_MemoryView, AnalyticsView):
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: dict[UUID, AnalyticsRecord] = {}
+
+    def save(self, records: Sequence[AnalyticsRecord], tracking: Tracking) -> None:
+        with self._database_lock:
+            self._track(tracking)
+            for record in records:
+                self._rows[record.facts.customer_id] = record
+
+    def records(self, customer_ids: Collection[UUID]) -> dict[UUID, AnalyticsRecord]:
+        with self._database_lock:
+            return {i: self._rows[i] for i in customer_ids if i in self._rows}
+
+    def facts(self, owner: str | None = None) -> list[CustomerFacts]:
+        with self._database_lock:
+            found = [r.facts for r in self._rows.values()]
+        return sorted(
+            (f for f in found if owner is None or f.owner == owner), key=lambda f: f.number
+        )
+
+
 VIEW_CLASSES: dict[Kind, Callable[[], _MemoryView]] = {
     "profile": MemoryProfileView,
     "timeline": MemoryTimelineView,
     "status": MemoryStatusView,
+    "analytics": MemoryAnalyticsView,
 }
 
 

@@ -74,8 +74,8 @@ def test_discard_and_swapping_nothing(views: PostgresViewSet) -> None:
     assert names(views.view("profile", REBUILD)) == set()  # fresh tables again
     with pytest.raises(StoreError, match="generation"):
         views.view("profile", "Re-Build")
-    with pytest.raises(StoreError, match="no 'analytics' view"):
-        views.view("analytics")  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="no 'forecast' view"):
+        views.view("forecast")  # type: ignore[arg-type]
 
 
 def test_a_rebuild_resumes_after_a_restart(store_url: str) -> None:

@@ -109,11 +109,13 @@ def test_every_kind_swaps_its_whole_table_family(views, db_path):
     views.view("timeline", "rebuild").save([entry("A001", 1, T0)], tracking(1))
     views.view("status", "rebuild").save([status("A001")], tracking(1))
     views.view("profile", "rebuild").save([record(profile("A001"))], tracking(1))
+    views.view("analytics", "rebuild").save([], tracking(1))
     for kind in KINDS:
         views.swap(kind)
     assert tables(db_path) == {
         "profile_live", "profile_live_tags", "profile_live_tracking",
         "timeline_live", "timeline_live_tracking", "status_live", "status_live_tracking",
+        "analytics_live", "analytics_live_tracking",
     }  # fmt: skip
     assert len(views.view("timeline").entries(TimelineQuery()).items) == 1
     assert [r.number for r in views.view("status").rows()] == ["A001"]

@@ -15,12 +15,14 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
 
+from customer_ledger.analytics.fold import FactsFold
 from customer_ledger.domain.customer import Customer
 from customer_ledger.projections.fold import CustomerFold, state_bytes
 from customer_ledger.projections.profile import profile_of
 from customer_ledger.projections.status import status_of
 from customer_ledger.projections.timeline import entry_for
 from customer_ledger.projections.views import (
+    AnalyticsView,
     Kind,
     ProfileRecord,
     ProfileView,
@@ -103,8 +105,28 @@ class TimelineProjection(BatchProjection):
         self.view.save([entry_for(e, numbers[e.originator_id]) for e in events], batch[-1][1])
 
 
+class AnalyticsProjection(BatchProjection):
+    """Dated facts per customer, for rules evaluated as of a date (``analytics``)."""
+
+    name = kind = "analytics"
+    view: AnalyticsView
+
+    def __init__(self, view: AnalyticsView) -> None:
+        super().__init__(view)
+        self.fold = FactsFold(view.records)
+
+    def process_batch(self, batch: Batch) -> None:
+        records = self.fold.apply(e for e, _ in batch)
+        try:
+            self.view.save(records, batch[-1][1])
+        except BaseException:
+            self.fold.forget()
+            raise
+
+
 PROJECTIONS: dict[Kind, type[BatchProjection]] = {
     "profile": ProfileProjection,
     "timeline": TimelineProjection,
     "status": StatusProjection,
+    "analytics": AnalyticsProjection,
 }

@@ -46,13 +46,14 @@ import orjson
 from attrs import field, frozen
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
+from customer_ledger.analytics.facts import AnalyticsRecord, CustomerFacts
 from customer_ledger.domain.errors import InvalidValue
 from customer_ledger.domain.values import Stage
 from customer_ledger.projections.profile import Profile
 
 T = TypeVar("T")
-Kind = Literal["profile", "timeline", "status"]
-KINDS: tuple[Kind, ...] = ("profile", "timeline", "status")
+Kind = Literal["profile", "timeline", "status", "analytics"]
+KINDS: tuple[Kind, ...] = ("profile", "timeline", "status", "analytics")
 LIVE = "live"
 REBUILD = "rebuild"
 SortField = Literal[
@@ -206,6 +207,25 @@ class StatusView(TrackingRecorder, ABC):
     def idle(self, before: datetime) -> list[StatusRow]:
         """Customers not churned whose last interaction (or, with none, first contact)
         happened before ``before``; ordered by number."""
+
+
+class AnalyticsView(TrackingRecorder, ABC):
+    """Dated facts per customer (``customer_ledger.analytics.facts``): the analytics
+    rules read them as of a date, so what a view holds never depends on the day it
+    was built."""
+
+    @abstractmethod
+    def save(self, records: Sequence[AnalyticsRecord], tracking: Tracking) -> None:
+        """Upsert these customers' facts and fold states and record ``tracking``, in one
+        transaction."""
+
+    @abstractmethod
+    def records(self, customer_ids: Collection[UUID]) -> dict[UUID, AnalyticsRecord]:
+        """The stored facts and fold state of those customers that have them."""
+
+    @abstractmethod
+    def facts(self, owner: str | None = None) -> list[CustomerFacts]:
+        """Every customer's facts (or those of ``owner``'s customers), ordered by number."""
 
 
 class ViewSet(ABC):

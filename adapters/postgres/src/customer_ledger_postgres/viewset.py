@@ -20,6 +20,7 @@ from psycopg.rows import DictRow
 from customer_ledger.domain.errors import StoreError
 from customer_ledger.projections.views import LIVE, REBUILD, Kind, ViewSet
 from customer_ledger.stores import StoreURL
+from customer_ledger_postgres.analytics import PostgresAnalyticsView
 from customer_ledger_postgres.base import PostgresView, existing_tables, lock_creation
 from customer_ledger_postgres.names import TableNames, table_names
 from customer_ledger_postgres.profile import PostgresProfileView
@@ -31,6 +32,7 @@ VIEW_CLASSES: dict[str, type[PostgresView]] = {
     "profile": PostgresProfileView,
     "timeline": PostgresTimelineView,
     "status": PostgresStatusView,
+    "analytics": PostgresAnalyticsView,
 }
 
 

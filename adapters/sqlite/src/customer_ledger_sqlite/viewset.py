@@ -15,6 +15,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 from customer_ledger.domain.errors import StoreError
 from customer_ledger.projections.views import KINDS, LIVE, REBUILD, Kind, ViewSet
 from customer_ledger.stores import StoreURL
+from customer_ledger_sqlite.analytics import SQLiteAnalyticsView
 from customer_ledger_sqlite.base import SQLiteView, table_name
 from customer_ledger_sqlite.profile import SQLiteProfileView
 from customer_ledger_sqlite.schema import generation_name, table_prefix
@@ -27,6 +28,7 @@ VIEW_CLASSES: dict[Kind, type[SQLiteView]] = {
     "profile": SQLiteProfileView,
     "timeline": SQLiteTimelineView,
     "status": SQLiteStatusView,
+    "analytics": SQLiteAnalyticsView,
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,6 +52,7 @@ from customer_ledger import (
     Contact,
     ContractNotActive,
     Customer,
+    DomainError,
     DuplicateAttachment,
     DuplicateComplaint,
     DuplicateContact,
@@ -693,3 +695,24 @@ def test_ids_given_with_surrounding_spaces_find_what_they_named(ledger) -> None:
     assert customer.contracts["HT-1"].status.value == "terminated"
     assert customer.reminders["R1"].done_at == at(2)
     assert recorded(ledger) == 2 + 10
+
+
+# -- the rules are documented -----------------------------------------------------------------
+
+
+def all_subclasses(cls: type) -> set[type]:
+    return {cls} | {s for sub in cls.__subclasses__() for s in all_subclasses(sub)}
+
+
+def test_every_rule_is_in_the_docs_with_its_name() -> None:
+    import customer_ledger.domain.access  # noqa: F401 - PermissionDenied lives there
+
+    docs = (Path(__file__).parent.parent / "docs" / "domain.md").read_text(encoding="utf-8")
+    rules = docs.split("## Rules", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        cells[0].strip("` "): cells[1].strip("` ")
+        for cells in (line.strip("|").split("|") for line in rules.splitlines())
+        if len(cells) == 3 and cells[0].strip().startswith("`")
+    }
+    for error in all_subclasses(DomainError) - {DomainError}:  # the base is never raised
+        assert rows.get(error.__name__) == error.rule, f"{error.__name__} ({error.rule})"

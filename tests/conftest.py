@@ -20,9 +20,10 @@ from customer_ledger import CustomerLedger, DomainError
 
 # No deadlines: the first example of a test pays for imports and a loaded 2-core CI box
 # is slow now and then; a property is about correctness, timing lives in benchmarks/.
-settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", parent=settings.get_profile("default"), max_examples=1000)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+# HYPOTHESIS_PROFILE=ledger-thorough runs ten times the examples.
+settings.register_profile("ledger", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ledger-thorough", settings.get_profile("ledger"), max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ledger"))
 
 
 @pytest.fixture

@@ -337,7 +337,7 @@ def replay(ledger: CustomerLedger, history: Iterable[Command]) -> list[CommandRe
 
 # -- the model -------------------------------------------------------------------------
 
-META_KEYS = ("occurred_at", "actor", "command_id", "correlation_id")
+META_KEYS = ("occurred_at", "actor", "reason", "command_id", "correlation_id")
 
 
 @dataclass
@@ -435,7 +435,8 @@ def _same_content(a: Command, b: Command) -> bool:
     """What a command_id's fingerprint covers: the command, customer, arguments, time."""
 
     def content(c: Command) -> tuple[str, str, dict[str, Any]]:
-        return c.name, c.number, {k: v for k, v in c.kwargs.items() if k not in META_KEYS[1:]}
+        meta = set(META_KEYS[1:]) - ({"reason"} if c.name == "churn" else set())  # an argument
+        return c.name, c.number, {k: v for k, v in c.kwargs.items() if k not in meta}
 
     return content(a) == content(b)
 

@@ -22,6 +22,16 @@ from attrs import field, frozen
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper
 
+from customer_ledger.analytics import (
+    Analytics,
+    AnalyticsSettings,
+    DueReminder,
+    PeriodIndicators,
+    analyse,
+)
+from customer_ledger.analytics import indicators as indicators_of
+from customer_ledger.analytics import reminders_due as reminders_of
+from customer_ledger.analytics.dates import business_date
 from customer_ledger.audit_log import AuditEntry, entries
 from customer_ledger.domain.access import Actor, Policy
 from customer_ledger.domain.customer import PROFILE_FIELDS, Customer
@@ -308,6 +318,42 @@ class CustomerLedger(Application[UUID]):
         """Counts per stage, open complaints, at-risk and idle customers, reminders due."""
         self.refresh()
         return board(self.views.view("status"), self.business_time(as_of), idle_days)
+
+    # -- analytics (rules in customer_ledger.analytics; docs/analytics.md) ----------------
+
+    def analytics(self, as_of: date | str, settings: AnalyticsSettings | None = None) -> Analytics:
+        """Every customer's ABC grade (computed and by hand), churn risk with its reasons
+        and maintenance segment, as of the business date ``as_of``."""
+        self.refresh()
+        facts = self.views.view("analytics").facts()
+        return analyse(facts, business_date(self, as_of), settings)
+
+    def indicators(
+        self,
+        period: str = "month",
+        *,
+        start: date | str,
+        end: date | str,
+        settings: AnalyticsSettings | None = None,
+    ) -> tuple[PeriodIndicators, ...]:
+        """Monthly or quarterly indicators for each period overlapping ``start``..``end``."""
+        self.refresh()
+        first, last = business_date(self, start, "start"), business_date(self, end, "end")
+        facts = self.views.view("analytics").facts()
+        return indicators_of(facts, period, first, last, settings)
+
+    def reminders_due(
+        self,
+        as_of: date | str,
+        within_days: int = 30,
+        owner: str | None = None,
+        settings: AnalyticsSettings | None = None,
+    ) -> list[DueReminder]:
+        """Contract expiries, birthdays, anniversaries, follow-ups and reminders due
+        within ``within_days`` of ``as_of`` (overdue ones included), by due date."""
+        self.refresh()
+        facts = self.views.view("analytics").facts(owner)
+        return reminders_of(facts, business_date(self, as_of), within_days, settings=settings)
 
     def history(self, number: str) -> list[Customer.Event]:
         """Every event of the customer, oldest first."""

@@ -59,6 +59,7 @@ class Subcommand:
 REGISTRY: dict[str, Subcommand] = {}
 # Modules whose import registers subcommands (this one included); append yours.
 SUBCOMMAND_MODULES: list[str] = [__name__, "customer_ledger.cli_views", "customer_ledger.cli_audit"]
+SUBCOMMAND_MODULES.append("customer_ledger.cli_analytics")
 
 
 def subcommand(

@@ -126,6 +126,45 @@ def reference_profiles(ledger: CustomerLedger) -> list[Profile]:
     return [profile_of(ledger.customer(n)) for n in ledger.numbers()]
 
 
+def reference_facts(ledger: CustomerLedger) -> list[Any]:
+    """The analytics facts of each customer, folded from its own history, by number."""
+    from customer_ledger.analytics.fold import facts_of
+
+    return sorted((facts_of(ledger.history(n)) for n in ledger.numbers()), key=_number)
+
+
+def record_analytics_extras(ledger: CustomerLedger) -> None:
+    """What the sample lacks for the analytics view: a renewal, a termination, a planned
+    follow-up, a birthday, an upsell intention, reminders and a hand-set risk flag."""
+    from customer_ledger.domain.values import Needs
+
+    ledger.renew_contract(
+        "A001", contract="HT-2023-001", expires_on=date(2025, 8, 14), occurred_at="2024-05-30"
+    )
+    ledger.add_contact(
+        "C003", contact=Contact("c1", "*女士", birthday=date(1990, 6, 20)), occurred_at="2023-10-22"
+    )
+    ledger.log_interaction(
+        "C003", channel="email", topic="case studies sent", follow_up="product demo",
+        follow_up_on=date(2024, 6, 10), occurred_at="2024-05-28",
+    )  # fmt: skip
+    ledger.record_needs(
+        "C003", needs=Needs(core_needs="industry solution", upsell_intention=True),
+        occurred_at="2024-05-28",
+    )  # fmt: skip
+    ledger.sign_contract("W001", contract="W-1", signed_on=date(2023, 1, 2),
+                         expires_on=date(2024, 1, 1))  # fmt: skip
+    ledger.terminate_contract("W001", contract="W-1", occurred_at="2023-06-01")
+    for ref, due in (("R-1", date(2024, 5, 30)), ("R-2", date(2024, 6, 5))):
+        ledger.schedule_reminder(
+            "B002", reminder=ref, subject="call back", due_on=due, occurred_at="2024-05-20"
+        )
+    ledger.complete_reminder("B002", reminder="R-2", occurred_at="2024-05-31")
+    ledger.set_stage_on_import(
+        "L001", stage="at_risk", row="L001,风险预警", occurred_at="2024-05-01"
+    )
+
+
 def all_pages(fetch: Any, query: Any) -> Iterator[Any]:
     """Every item of every page, following next_cursor."""
     from attrs import evolve
@@ -286,6 +325,36 @@ class LedgerConformance:
         ledger.log_interaction("A001", channel="phone", topic="hi")
         assert ledger.views.view("status").rows()[0].stage is Stage.PROSPECT
 
+    # -- analytics ------------------------------------------------------------------------
+
+    def test_analytics_facts_equal_the_reference(self, sample: CustomerLedger):
+        record_analytics_extras(sample)
+        sample.refresh()
+        view = sample.views.view("analytics")
+        expected = reference_facts(sample)
+        assert view.facts() == expected
+        assert view.facts(owner="*主管") == [f for f in expected if f.owner == "*主管"]
+        assert view.facts(owner="nobody") == []
+        some = {f.customer_id: f for f in expected[:3]}
+        records = view.records([*some, NIL])
+        assert {i: r.facts for i, r in records.items()} == some
+
+    def test_analytics_answers_equal_the_reference(self, sample: CustomerLedger):
+        from customer_ledger.analytics import analyse, indicators, reminders_due
+
+        record_analytics_extras(sample)
+        expected = reference_facts(sample)
+        for day in (date(2023, 10, 12), date(2023, 10, 31), date(2024, 6, 1), date(2024, 8, 1)):
+            assert sample.analytics(day) == analyse(expected, day)
+            assert sample.reminders_due(day, 60) == reminders_due(expected, day, 60)
+            assert sample.reminders_due(day, 60, owner="*主管") == reminders_due(
+                expected, day, 60, owner="*主管"
+            )
+            assert sample.indicators("quarter", start="2023-01-01", end=day) == indicators(
+                expected, "quarter", date(2023, 1, 1), day
+            )
+        assert sample.analytics("2023-10-31").customer("B002").churn_risk
+
     # -- rebuild --------------------------------------------------------------------------
 
     def test_rebuild_gives_the_same_views_as_incremental_updates(self, sample: CustomerLedger):
@@ -400,6 +469,7 @@ def snapshot_views(ledger: CustomerLedger) -> dict[str, Any]:
         "timeline": list(all_pages(views.view("timeline").entries, TimelineQuery(limit=1000))),
         "status": views.view("status").rows(),
         "stages": views.view("status").count_by_stage(),
+        "analytics": views.view("analytics").facts(),
     }
 
 
@@ -578,6 +648,7 @@ def comparable(snapshot: dict[str, Any]) -> dict[str, Any]:
         "timeline": [evolve(e, customer_id=NIL, recorded_at=NOW) for e in snapshot["timeline"]],
         "status": [evolve(r, customer_id=NIL) for r in snapshot["status"]],
         "stages": snapshot["stages"],
+        "analytics": [evolve(f, customer_id=NIL) for f in snapshot["analytics"]],
     }
 
 

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import frozen
 
 from customer_ledger.analytics.churn import ChurnReason, churn_reasons, engagement
+from customer_ledger.analytics.dates import ratio
 from customer_ledger.analytics.facts import CustomerFacts
 from customer_ledger.analytics.grading import Ranking, abc, trailing_revenue
 from customer_ledger.analytics.segments import CADENCE, Cadence, Segment, segment_of
@@ -60,6 +61,12 @@ class Analytics:
     @property
     def total_revenue(self) -> Decimal:
         return sum((c.revenue for c in self.customers), Decimal(0))
+
+    @property
+    def a_share(self) -> Decimal | None:
+        """The share of revenue the computed A set holds (None without revenue)."""
+        top = sum((c.revenue for c in self.customers if c.computed_grade is Grade.A), Decimal(0))
+        return ratio(top, self.total_revenue)
 
     def customer(self, number: str) -> CustomerAnalytics:
         for c in self.customers:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from attrs import frozen
 
@@ -84,3 +84,14 @@ def ratio(part: int | Decimal, whole: int | Decimal, places: int = 4) -> Decimal
         return None
     quantum = Decimal(1).scaleb(-places)
     return (Decimal(part) / Decimal(whole)).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def business_date(ledger: Any, value: object, what: str = "as_of") -> date:
+    """A caller's date (a date, datetime or ISO text) as a business date in the ledger's
+    time zone. Required: the rules are computed as of an explicit date."""
+    if value is None:
+        raise InvalidValue(f"{what} is required: the rules are computed as of a given date")
+    if not isinstance(value, (str, date)):  # a datetime is a date
+        raise InvalidValue(f"{what} must be a date, got {value!r}")
+    moment = ledger.business_time(value)
+    return moment.astimezone(ledger.timezone).date()  # type: ignore[no-any-return]

@@ -69,10 +69,3 @@ def abc(revenues: Mapping[str, Decimal], settings: AnalyticsSettings) -> dict[st
         if number not in result:
             result[number] = Ranking(amount, Grade.C, None, None)
     return result
-
-
-def a_set_share(rankings: Mapping[str, Ranking]) -> Decimal | None:
-    """The share of revenue the A set holds (for checks and the report)."""
-    total = sum((r.revenue for r in rankings.values() if r.revenue > 0), Decimal(0))
-    top = sum((r.revenue for r in rankings.values() if r.grade is Grade.A and r.rank), Decimal(0))
-    return ratio(top, total)

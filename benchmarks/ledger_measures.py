@@ -1,0 +1,89 @@
+"""What the ledger side of each comparison measures.
+
+Each function times one thing through the public API a user would call, and returns
+plain numbers (events, seconds, rate or milliseconds) for the report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+import time
+from pathlib import Path
+from statistics import median, quantiles
+from typing import Any
+
+import orjson
+
+from benchmarks.baseline import read_and_decode
+from customer_ledger.application import CustomerLedger
+from customer_ledger.cli import main as cli_main
+
+
+def import_file(url: str, path: Path) -> dict[str, Any]:
+    """``customer-ledger --store URL import FILE --json``, run in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli_main(["--store", url, "import", str(path), "--json"])
+    seconds = time.perf_counter() - started
+    report = orjson.loads(out.getvalue())
+    if code != 0 or report["failed"]:
+        raise RuntimeError(f"import failed ({code}): {err.getvalue()[:2000]}")
+    events = report["recorded"]
+    rate = events / seconds
+    return {"events": events, "seconds": seconds, "rate": rate, "lines": report["lines"]}
+
+
+def rebuild(ledger: CustomerLedger) -> dict[str, Any]:
+    """Every view rebuilt from the whole log, then swapped in (``rebuild(fresh=True)``)."""
+    events = ledger.recorder.max_notification_id() or 0
+    started = time.perf_counter()
+    results = ledger.rebuild(fresh=True)
+    seconds = time.perf_counter() - started
+    return {
+        "events": events,
+        "seconds": seconds,
+        "rate": events / seconds,
+        "views": [r.projection for r in results],
+    }
+
+
+def decode(ledger: CustomerLedger) -> dict[str, Any]:
+    """The ledger's own read-and-decode rate (diagnostic: what a rebuild cannot beat)."""
+    return read_and_decode(ledger, ledger.recorder.max_notification_id() or 0)
+
+
+def replay(
+    ledger: CustomerLedger, number: str, length: int, samples: int, rng: random.Random
+) -> dict[str, Any]:
+    """Milliseconds to load ``number`` as it stood at random versions."""
+    ledger.customer(number, version=1)  # warm: the number look-up, code paths
+    versions = [rng.randrange(1, length + 1) for _ in range(samples)]
+    times = []
+    for version in versions:
+        started = time.perf_counter()
+        customer = ledger.customer(number, version=version)
+        times.append((time.perf_counter() - started) * 1000)
+        assert customer.version == version
+    return {
+        "median_ms": median(times),
+        "p95_ms": quantiles(times, n=20)[-1] if len(times) > 1 else times[0],
+        "max_ms": max(times),
+        "samples": samples,
+        "length": length,
+    }
+
+
+def commands(ledger: CustomerLedger, numbers: list[str], count: int, eager: bool) -> dict[str, Any]:
+    """Load a customer, log one interaction, save: ``count`` times, round robin."""
+    ledger.eager_views = eager
+    if eager:
+        ledger.refresh()  # start from views that are up to date, as a live ledger's are
+    started = time.perf_counter()
+    for k in range(count):
+        ledger.log_interaction(numbers[k % len(numbers)], channel="phone", topic=f"bench {k}")
+    seconds = time.perf_counter() - started
+    ledger.eager_views = True
+    return {"events": count, "seconds": seconds, "rate": count / seconds}

@@ -1,0 +1,185 @@
+"""The table and the JSON: each metric, ours, the baseline, their ratio, the target.
+
+Ratios are always ours / baseline: above 1 means more events per second for
+throughputs, and more milliseconds or megabytes for latencies and memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from attrs import asdict, define
+from rich.console import Console
+from rich.table import Table
+
+IMPORT_TARGETS = {"sqlite": 50_000.0, "postgres": 25_000.0}
+
+
+@define
+class Metric:
+    key: str
+    label: str
+    unit: str  # "events/s", "ms", "MB", "%"
+    ours: float | None
+    baseline: float | None = None
+    target: str = ""  # what the issue asks, in words
+    met: bool | None = None  # None: no target for this metric here
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.ours is None or not self.baseline:
+            return None
+        return self.ours / self.baseline
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "ratio": self.ratio}
+
+
+def at_least(ratio: float) -> Callable[[Metric], bool | None]:
+    return lambda m: None if m.ratio is None else m.ratio >= ratio
+
+
+def metrics(results: dict[str, Any], backend: str) -> list[Metric]:
+    """The report rows for whatever phases ran."""
+    rows: list[Metric] = []
+    r = results
+    if "commands" in r:
+        for key, label in (("eager", "views eager"), ("lazy", "eager_views=False")):
+            m = Metric(
+                f"commands_{key}",
+                f"command throughput ({label})",
+                "events/s",
+                r["commands"][key]["rate"],
+                r["commands"]["baseline"]["rate"],
+                "≥ 1.0× baseline",
+                note=f"{r['commands'][key]['events']} commands on {r['commands']['customers']} "
+                "customers; baseline: load + one event + save",
+            )
+            m.met = at_least(1.0)(m)
+            rows.append(m)
+    if "import" in r:
+        target = IMPORT_TARGETS.get(backend)
+        ours = r["import"]["ours"]["rate"]
+        rows.append(
+            Metric(
+                "import",
+                "bulk import (customer-ledger import)",
+                "events/s",
+                ours,
+                r["import"]["baseline"]["rate"],
+                f"≥ {target:,.0f} events/s" if target else "",
+                None if target is None else ours >= target,
+                note="baseline: plain save() of the same number of events, 1,000 per transaction",
+            )
+        )
+    if "rebuild" in r:
+        m = Metric(
+            "rebuild",
+            f"rebuild of all views ({', '.join(r['rebuild']['ours']['views'])})",
+            "events/s",
+            r["rebuild"]["ours"]["rate"],
+            r["rebuild"]["baseline"]["rate"],
+            "≥ 0.75× baseline",
+            note="baseline: select_notifications pages + mapper decode of as many events",
+        )
+        m.met = at_least(0.75)(m)
+        rows.append(m)
+        rows.append(
+            Metric(
+                "decode",
+                "read-and-decode alone (ledger mapper)",
+                "events/s",
+                r["rebuild"]["decode"]["rate"],
+                r["rebuild"]["baseline"]["rate"],
+                note="diagnostic: the ceiling a rebuild could reach",
+            )
+        )
+    if "replay" in r:
+        ours = r["replay"]["ours"]
+        rows.append(
+            Metric(
+                "replay",
+                f"replay of a {ours['length']:,}-event customer at a random version",
+                "ms",
+                ours["median_ms"],
+                r["replay"]["baseline"]["median_ms"],
+                "≤ 20 ms",
+                ours["median_ms"] <= 20,
+                note=f"median of {ours['samples']}; p95 {ours['p95_ms']:.1f} ms, max "
+                f"{ours['max_ms']:.1f} ms; baseline: full load of a "
+                f"{r['replay']['baseline']['length']:,}-event aggregate",
+            )
+        )
+    for size, rss in sorted(r.get("rss", {}).items()):
+        at_1m = size >= 1_000_000
+        rows.append(
+            Metric(
+                f"rss_{size}",
+                f"rebuild peak RSS at {size:,} events",
+                "MB",
+                rss["ours"]["peak_mb"],
+                rss["baseline"]["peak_mb"],
+                "≤ 300 MB" if at_1m else "",
+                rss["ours"]["peak_mb"] <= 300 if at_1m else None,
+                note="child process ru_maxrss, interpreter included; baseline: read-and-decode",
+            )
+        )
+    sizes = sorted(r.get("rss", {}))
+    if len(sizes) >= 2:
+        small, large = r["rss"][sizes[0]], r["rss"][sizes[-1]]
+        growth = (large["ours"]["peak_mb"] / small["ours"]["peak_mb"] - 1) * 100
+        base = (large["baseline"]["peak_mb"] / small["baseline"]["peak_mb"] - 1) * 100
+        rows.append(
+            Metric(
+                "rss_growth",
+                f"peak RSS growth {sizes[0]:,} → {sizes[-1]:,} events",
+                "%",
+                growth,
+                base,
+                "< 10%",
+                growth < 10,
+            )
+        )
+    return rows
+
+
+def _number(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "events/s":
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+def table(rows: list[Metric], title: str) -> Table:
+    out = Table(title=title, title_justify="left")
+    for name, justify in (
+        ("metric", "left"), ("unit", "left"), ("ours", "right"), ("baseline", "right"),
+        ("ratio", "right"), ("target", "left"), ("met", "center"),
+    ):  # fmt: skip
+        out.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for m in rows:
+        met = "—" if m.met is None else ("yes" if m.met else "NO")
+        ratio = "—" if m.ratio is None else f"{m.ratio:.2f}×"
+        out.add_row(
+            m.label,
+            m.unit,
+            _number(m.ours, m.unit),
+            _number(m.baseline, m.unit),
+            ratio,
+            m.target,
+            met,
+        )
+    return out
+
+
+def print_report(rows: list[Metric], run: dict[str, Any], console: Console) -> None:
+    features = run.get("features", {})
+    on = ", ".join(f"{k}={v}" for k, v in features.items() if k != "views")
+    title = f"{run['backend']}, {run['events']:,} events (seed {run['seed']}); {on}"
+    console.print(table(rows, title))
+    for m in rows:
+        if m.note:
+            console.print(f"  {m.label}: {m.note}", highlight=False)

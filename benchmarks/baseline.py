@@ -20,6 +20,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from benchmarks.history import START
+from benchmarks.timing import stopwatch, throughput
 
 PAGE = 1_000
 
@@ -70,39 +71,36 @@ def _record(item: Item, k: int) -> None:
 def write_rate(app: Baseline, events: int) -> dict[str, Any]:
     """Bulk recording: ``events`` events in 10-event items, a thousand per transaction."""
     sizes = [10] * (events // 10) + ([events % 10] if events % 10 else [])
-    started = time.perf_counter()
-    record_items(app, sizes)
-    seconds = time.perf_counter() - started
-    return {"events": events, "seconds": seconds, "rate": events / seconds}
+    with stopwatch() as times:
+        record_items(app, sizes)
+    return throughput(events, times)
 
 
 def read_and_decode(app: Any, stop: int, page: int = PAGE) -> dict[str, Any]:
     """Pages through the first ``stop`` notifications and decodes each with the mapper."""
     recorder, to_domain_event = app.recorder, app.mapper.to_domain_event
-    started = time.perf_counter()
     start, count = 1, 0
-    while start <= stop:
-        notifications = recorder.select_notifications(start=start, limit=page, stop=stop)
-        if not notifications:
-            break
-        for notification in notifications:
-            to_domain_event(notification)
-        count += len(notifications)
-        start = notifications[-1].id + 1
-    seconds = time.perf_counter() - started
-    return {"events": count, "seconds": seconds, "rate": count / seconds}
+    with stopwatch() as times:
+        while start <= stop:
+            notifications = recorder.select_notifications(start=start, limit=page, stop=stop)
+            if not notifications:
+                break
+            for notification in notifications:
+                to_domain_event(notification)
+            count += len(notifications)
+            start = notifications[-1].id + 1
+    return throughput(count, times)
 
 
 def commands(app: Baseline, ids: list[UUID], count: int) -> dict[str, Any]:
     """Load an item, record one event, save: ``count`` times, round robin over ``ids``."""
     now = datetime.now(START.tzinfo)
-    started = time.perf_counter()
-    for k in range(count):
-        item = app.repository.get(ids[k % len(ids)])
-        item.record(what=f"bench {k}", occurred_at=now, amount=Decimal("19.90"))
-        app.save(item)
-    seconds = time.perf_counter() - started
-    return {"events": count, "seconds": seconds, "rate": count / seconds}
+    with stopwatch() as times:
+        for k in range(count):
+            item = app.repository.get(ids[k % len(ids)])
+            item.record(what=f"bench {k}", occurred_at=now, amount=Decimal("19.90"))
+            app.save(item)
+    return throughput(count, times)
 
 
 def full_load(app: Baseline, item_id: UUID, repeat: int) -> dict[str, Any]:

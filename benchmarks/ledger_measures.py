@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from benchmarks.baseline import read_and_decode
+from benchmarks.timing import stopwatch, throughput
 from customer_ledger.application import CustomerLedger
 from customer_ledger.cli import main as cli_main
 
@@ -24,30 +25,20 @@ from customer_ledger.cli import main as cli_main
 def import_file(url: str, path: Path) -> dict[str, Any]:
     """``customer-ledger --store URL import FILE --json``, run in this process."""
     out, err = io.StringIO(), io.StringIO()
-    started = time.perf_counter()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with stopwatch() as times, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli_main(["--store", url, "import", str(path), "--json"])
-    seconds = time.perf_counter() - started
     report = orjson.loads(out.getvalue())
     if code != 0 or report["failed"]:
         raise RuntimeError(f"import failed ({code}): {err.getvalue()[:2000]}")
-    events = report["recorded"]
-    rate = events / seconds
-    return {"events": events, "seconds": seconds, "rate": rate, "lines": report["lines"]}
+    return throughput(report["recorded"], times, lines=report["lines"])
 
 
 def rebuild(ledger: CustomerLedger) -> dict[str, Any]:
     """Every view rebuilt from the whole log, then swapped in (``rebuild(fresh=True)``)."""
     events = ledger.recorder.max_notification_id() or 0
-    started = time.perf_counter()
-    results = ledger.rebuild(fresh=True)
-    seconds = time.perf_counter() - started
-    return {
-        "events": events,
-        "seconds": seconds,
-        "rate": events / seconds,
-        "views": [r.projection for r in results],
-    }
+    with stopwatch() as times:
+        results = ledger.rebuild(fresh=True)
+    return throughput(events, times, views=[r.projection for r in results])
 
 
 def decode(ledger: CustomerLedger) -> dict[str, Any]:
@@ -81,9 +72,8 @@ def commands(ledger: CustomerLedger, numbers: list[str], count: int, eager: bool
     ledger.eager_views = eager
     if eager:
         ledger.refresh()  # start from views that are up to date, as a live ledger's are
-    started = time.perf_counter()
-    for k in range(count):
-        ledger.log_interaction(numbers[k % len(numbers)], channel="phone", topic=f"bench {k}")
-    seconds = time.perf_counter() - started
+    with stopwatch() as times:
+        for k in range(count):
+            ledger.log_interaction(numbers[k % len(numbers)], channel="phone", topic=f"bench {k}")
     ledger.eager_views = True
-    return {"events": count, "seconds": seconds, "rate": count / seconds}
+    return throughput(count, times)

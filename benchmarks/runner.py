@@ -27,6 +27,7 @@ from benchmarks.features import ledger_features, machine
 from benchmarks.history import lines, number_of, plan, write_jsonl
 from benchmarks.seed import record
 from benchmarks.stores import Stores
+from benchmarks.timing import stopwatch, throughput
 from customer_ledger.application import CustomerLedger
 
 PHASES = ("import", "rebuild", "replay", "commands", "rss")
@@ -135,10 +136,9 @@ class Run:
     def _seed(self) -> None:
         self.ledger = CustomerLedger.open(self.stores.ledger_url("history"))
         self.ledger.eager_views = False
-        started = time.perf_counter()
-        recorded = record(self.ledger, lines(self.events, self.seed))
-        seconds = time.perf_counter() - started
-        self.results["seed"] = {"events": recorded, "seconds": seconds, "rate": recorded / seconds}
+        with stopwatch() as times:
+            recorded = record(self.ledger, lines(self.events, self.seed))
+        self.results["seed"] = throughput(recorded, times)
         self.run_info["features"] = ledger_features(self.ledger)
 
     def _rebuild(self) -> None:

@@ -31,8 +31,13 @@ def test_follow_survives_eager_writers_and_stops_cleanly(postgres_url_factory): 
         stderr=subprocess.PIPE,
         text=True,
     )
+    err_lines: list[str] = []
     try:
-        time.sleep(1.0)  # let it reach the runner phase
+        assert follower.stderr is not None
+        for line in follower.stderr:  # wait until it follows (under load this takes a while)
+            err_lines.append(line)
+            if "following with" in line:
+                break
         for i in range(1, 31):
             writer.first_contact(f"P{i:03d}", name=f"company {i}", type="company")
             writer.log_interaction(f"P{i:03d}", channel="phone", topic="hello")
@@ -41,14 +46,15 @@ def test_follow_survives_eager_writers_and_stops_cleanly(postgres_url_factory): 
         writer.first_contact("P999", name="after", type="company")
         target = writer.recorder.max_notification_id()
         status = writer.views.view("status")
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while (status.max_tracking_id(writer.name) or 0) < target:
             assert time.monotonic() < deadline, "follow did not apply the last event"
             time.sleep(0.05)
         assert writer.views.view("profile").get_by_number("P999") is not None
     finally:
         follower.send_signal(signal.SIGTERM)
-        _, err = follower.communicate(timeout=30)
+        _, rest = follower.communicate(timeout=60)
         writer.close()
+    err = "".join(err_lines) + (rest or "")
     assert follower.returncode == 0, err
     assert "ProjectionRunner" in err and "stopped cleanly" in err

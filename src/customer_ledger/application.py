@@ -110,6 +110,7 @@ class CustomerLedger(Application[UUID]):
         policy: Policy | None = None,
     ) -> None:
         super().__init__(env)
+        self.mapper.chain.recorder = self.recorder  # type: ignore[attr-defined]  # seals link
         self.policy = policy or Policy()
         self.clock = clock
         self.timezone = ZoneInfo(

@@ -23,11 +23,12 @@ from eventsourcing.persistence import (
     Cipher,
     Compressor,
     Mapper,
-    MapperDeserialisationError,
     StoredEvent,
     Transcoder,
 )
 from eventsourcing.utils import get_topic, resolve_topic
+
+from customer_ledger.chain import Chain, corrupt
 
 converter = cattrs.Converter()
 converter.register_unstructure_hook(datetime, datetime.isoformat)
@@ -99,6 +100,7 @@ class CattrsMapper(Mapper[UUID]):
         cipher: Cipher | None = None,
     ) -> None:
         super().__init__(transcoder=transcoder, compressor=compressor, cipher=cipher)  # type: ignore[arg-type]
+        self.chain = Chain(opaque=bool(compressor or cipher))  # set chain.recorder to seal
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         cls = type(domain_event)
@@ -115,6 +117,10 @@ class CattrsMapper(Mapper[UUID]):
             stored = self.compressor.compress(stored)
         if self.cipher:
             stored = self.cipher.encrypt(stored)
+        if not isinstance(domain_event, Snapshot):  # snapshots are derived data: unchained
+            stored = self.chain.seal(
+                domain_event.originator_id, domain_event.originator_version, get_topic(cls), stored
+            )
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
@@ -125,7 +131,8 @@ class CattrsMapper(Mapper[UUID]):
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         try:
             cls = resolve_topic(stored_event.topic)
-            stored = stored_event.state
+            snapshot = issubclass(cls, Snapshot)
+            stored = stored_event.state if snapshot else self.chain.open(stored_event)
             if self.cipher:
                 stored = self.cipher.decrypt(stored)
             if self.compressor:
@@ -136,16 +143,13 @@ class CattrsMapper(Mapper[UUID]):
             while from_version < class_version:
                 getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(data)
                 from_version += 1
-            if issubclass(cls, Snapshot):
+            if snapshot:
                 state = self._snapshot_state(data)
+                self.chain.forget(stored_event.originator_id)  # its cached head may be stale
             else:
                 state = structure_state(cls, data)
         except Exception as error:
-            msg = (
-                f"cannot decode the event of {stored_event.originator_id} at version "
-                f"{stored_event.originator_version} ({stored_event.topic}): {error}"
-            )
-            raise MapperDeserialisationError(msg) from error
+            raise corrupt(stored_event, error, self.chain.number_of) from error
         originator_id = stored_event.originator_id
         state["originator_id"] = (
             originator_id if isinstance(originator_id, UUID) else UUID(originator_id)

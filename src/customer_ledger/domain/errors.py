@@ -144,6 +144,29 @@ class ConcurrencyConflict(LedgerError):
     rule = "concurrency_conflict"
 
 
+class CorruptEvent(LedgerError):
+    """A stored event cannot be read back as it was recorded (damaged or altered bytes).
+
+    Names the aggregate (``originator_id``), its ``version`` and, when it could be
+    read from the aggregate's first event, the customer ``number``.
+    """
+
+    rule = "corrupt_event"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        originator_id: object = None,
+        version: int | None = None,
+        number: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.originator_id = originator_id
+        self.version = version
+        self.number = number
+
+
 class StoreError(LedgerError):
     """The store URL is wrong or its adapter is not installed."""
 

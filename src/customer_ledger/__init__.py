@@ -26,6 +26,7 @@ from customer_ledger.domain.errors import (
     ConcurrencyConflict,
     ContractNotActive,
     CustomerChurned,
+    DateOutOfRange,
     DomainError,
     DuplicateAttachment,
     DuplicateComplaint,
@@ -45,7 +46,9 @@ from customer_ledger.domain.errors import (
     NothingChanged,
     ReminderAlreadyCompleted,
     SatisfactionOutOfRange,
+    StoreBusy,
     StoreError,
+    StoreUnavailable,
     UnknownContact,
     UnknownContract,
     UnknownCurrency,
@@ -54,11 +57,13 @@ from customer_ledger.domain.errors import (
     ZeroValuePurchase,
 )
 from customer_ledger.projections.profile import Profile, profile_of
+from customer_ledger.retry import Backoff, retry_command, retrying
 
 __all__ = [
     "COMMANDS",
     "AlreadyChurned",
     "Attachment",
+    "Backoff",
     "Channel",
     "CommandIdReused",
     "CommandResult",
@@ -74,6 +79,7 @@ __all__ = [
     "CustomerChurned",
     "CustomerLedger",
     "CustomerType",
+    "DateOutOfRange",
     "DomainError",
     "DuplicateAttachment",
     "DuplicateComplaint",
@@ -100,7 +106,9 @@ __all__ = [
     "ReminderAlreadyCompleted",
     "SatisfactionOutOfRange",
     "Stage",
+    "StoreBusy",
     "StoreError",
+    "StoreUnavailable",
     "UnknownContact",
     "UnknownContract",
     "UnknownCurrency",
@@ -109,4 +117,6 @@ __all__ = [
     "ZeroValuePurchase",
     "lifecycle",
     "profile_of",
+    "retry_command",
+    "retrying",
 ]

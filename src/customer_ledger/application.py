@@ -49,6 +49,7 @@ from customer_ledger.domain.values import (
     Money,
     Needs,
     Stage,
+    calendar_day,
     customer_number,
     text,
 )
@@ -73,6 +74,7 @@ from customer_ledger.projections.views import (
     TimelineQuery,
     ViewSet,
 )
+from customer_ledger.retry import typed_store_failures
 from customer_ledger.serialization import CattrsMapper, converter, encode
 from customer_ledger.stores import StoreURL, adapter_for, default_url
 
@@ -162,10 +164,11 @@ class CustomerLedger(Application[UUID]):
                 )
             except ValueError as error:
                 raise InvalidValue(f"{value!r} is not an ISO date or date-time") from error
-        if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=self.timezone)
+        if isinstance(value, datetime):  # calendar_day: out-of-range moments are refused
+            aware = value if value.tzinfo else value.replace(tzinfo=self.timezone)
+            return calendar_day(aware, "date")
         if isinstance(value, date):
-            return datetime.combine(value, time(0), tzinfo=self.timezone)
+            return datetime.combine(calendar_day(value, "date"), time(0), tzinfo=self.timezone)
         raise InvalidValue(f"occurred_at must be a date or datetime, got {value!r}")
 
     # -- look-ups -----------------------------------------------------------------------
@@ -184,7 +187,9 @@ class CustomerLedger(Application[UUID]):
     def customer(self, number: str, version: int | None = None) -> Customer:
         """The customer as it stood at ``version`` (default: now)."""
         customer_id = self.customer_id(number)
-        if version is not None and (isinstance(version, bool) or version < 1):
+        if version is not None and (
+            isinstance(version, bool) or not isinstance(version, int) or not 1 <= version < 2**63
+        ):
             raise InvalidValue(f"version must be 1 or more, got {version!r}")
         customer = self.repository.get(customer_id, version=version)
         assert isinstance(customer, Customer)
@@ -317,6 +322,9 @@ class CustomerLedger(Application[UUID]):
 
     def board(self, as_of: datetime | date | str | None = None, idle_days: int = 30) -> Board:
         """Counts per stage, open complaints, at-risk and idle customers, reminders due."""
+        if isinstance(idle_days, bool) or not isinstance(idle_days, int) or idle_days < 0:
+            raise InvalidValue(f"idle_days must be a whole number of days, got {idle_days!r}")
+        idle_days = min(idle_days, 365_000)  # further back than any record goes
         self.refresh()
         return board(self.views.view("status"), self.business_time(as_of), idle_days)
 
@@ -377,6 +385,7 @@ class CustomerLedger(Application[UUID]):
 
     # -- the command pipeline --------------------------------------------------------------
 
+    @typed_store_failures  # a dropped connection or a held lock: StoreUnavailable / StoreBusy
     def _run(self, name: str, number: str, meta: dict[str, Any], /, **args: Any) -> CommandResult:
         """Runs ``Customer.<name>(**args)`` as one command: checked, recorded, receipted."""
         given = _meta(meta)
@@ -490,10 +499,10 @@ class CustomerLedger(Application[UUID]):
         return self._run("update_profile", number, meta, **changes)
 
     def add_contact(self, number: str, *, contact: Contact, **meta: Any) -> CommandResult:
-        return self._run("add_contact", number, meta, contact=contact)
+        return self._run("add_contact", number, meta, contact=_instance(Contact, contact))
 
     def update_contact(self, number: str, *, contact: Contact, **meta: Any) -> CommandResult:
-        return self._run("update_contact", number, meta, contact=contact)
+        return self._run("update_contact", number, meta, contact=_instance(Contact, contact))
 
     def remove_contact(self, number: str, *, contact_id: str, **meta: Any) -> CommandResult:
         return self._run("remove_contact", number, meta, contact_id=contact_id)
@@ -508,7 +517,7 @@ class CustomerLedger(Application[UUID]):
         return self._run("untag", number, meta, tag=tag)
 
     def record_needs(self, number: str, *, needs: Needs, **meta: Any) -> CommandResult:
-        return self._run("record_needs", number, meta, needs=needs)
+        return self._run("record_needs", number, meta, needs=_instance(Needs, needs))
 
     def log_interaction(
         self,
@@ -661,6 +670,8 @@ def _meta(given: dict[str, Any]) -> dict[str, Any]:
         value = given.get(key)
         if value is not None and (not isinstance(value, str) or len(value) > 500):
             raise InvalidValue(f"{key} must be text of at most 500 characters")
+        if value is not None and value.strip():
+            text(value, key, max_len=500)  # lone surrogates, control characters: refused
     return {
         "occurred_at": given.get("occurred_at"),
         "actor": as_actor(given.get("actor")),
@@ -679,14 +690,24 @@ def as_actor(actor: Actor | str | None) -> Actor:
     return Actor(actor, "system")
 
 
+def _instance(cls: type[Any], value: Any) -> Any:
+    """``value`` if it is a ``cls`` (Contact, Needs): the rules read its fields."""
+    if not isinstance(value, cls):
+        raise InvalidValue(f"expected a {cls.__name__}, got {type(value).__name__}")
+    return value
+
+
 def _money(amount: Any, currency: str) -> Money | None:
     return None if amount is None else Money(amount, currency)
 
 
 def _fingerprint(name: str, number: str, args: dict[str, Any], occurred_at: Any) -> str:
     """Identifies a command's content, to tell a re-send from a reused command_id."""
-    body = converter.unstructure({"args": args, "occurred_at": occurred_at})
-    return hashlib.sha256(encode([name, number, _jsonable(body)])).hexdigest()
+    try:  # runs before the rules have checked anything: arguments may be of any type
+        body = converter.unstructure({"args": args, "occurred_at": occurred_at})
+        return hashlib.sha256(encode([name, number, _jsonable(body)])).hexdigest()
+    except (TypeError, ValueError) as error:  # e.g. lone surrogates, a date that is not
+        raise InvalidValue(f"{name}: arguments that cannot be recorded: {error}") from error
 
 
 def _jsonable(value: Any) -> Any:
@@ -695,7 +716,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
-        return str(value)  # beyond what the JSON codec takes; the rules reject it later
+        return hex(value)  # beyond what the JSON codec (and str()) take; the rules reject it
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)

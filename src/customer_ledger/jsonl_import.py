@@ -33,8 +33,9 @@ from attrs import define, field, frozen
 
 from customer_ledger.application import COMMANDS, META_FIELDS, CommandResult, CustomerLedger
 from customer_ledger.domain.customer import PROFILE_FIELDS
-from customer_ledger.domain.errors import LedgerError
+from customer_ledger.domain.errors import LedgerError, StoreError
 from customer_ledger.domain.values import Contact, Needs
+from customer_ledger.retry import TRANSIENT, retrying
 from customer_ledger.serialization import converter, encode
 
 DEFAULT_ACTOR = "import"
@@ -275,7 +276,10 @@ def _parsed(value: Any, name: str, cls: type, example: str) -> Any:
 
 def derived_command_id(line: Mapping[str, Any]) -> str:
     """The same line content (whatever its spacing or key order) gives the same id."""
-    return DERIVED_ID_PREFIX + hashlib.sha256(encode(line)).hexdigest()
+    try:
+        return DERIVED_ID_PREFIX + hashlib.sha256(encode(line)).hexdigest()
+    except TypeError as error:  # e.g. a lone surrogate in an already decoded line
+        raise BadLine(f"the line cannot be recorded: {error}") from error
 
 
 # -- many lines -------------------------------------------------------------------------
@@ -322,11 +326,33 @@ def import_lines(
 
 
 def _json(data: bytes) -> Any:
-    """orjson for speed; the standard library for what orjson refuses (huge integers)."""
+    """orjson for speed; the standard library for what orjson refuses (huge integers),
+    held to orjson's strictness otherwise: UTF-8 only, no lone surrogates, bounded depth."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
-        return json.loads(data, parse_constant=_no_constant)
+        try:
+            return _valid_unicode(json.loads(data.decode("utf-8"), parse_constant=_no_constant))
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
+
+
+def _valid_unicode(value: Any) -> Any:
+    """``value``, unless a string in it holds a lone surrogate (``"\\ud800"`` decodes to
+    one): no store can keep it."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and not item.isascii():
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("a string holds a lone surrogate (not Unicode text)") from None
+        elif isinstance(item, dict):
+            pending.extend([*item.keys(), *item.values()])
+        elif isinstance(item, list):
+            pending.extend(item)
+    return value
 
 
 def _no_constant(name: str) -> Any:
@@ -357,7 +383,10 @@ def _import_one(
         command = parse_command(line, actor=actor)
         if command.kwargs.get("command_id") is None:
             command.kwargs["command_id"] = derived_command_id(line)
-        result = command.run(ledger)
+        # Conflicts with concurrent writers are retried; every attempt has the same id.
+        result = retrying(lambda: command.run(ledger), retry_on=TRANSIENT)
+    except StoreError:
+        raise  # the store failed, not the line: stop here; a re-run resumes (command ids)
     except LedgerError as error:
         report.failures.append(
             Failure(

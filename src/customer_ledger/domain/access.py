@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from attrs import field, frozen
 
 from customer_ledger.domain.errors import DomainError, InvalidValue
+from customer_ledger.domain.values import text
 
 
 class PermissionDenied(DomainError):
@@ -21,13 +22,13 @@ class PermissionDenied(DomainError):
 def _role(value: object) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 64:
         raise InvalidValue(f"role must be a short name, got {value!r}")
-    return value.strip()
+    return text(value, "role")  # no control characters: views store it as SQL text
 
 
 def _actor_id(value: object) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 200:
         raise InvalidValue("actor must name who records the change")
-    return value.strip()
+    return text(value, "actor")  # a NUL here would stop PostgreSQL views catching up
 
 
 @frozen

@@ -53,6 +53,7 @@ from customer_ledger.domain.values import (
     Needs,
     Reminder,
     Stage,
+    calendar_day,
     customer_number,
     decimal,
     email,
@@ -82,6 +83,7 @@ def business_time(occurred_at: object, now: datetime | None) -> datetime:
         raise InvalidValue(f"occurred_at must be a datetime, got {occurred_at!r}")
     if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
         raise InvalidValue("occurred_at must carry a time zone")
+    calendar_day(occurred_at, "occurred_at")
     if occurred_at > (now or datetime.now(UTC)) + CLOCK_SKEW:
         raise FutureDate(f"occurred_at {occurred_at.isoformat()} is in the future")
     return occurred_at
@@ -97,7 +99,7 @@ def past_date(value: object, what: str, now: datetime | None) -> date:
 def a_date(value: object, what: str) -> date:
     if isinstance(value, datetime) or not isinstance(value, date):
         raise InvalidValue(f"{what} must be a date, got {value!r}")
-    return value
+    return calendar_day(value, what)
 
 
 def satisfaction(score: object) -> int:

@@ -64,6 +64,12 @@ class InvalidDateRange(InvalidValue):
     rule = "invalid_date_range"
 
 
+class DateOutOfRange(InvalidValue):
+    """A date outside the calendar a customer record can hold (see ``values.calendar_day``)."""
+
+    rule = "date_out_of_range"
+
+
 class NothingChanged(DomainError):
     rule = "nothing_changed"
 
@@ -171,3 +177,18 @@ class StoreError(LedgerError):
     """The store URL is wrong or its adapter is not installed."""
 
     rule = "store"
+
+
+class StoreBusy(StoreError):
+    """Another writer held the store's lock past the lock timeout. Nothing was
+    recorded, so sending the command again is safe (``customer_ledger.retry``)."""
+
+    rule = "store_busy"
+
+
+class StoreUnavailable(StoreError):
+    """The store failed mid-command (connection cut, server restarting). The command's
+    transaction rolled back, unless the failure hit its very commit: send it again with
+    the same ``command_id`` to be sure it is recorded exactly once."""
+
+    rule = "store_unavailable"

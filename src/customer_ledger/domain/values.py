@@ -10,6 +10,7 @@ from enum import StrEnum
 from attrs import field, frozen
 
 from customer_ledger.domain.errors import (
+    DateOutOfRange,
     InvalidValue,
     MalformedEmail,
     MalformedPhone,
@@ -137,13 +138,29 @@ def decimal(value: object, what: str) -> Decimal:
         raise InvalidValue(f"{what} must be a decimal number, got {value!r}")
     try:
         number = Decimal(str(value).strip())
-    except InvalidOperation as error:
-        raise InvalidValue(f"{what} {value!r} is not a number") from error
+    except (InvalidOperation, ValueError) as error:  # ValueError: int too long for str()
+        raise InvalidValue(f"{what} is not a number") from error
     if not number.is_finite():
         raise InvalidValue(f"{what} must be finite")
-    if abs(number) >= Decimal("1e15") or number.as_tuple().exponent < -6:  # type: ignore[operator]
+    # copy_abs, not abs(): abs() rounds in the context and overflows on "1e999999999".
+    if number.copy_abs() >= Decimal("1e15") or number.as_tuple().exponent < -6:  # type: ignore[operator]
         raise InvalidValue(f"{what} {value!r} is out of range")
     return number
+
+
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+
+
+def calendar_day(value: date, what: str) -> date:
+    """A date (or date-time) within 1900–2999: no customer record is older or plans
+    further ahead, and any time-zone conversion of such a moment stays in range."""
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise DateOutOfRange(
+            f"{what} {value.isoformat()} is outside {EARLIEST_DAY}..{LATEST_DAY}"
+        )
+    return value
 
 
 def _currency(value: object) -> str:

@@ -284,15 +284,16 @@ def _key(originator_id: Any) -> UUID:
 
 
 def number_in(stored: StoredLike) -> str | None:
-    """The ``number`` field of a stored event's JSON body, when it has one."""
-    found = open_seal(stored.state)
-    body = stored.state if found is None else found.body
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    number = data.get("number") if isinstance(data, dict) else None
-    return number if isinstance(number, str) else None
+    """The ``number`` field of a stored event's JSON body, when it has one (also behind a
+    damaged header)."""
+    for body in (stored.state, stored.state[HEADER_SIZE:]):
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            continue
+        number = data.get("number") if isinstance(data, dict) else None
+        return number if isinstance(number, str) else None
+    return None
 
 
 def corrupt(

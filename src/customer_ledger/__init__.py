@@ -1,6 +1,7 @@
 """customer_ledger: customer records (客户档案) as an immutable, event-sourced history."""
 
 from customer_ledger.application import COMMANDS, CommandResult, CustomerLedger
+from customer_ledger.audit import Checkpoint, Finding, InvalidCheckpoint
 from customer_ledger.domain import (
     Attachment,
     Channel,
@@ -25,6 +26,7 @@ from customer_ledger.domain.errors import (
     ComplaintNotOpen,
     ConcurrencyConflict,
     ContractNotActive,
+    CorruptEvent,
     CustomerChurned,
     DateOutOfRange,
     DomainError,
@@ -65,6 +67,7 @@ __all__ = [
     "Attachment",
     "Backoff",
     "Channel",
+    "Checkpoint",
     "CommandIdReused",
     "CommandResult",
     "Complaint",
@@ -75,6 +78,7 @@ __all__ = [
     "Contract",
     "ContractNotActive",
     "ContractStatus",
+    "CorruptEvent",
     "Customer",
     "CustomerChurned",
     "CustomerLedger",
@@ -87,8 +91,10 @@ __all__ = [
     "DuplicateContractNumber",
     "DuplicateCustomerNumber",
     "DuplicateReminder",
+    "Finding",
     "FutureDate",
     "Grade",
+    "InvalidCheckpoint",
     "InvalidDateRange",
     "InvalidValue",
     "LedgerError",

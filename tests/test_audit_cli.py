@@ -9,6 +9,7 @@ A001 has versions 1-6, B002 versions 1-2 (see ``tampering``).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from strategies import fixed_clock
 from tampering import record_history, tamper_for
 
 from customer_ledger import CustomerLedger
+from customer_ledger.audit import KINDS
 from customer_ledger.cli import main
 from customer_ledger.testing_postgres import postgres_database, postgres_url_factory  # noqa: F401
 
@@ -169,3 +171,18 @@ def test_the_installed_script_exits_with_3(store: str) -> None:
         [str(SCRIPT), "--store", store, "audit", "verify"], capture_output=True, text=True
     )
     assert done.returncode == 3, done.stderr
+
+
+# -- docs/audit.md stays true --------------------------------------------------------------
+
+DOC = (Path(__file__).parent.parent / "docs" / "audit.md").read_text(encoding="utf-8")
+
+
+def test_the_docs_python_example_runs() -> None:
+    (example,) = re.findall(r"```python\n(# audit: verify and checkpoint\n.*?)```", DOC, re.S)
+    exec(compile(example, "docs/audit.md", "exec"), {})
+
+
+def test_the_docs_explain_every_kind() -> None:
+    explained = re.findall(r"^\| `(\w+)` \|", DOC, re.M)
+    assert [k for k in explained if k in KINDS] == list(KINDS)

@@ -60,9 +60,19 @@ from customer_ledger.domain.errors import (
 )
 from customer_ledger.projections.profile import Profile, profile_of
 from customer_ledger.retry import Backoff, retry_command, retrying
+from customer_ledger.spreadsheets import (
+    EXPORT_SOURCES,
+    ExportRequest,
+    SheetReport,
+    SpreadsheetError,
+    export_file,
+    export_source,
+    import_sheet,
+)
 
 __all__ = [
     "COMMANDS",
+    "EXPORT_SOURCES",
     "AlreadyChurned",
     "Attachment",
     "Backoff",
@@ -91,6 +101,7 @@ __all__ = [
     "DuplicateContractNumber",
     "DuplicateCustomerNumber",
     "DuplicateReminder",
+    "ExportRequest",
     "Finding",
     "FutureDate",
     "Grade",
@@ -111,6 +122,8 @@ __all__ = [
     "Reminder",
     "ReminderAlreadyCompleted",
     "SatisfactionOutOfRange",
+    "SheetReport",
+    "SpreadsheetError",
     "Stage",
     "StoreBusy",
     "StoreError",
@@ -121,6 +134,9 @@ __all__ = [
     "UnknownCustomer",
     "UnknownReminder",
     "ZeroValuePurchase",
+    "export_file",
+    "export_source",
+    "import_sheet",
     "lifecycle",
     "profile_of",
     "retry_command",

@@ -344,7 +344,10 @@ def _configure_import(parser: argparse.ArgumentParser) -> None:
 
 
 @subcommand(
-    "import", "record the commands of a JSON Lines file (docs/commands.md)", _configure_import
+    "import",
+    "record the commands of a JSON Lines file, or the rows of a CSV/XLSX sheet "
+    "(docs/commands.md, docs/spreadsheets.md)",
+    _configure_import,
 )
 def run_import(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     if not args.file.is_file():

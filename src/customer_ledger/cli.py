@@ -60,6 +60,7 @@ REGISTRY: dict[str, Subcommand] = {}
 # Modules whose import registers subcommands (this one included); append yours.
 SUBCOMMAND_MODULES: list[str] = [__name__, "customer_ledger.cli_views", "customer_ledger.cli_audit"]
 SUBCOMMAND_MODULES.append("customer_ledger.cli_analytics")
+SUBCOMMAND_MODULES.append("customer_ledger.spreadsheets.command")
 
 
 def subcommand(
@@ -334,13 +335,18 @@ def run_history(ledger: CustomerLedger, args: argparse.Namespace) -> int:
 
 
 def _configure_import(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE.jsonl", type=Path, help="one command per line")
+    parser.add_argument(
+        "file", metavar="FILE", type=Path, help="FILE.jsonl, or a spreadsheet: .csv / .xlsx"
+    )
     parser.add_argument(
         "--actor",
         default=DEFAULT_ACTOR,
         help=f"who records lines that name no actor (default: {DEFAULT_ACTOR})",
     )
     add_json_option(parser)
+    from customer_ledger.spreadsheets.command import configure_import_options  # cycle-free
+
+    configure_import_options(parser)
 
 
 @subcommand(
@@ -350,6 +356,11 @@ def _configure_import(parser: argparse.ArgumentParser) -> None:
     _configure_import,
 )
 def run_import(ledger: CustomerLedger, args: argparse.Namespace) -> int:
+    from customer_ledger.spreadsheets.command import import_command  # .csv / .xlsx
+
+    code = import_command(ledger, args)
+    if code is not None:
+        return code
     if not args.file.is_file():
         sys.stderr.write(f"{PROG} import: error: cannot read {args.file}: no such file\n")
         return EXIT_USAGE

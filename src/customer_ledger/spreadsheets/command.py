@@ -1,0 +1,253 @@
+"""The command line for spreadsheets: ``customer-ledger export ...`` and the ``.csv`` /
+``.xlsx`` side of ``customer-ledger import`` (which hands such files to ``import_command``).
+
+Output conventions are the CLI's: failures on stderr as ``row N: error [rule] column:
+reason``, a summary on stdout, ``--json`` for the report, exit code 1 if a row failed.
+A progress bar (rows, rows/s) is drawn on stderr when it is a terminal and the sheet is
+large; never otherwise, so pipes and logs stay clean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from customer_ledger.application import CustomerLedger
+from customer_ledger.cli import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    console,
+    print_json,
+    subcommand,
+)
+from customer_ledger.domain.access import Actor
+from customer_ledger.spreadsheets.exports import EXPORT_SOURCES, ExportRequest, export
+from customer_ledger.spreadsheets.importing import SheetReport, import_sheet
+from customer_ledger.spreadsheets.layouts import LAYOUTS
+from customer_ledger.spreadsheets.reading import is_spreadsheet
+from customer_ledger.spreadsheets.vocabulary import Lang
+from customer_ledger.spreadsheets.writing import FORMATS
+
+LARGE = 200  # rows: smaller imports finish before a bar would help
+
+
+class RowRateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("-" if speed is None else f"{speed:,.0f} rows/s")
+
+
+@contextmanager
+def row_progress(label: str) -> Iterator[tuple[Progress, TaskID]]:
+    """A transient bar on stderr, drawn only on a terminal and only once ``_total`` says
+    the work is large enough."""
+    err = console(stderr=True)
+    columns = (
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), RowRateColumn(),
+        TimeRemainingColumn(),
+    )  # fmt: skip
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(label, total=None, visible=False)
+        yield bar, task
+
+
+def _total(bar: Progress, task: TaskID, large: int) -> Callable[[int | None], None]:
+    def set_total(total: int | None) -> None:
+        bar.update(task, total=total, visible=total is None or total >= large)
+
+    return set_total
+
+
+# -- import -----------------------------------------------------------------------------------
+
+
+def configure_import_options(parser: argparse.ArgumentParser) -> None:
+    """The options ``import`` takes for spreadsheets (cli.py's import parser calls this)."""
+    parser.add_argument(
+        "--dry-run", action="store_true",
+        help="spreadsheets: check every row and say what it would record; write nothing",
+    )  # fmt: skip
+    parser.add_argument(
+        "--layout", choices=("auto", *LAYOUTS), default="auto",
+        help="spreadsheets: the sheet's layout (default: found from its header)",
+    )  # fmt: skip
+
+
+def import_command(ledger: CustomerLedger, args: argparse.Namespace) -> int | None:
+    """Imports ``args.file`` if it is a spreadsheet and returns the exit code; None for
+    any other file (the JSON Lines importer takes it)."""
+    path: Path = args.file
+    if not is_spreadsheet(path):
+        if getattr(args, "dry_run", False) or getattr(args, "layout", "auto") != "auto":
+            sys.stderr.write(f"{PROG} import: error: --dry-run and --layout are for .csv/.xlsx\n")
+            return EXIT_USAGE
+        return None
+    if not path.is_file():
+        sys.stderr.write(f"{PROG} import: error: cannot read {path}: no such file\n")
+        return EXIT_USAGE
+    with row_progress("importing") as (bar, task):
+        report = import_sheet(
+            ledger, path, layout=args.layout, dry_run=args.dry_run, actor=args.actor,
+            progress=lambda n: bar.advance(task, n), total=_total(bar, task, LARGE),
+        )  # fmt: skip
+    if args.json:
+        print_json(report.to_json())
+    elif report.dry_run:
+        _print_dry_run(report)
+    else:
+        _print_import(report)
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def _failure_line(f: object) -> str:
+    column = f"{f.column}: " if getattr(f, "column", None) else ""  # type: ignore[attr-defined]
+    return f"row {f.row}: error [{f.rule}] {column}{f.reason}"  # type: ignore[attr-defined]
+
+
+def _print_import(report: SheetReport) -> None:
+    for failure in report.failures:
+        sys.stderr.write(_failure_line(failure) + "\n")
+    for result in report.results:
+        for note in result.notes:
+            sys.stderr.write(f"row {result.row}: note: {note}\n")
+    console().print(
+        f"{report.source} ({report.layout} layout): {report.rows} rows, {report.recorded} "
+        f"commands recorded, {report.skipped} already in the ledger, {report.failed} rows "
+        "failed",
+        soft_wrap=True,
+    )
+
+
+def _print_dry_run(report: SheetReport) -> None:
+    """Every row in order: what it would record, or why it fails."""
+    lines: list[tuple[int, str]] = [(f.row, _failure_line(f)) for f in report.failures]
+    for r in report.results:
+        did = (
+            f"would record {len(r.commands)}: {', '.join(r.commands)}"
+            if r.commands
+            else "nothing new"
+        )
+        lines.append(
+            (r.row, f"row {r.row}: {r.customer}: {did} ({r.skipped} already in the ledger)")
+        )
+        lines += [(r.row, f"row {r.row}: note: {note}") for note in r.notes]
+    out = console()
+    for _, line in sorted(lines, key=lambda pair: pair[0]):
+        out.print(line, soft_wrap=True)
+    out.print(
+        f"{report.source} ({report.layout} layout), dry run: {report.rows} rows, "
+        f"{report.recorded} commands would be recorded, {report.skipped} already in the "
+        f"ledger, {report.failed} rows failed; nothing was written",
+        soft_wrap=True,
+    )
+
+
+# -- export -----------------------------------------------------------------------------------
+
+
+def _configure_export(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", choices=sorted(EXPORT_SOURCES), help="what to export")
+    parser.add_argument(
+        "--format", choices=FORMATS, help="csv, xlsx or jsonl (default: --out's suffix, else csv)"
+    )
+    parser.add_argument("--out", type=Path, metavar="FILE", help="where to (default: stdout)")
+    parser.add_argument("--lang", choices=[x.value for x in Lang], default="zh",
+                        help="header language (default zh)")  # fmt: skip
+    parser.add_argument(
+        "--layout", choices=tuple(LAYOUTS),
+        help="profiles only: write a source layout that imports back (docs/spreadsheets.md)",
+    )  # fmt: skip
+    parser.add_argument("--as-of", metavar="DATE", help="the day 'now' means (default today)")
+    parser.add_argument(
+        "--unmasked", action="store_true",
+        help="full phones and e-mails: needs a role that may read them and --why; recorded",
+    )  # fmt: skip
+    parser.add_argument("--why", metavar="TEXT", help="the reason for an unmasked export")
+
+
+@subcommand(
+    "export",
+    "write profiles, timeline or status as CSV, XLSX or JSON Lines (docs/spreadsheets.md)",
+    _configure_export,
+)
+def run_export(ledger: CustomerLedger, args: argparse.Namespace) -> int:
+    fmt = args.format or (args.out.suffix.lstrip(".").lower() if args.out else "csv")
+    if fmt not in FORMATS:
+        sys.stderr.write(f"{PROG} export: error: unknown format {fmt!r}; use --format\n")
+        return EXIT_USAGE
+    if args.layout and args.source != "profiles":
+        sys.stderr.write(f"{PROG} export: error: --layout is for profiles\n")
+        return EXIT_USAGE
+    if args.unmasked and not args.why:
+        sys.stderr.write(f"{PROG} export: error: --unmasked needs --why\n")
+        return EXIT_USAGE
+    if args.out is None and fmt == "xlsx" and sys.stdout.isatty():
+        sys.stderr.write(f"{PROG} export: error: XLSX is binary; write it with --out FILE\n")
+        return EXIT_USAGE
+    request = ExportRequest(
+        as_of=ledger.business_time(args.as_of),
+        lang=Lang(args.lang),
+        unmasked=args.unmasked,
+        actor=_actor(args),
+        why=args.why,
+        layout=args.layout,
+    )
+    with row_progress("exporting") as (bar, task):
+        options = dict(
+            format=fmt, request=request, tick=lambda n: bar.advance(task, n),
+            total=_total(bar, task, 0),
+        )  # fmt: skip
+        if args.out is None:
+            try:
+                rows = export(ledger, args.source, sys.stdout.buffer, **options)  # type: ignore[arg-type]
+                sys.stdout.buffer.flush()
+            except BrokenPipeError:  # the reader stopped early (| head): not an error
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return EXIT_OK
+        else:
+            rows = _export_to(ledger, args.source, args.out, options)
+    where = "stdout" if args.out is None else str(args.out)
+    console(stderr=True).print(f"{args.source}: {rows} rows to {where} ({fmt})", soft_wrap=True)
+    return EXIT_OK
+
+
+def _export_to(ledger: CustomerLedger, source: str, path: Path, options: dict[str, object]) -> int:
+    """Into a temporary file beside ``path``, renamed at the end: a failed export never
+    leaves half a file behind (nor replaces a good one)."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            rows = export(ledger, source, out, **options)  # type: ignore[arg-type]
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return rows
+
+
+def _actor(args: argparse.Namespace) -> Actor | str | None:
+    """Who reads: the CLI's global ``--actor``/``--role`` (``cli.acting_actor``) where the
+    CLI has them; else nobody in particular, who may read nothing unmasked."""
+    from customer_ledger import cli
+
+    acting = getattr(cli, "acting_actor", None)
+    return None if acting is None else acting(args)  # type: ignore[no-any-return]

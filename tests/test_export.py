@@ -333,7 +333,7 @@ def test_json_lines_keep_text_exactly(tmp_path: Path) -> None:
 
 
 @given(topic=st.sampled_from(HOSTILE).filter(lambda t: t.strip() not in ("", "'")))
-@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_hostile_text_in_the_ledger_is_defused_in_every_export_and_imports_back_unchanged(
     topic: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -7,7 +7,9 @@ anything is written."""
 from __future__ import annotations
 
 import csv
+import tempfile
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -60,25 +62,28 @@ HEADERS = {"register": REGISTER_ZH, "worksheet": WORKSHEET_ZH}
 GOOD = {"register": REGISTER_ROWS, "worksheet": WORKSHEET_ROWS}
 
 
-def reference(layout: str, tmp: Path) -> tuple[int, list[str]]:
+@cache
+def reference(layout: str) -> tuple[int, list[str]]:
     """The store after importing the good rows only: the first and the last."""
     ledger = memory_ledger()
     good = GOOD[layout]
-    assert import_sheet(ledger, write_csv(tmp / "ref.csv", [HEADERS[layout], good[0], good[-1]])).ok
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_csv(Path(tmp) / "ref.csv", [HEADERS[layout], good[0], good[-1]])
+        assert import_sheet(ledger, path).ok
     return events(ledger), sorted(ledger.numbers())
 
 
-def check(report: SheetReport, ledger: Any, layout: str, tmp: Path) -> None:
+def check(report: SheetReport, ledger: Any, layout: str) -> None:
     """The hostile row (sheet row 3) either passed or failed alone, typed, changing nothing."""
     assert all(f.row == 3 for f in report.failures), report.failures
     assert all(f.rule != "unexpected_error" for f in report.failures), report.failures
     assert {r.row for r in report.results} >= {2, 4}
     if report.failures:
-        assert (events(ledger), sorted(ledger.numbers())) == reference(layout, tmp)
+        assert (events(ledger), sorted(ledger.numbers())) == reference(layout)
 
 
 @settings(
-    max_examples=60,
+    max_examples=40,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
@@ -97,11 +102,11 @@ def test_a_hostile_csv_cell_fails_only_its_own_row(
     report = import_sheet(
         ledger, write_csv(tmp / "in.csv", [HEADERS[layout], good[0], hostile, good[-1]])
     )
-    check(report, ledger, layout, tmp)
+    check(report, ledger, layout)
 
 
 @settings(
-    max_examples=60,
+    max_examples=40,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
@@ -120,10 +125,10 @@ def test_a_hostile_xlsx_cell_fails_only_its_own_row(
     report = import_sheet(
         ledger, write_xlsx(tmp / "in.xlsx", [HEADERS[layout], good[0], hostile, good[-1]])
     )
-    check(report, ledger, layout, tmp)
+    check(report, ledger, layout)
 
 
-@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(junk=st.binary(min_size=1, max_size=12).filter(lambda b: b"\n" not in b and b"\r" not in b))
 def test_undecodable_bytes_fail_their_row_in_a_utf8_file(
     junk: bytes, tmp_path_factory: pytest.TempPathFactory
@@ -137,7 +142,7 @@ def test_undecodable_bytes_fail_their_row_in_a_utf8_file(
     path.write_bytes(b"\r\n".join(data))
     ledger = memory_ledger()
     report = import_sheet(ledger, path)
-    check(report, ledger, "register", tmp)
+    check(report, ledger, "register")
     try:
         junk.decode("utf-8")
     except UnicodeDecodeError:

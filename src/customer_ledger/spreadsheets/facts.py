@@ -32,9 +32,8 @@ from customer_ledger.spreadsheets.parsing import (
     type_from_name,
     unquote,
 )
-from customer_ledger.spreadsheets.vocabulary import Lang, StatedStage
+from customer_ledger.spreadsheets.vocabulary import StatedStage
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _COMPLAINT_IN_CONTENT = re.compile(
     r"(?:投诉|complaint|complained)\s*(?:about)?\s*[:：]?\s*(.+)$", re.I
 )
@@ -52,8 +51,8 @@ class ContactFacts:
 class RowFacts:
     row: int
     source: str  # "register.csv row 2 (客户关系维护信息登记表)"
-    text: str  # the row's cells as written: evidence for stages and churn
-    lang: Lang
+    text: str  # the row's cells as written: evidence for a stage set on import
+    public_text: str  # the same without personal data: the reason of a churn
     number: str
     name: str
     type: CustomerType | None  # None: not stated and not inferable
@@ -96,10 +95,6 @@ def _column(table: Table, field: str) -> str:
         if f == field:
             return header
     return next(c.zh for c in table.layout.columns if c.field == field)
-
-
-def _lang(table: Table) -> Lang:
-    return Lang.ZH if any(_CJK.search(h) for h in table.headers) else Lang.EN
 
 
 def _required(row: SheetRow, table: Table, field: str) -> str:
@@ -164,7 +159,9 @@ def register_facts(row: SheetRow, table: Table) -> RowFacts:
         row=row.number,
         source=f"{table.source} row {row.number} ({table.layout.title_zh})",
         text=row.text,
-        lang=_lang(table),
+        public_text=row.text_without(
+            {"basics"} | ({"name"} if kind is not CustomerType.COMPANY else set())
+        ),
         number=number,
         name=name,
         type=kind,
@@ -274,7 +271,7 @@ def worksheet_facts(row: SheetRow, table: Table) -> RowFacts:
         row=row.number,
         source=f"{table.source} row {row.number} ({table.layout.title_zh})",
         text=row.text,
-        lang=_lang(table),
+        public_text=row.text_without({"contact", "phone", "email"}),
         number=number,
         name=company or person or "",
         type=kind,

@@ -174,9 +174,14 @@ class SheetRow:
     number: int
     values: dict[str, str]
     text: str  # "header: value | ..." as the sheet wrote them, for reasons and evidence
+    cells: tuple[tuple[str, str, str], ...] = ()  # (field, header, text) of non-empty cells
 
     def get(self, field: str) -> str | None:
         return self.values.get(field)
+
+    def text_without(self, fields: set[str]) -> str:
+        """The row as text, leaving out these fields' cells (personal data)."""
+        return " | ".join(f"{h}: {t}" for f, h, t in self.cells if f not in fields)
 
 
 @frozen
@@ -195,7 +200,7 @@ class Table:
         if raw.error is not None:
             raise UndecodableText(raw.error)
         values: dict[str, str] = {}
-        written: list[str] = []
+        cells: list[tuple[str, str, str]] = []
         for i, value in enumerate(raw.values):
             field = self.fields[i] if i < len(self.fields) else None
             header = self.headers[i] if i < len(self.headers) else f"column {i + 1}"
@@ -205,8 +210,10 @@ class Table:
             if field is None:
                 raise BadCell(f"{text[:40]!r} is in a column without a header", column=header)
             values[field] = text
-            written.append(f"{header}: {text}")
-        return SheetRow(raw.number, values, " | ".join(written))
+            cells.append((field, header, text))
+        return SheetRow(
+            raw.number, values, " | ".join(f"{h}: {t}" for _, h, t in cells), tuple(cells)
+        )
 
 
 def is_blank(raw: RawRow) -> bool:

@@ -349,7 +349,8 @@ def stage(facts: RowFacts, state: Customer | None, ctx: Context, plan: Plan) -> 
         )
         return
     if stated is StatedStage.LOST:
-        plan.add("churn", facts, facts.as_of, _evidence(facts, MAX_REASON))
+        # the churn reason is not encrypted: the row without its personal cells
+        plan.add("churn", facts, facts.as_of, _evidence(facts, MAX_REASON, public=True))
         return
     target = STAGE_FOR[stated]
     flagged = target is Stage.AT_RISK
@@ -364,8 +365,8 @@ def stage(facts: RowFacts, state: Customer | None, ctx: Context, plan: Plan) -> 
              stage=target.value, row=_evidence(facts, 8000))  # fmt: skip
 
 
-def _evidence(facts: RowFacts, limit: int) -> str:
-    text = f"{facts.source}: {facts.text}"
+def _evidence(facts: RowFacts, limit: int, *, public: bool = False) -> str:
+    text = f"{facts.source}: {facts.public_text if public else facts.text}"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -389,3 +389,23 @@ def test_an_export_leaves_the_store_as_it_was(ledger: CustomerLedger) -> None:
         exported(ledger, source)
     assert events(ledger) == before
     assert json.dumps(sorted(EXPORT_SOURCES)).count("profiles") == 1
+
+
+def test_the_cli_draws_export_progress_only_on_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.console import Console
+
+    from customer_ledger.spreadsheets import command
+
+    store = f"sqlite:///{tmp_path}/x.db"
+    assert main(["--store", store, "import", str(FIXTURES / "register.csv")]) == 0
+    argv = ["--store", store, "export", "timeline", "--out", str(tmp_path / "t.csv")]
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert "exporting" not in capsys.readouterr().err  # not a terminal: no bar
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=120)
+    monkeypatch.setattr(command, "console", lambda stderr=False: terminal if stderr else Console())
+    assert main(argv) == 0
+    assert "exporting" in screen.getvalue() and "rows/s" in screen.getvalue()

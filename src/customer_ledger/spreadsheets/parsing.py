@@ -97,7 +97,8 @@ def parse_date(
     value = text.strip()
     compact = _COMPACT.match(value)
     if compact:
-        return _make_date(*map(int, compact.groups()), text=value, column=column)
+        y, m, d = (int(g) for g in compact.groups())
+        return _make_date(y, m, d, value, column)
     found = DATE_TOKEN.match(value)
     if found is None or not _TIME.match(value[found.end() :]):
         raise BadDate(

@@ -274,14 +274,14 @@ def worksheet_rows(sheet: CustomerSheet, lang: Lang) -> list[dict[str, str | Non
     people: Sequence[Contact | None] = (list(p.contacts) or [None]) if company else [own_contact(p)]
     rows = []
     for person in people:
-        name = p.name if p.type is CustomerType.INDIVIDUAL else person and person.name
+        name = p.name if not company else None if person is None else person.name
         rows.append(
             {
                 **shared,
                 "contact": name,
-                "title": person and person.title,
-                "phone": person and person.phone,
-                "email": person and person.email,
+                "title": None if person is None else person.title,
+                "phone": None if person is None else person.phone,
+                "email": None if person is None else person.email,
             }
         )
     return rows

@@ -31,6 +31,7 @@ from customer_ledger import (
     CustomerLedger,
     Needs,
     NotChurned,
+    NothingChanged,
     Stage,
     lifecycle,
 )
@@ -268,6 +269,7 @@ def test_a_complaint_filed_while_churned_puts_the_returning_customer_at_risk(led
 ALLOWED_WHILE_CHURNED = sorted(
     set(EXAMPLES)
     - {"sign_contract", "record_purchase", "renew_contract", "churn", "set_stage_on_import"}
+    - {"clear_risk_flag"}  # churn already cleared it: see the test below
 )
 
 
@@ -281,6 +283,20 @@ def test_win_back_contacts_and_record_edits_are_allowed_while_churned(command: s
     # then it is recorded, and only reactivate ends the churn
     assert ledger.customer("A001").version == version + 1
     assert stage(ledger) is (P if command == "reactivate" else X)
+
+
+def test_churn_clears_an_imported_risk_warning() -> None:
+    # given a churned customer that had been flagged at risk by an imported row
+    ledger = ready_for("reactivate")
+    # then the old warning is gone: clearing it changes nothing, and once the open
+    # complaint is resolved a win-back sale makes a plain customer again
+    assert not ledger.customer("A001").risk_flagged
+    with pytest.raises(NothingChanged):
+        ledger.clear_risk_flag("A001", occurred_at=at(2))
+    ledger.reactivate("A001", occurred_at=at(3))
+    ledger.resolve_complaint("A001", complaint="TS-1", resolution="ok", occurred_at=at(3))
+    ledger.record_purchase("A001", product="product A", amount="1000", occurred_at=at(4))
+    assert stage(ledger) is C
 
 
 # -- the risk flag an imported sheet may set ------------------------------------------------

@@ -193,6 +193,8 @@ class CustomerLedger(Application[UUID]):
             raise InvalidValue(f"version must be 1 or more, got {version!r}")
         customer = self.repository.get(customer_id, version=version)
         assert isinstance(customer, Customer)
+        if version is not None and customer.version < version:
+            raise InvalidValue(f"{number} has {customer.version} versions, not {version}")
         return customer
 
     # -- read models --------------------------------------------------------------------

@@ -11,13 +11,18 @@ recording a half-right event.
 A bad line records nothing and the import goes on. Every line runs under a
 ``command_id`` (its own, or one derived from its content), so importing the same
 file twice records each command once. No printing here: the CLI prints the report.
+
+Lines are saved a thousand to a transaction (``LineBatch``), with the same outcome per
+line as one transaction each; the views catch up once, at the end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import json
+import logging
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -32,13 +37,17 @@ import orjson
 from attrs import define, field, frozen
 
 from customer_ledger.application import COMMANDS, META_FIELDS, CommandResult, CustomerLedger
-from customer_ledger.domain.customer import PROFILE_FIELDS
+from customer_ledger.domain.customer import PROFILE_FIELDS, Customer
 from customer_ledger.domain.errors import LedgerError, StoreError
-from customer_ledger.domain.values import Contact, Needs
+from customer_ledger.domain.registry import CommandReceipt, CustomerNumber
+from customer_ledger.domain.values import Contact, Needs, customer_number
 from customer_ledger.retry import TRANSIENT, retrying
 from customer_ledger.serialization import converter, encode
 
 DEFAULT_ACTOR = "import"
+BATCH_LINES = 1_000  # lines saved in one transaction
+KEEP_CUSTOMERS = 10_000  # customers kept in memory from one batch to the next
+logger = logging.getLogger(__name__)
 DERIVED_ID_PREFIX = "import:"
 # Commands whose one structured parameter is given as flat fields on the line.
 FLAT_VALUES: dict[str, tuple[str, type]] = {
@@ -292,10 +301,11 @@ def import_objects(
     actor: str = DEFAULT_ACTOR,
 ) -> ImportReport:
     """Runs already-decoded lines (numbered from 1), e.g. the demo's commands."""
-    report = ImportReport()
-    for number, line in enumerate(lines, start=1):
-        _import_one(ledger, number, line, report, actor)
-    return report
+    batch = LineBatch(ledger, actor)
+    with batch:
+        for number, line in enumerate(lines, start=1):
+            batch.run(number, line)
+    return batch.report
 
 
 def import_lines(
@@ -306,7 +316,16 @@ def import_lines(
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Runs JSON Lines; ``progress`` is told how many bytes each line took."""
-    report = ImportReport()
+    batch = LineBatch(ledger, actor)
+    with batch:
+        _run_lines(batch, lines, progress)
+    return batch.report
+
+
+def _run_lines(
+    batch: LineBatch, lines: Iterable[bytes | str], progress: Callable[[int], None] | None
+) -> None:
+    report = batch.report
     for number, raw in enumerate(lines, start=1):
         data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
         if progress is not None:
@@ -321,8 +340,7 @@ def import_lines(
             report.lines += 1
             report.failures.append(Failure(number, InvalidJSON.rule, f"not JSON: {error}"))
             continue
-        _import_one(ledger, number, line, report, actor)
-    return report
+        batch.run(number, line)
 
 
 def _json(data: bytes) -> Any:
@@ -374,11 +392,10 @@ def import_file(
 def _import_one(
     ledger: CustomerLedger, number: int, line: Any, report: ImportReport, actor: str
 ) -> None:
-    report.lines += 1
+    """One line in its own transaction."""
     if not isinstance(line, Mapping):
         report.failures.append(Failure(number, BadLine.rule, "a line must be a JSON object"))
         return
-    name, customer = line.get("command"), line.get("customer")
     try:
         command = parse_command(line, actor=actor)
         if command.kwargs.get("command_id") is None:
@@ -388,17 +405,148 @@ def _import_one(
     except StoreError:
         raise  # the store failed, not the line: stop here; a re-run resumes (command ids)
     except LedgerError as error:
-        report.failures.append(
-            Failure(
-                number,
-                error.rule,
-                str(error),
-                name if isinstance(name, str) else None,
-                customer if isinstance(customer, str) else None,
-            )
-        )
+        report.failures.append(_failure(number, line, error))
         return
     if result.replayed:
         report.skipped += 1
     else:
         report.recorded += 1
+
+
+def _failure(number: int, line: Mapping[str, Any], error: LedgerError) -> Failure:
+    name, customer = line.get("command"), line.get("customer")
+    return Failure(
+        number,
+        error.rule,
+        str(error),
+        name if isinstance(name, str) else None,
+        customer if isinstance(customer, str) else None,
+    )
+
+
+class LineBatch:
+    """Runs lines on in-memory customers and saves a batch of them in one transaction.
+
+    Each line runs through the ledger's own command pipeline, exactly as alone, except
+    that what it would save is kept here (the ledger's ``PendingWrites``). Wherever the
+    batch cannot vouch for a line's outcome, the one-line-one-transaction path decides
+    it, so reports and idempotency are those of unbatched lines:
+
+    * a line the ledger refuses is run again alone, after the lines before it are
+      saved (its receipt may be stored already: then it was imported before);
+    * a batch whose save fails (a receipt or a number stored before, another writer,
+      a busy store) is run again line by line.
+
+    Views are not caught up per line but once, when the batch is closed.
+    """
+
+    def __init__(self, ledger: CustomerLedger, actor: str = DEFAULT_ACTOR) -> None:
+        self.ledger, self.actor = ledger, actor
+        self.report = ImportReport()
+        self._customers: dict[str, Customer] = {}  # as saved, or pending in this batch
+        self._pending: list[tuple[int, Mapping[str, Any], bool]] = []  # (line, it, replayed)
+        self._events: list[Any] = []
+        self._touched: dict[Any, Customer] = {}
+        self._claims: set[str] = set()
+        self._receipts: dict[str, CommandReceipt] = {}
+        self._saved = False
+
+    def __enter__(self) -> LineBatch:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None or issubclass(kind, Exception):  # not on ^C: nothing more is written
+            self.flush()
+        self.report.failures.sort(key=lambda f: f.line)  # a re-run batch reports late
+        if self._saved:
+            self.ledger.after_command()
+
+    def run(self, number: int, line: Any) -> None:
+        self.report.lines += 1
+        if not isinstance(line, Mapping):
+            self.report.failures.append(
+                Failure(number, BadLine.rule, "a line must be a JSON object")
+            )
+            return
+        try:
+            command = parse_command(line, actor=self.actor)
+            if command.kwargs.get("command_id") is None:
+                command.kwargs["command_id"] = derived_command_id(line)
+        except LedgerError as error:
+            self.report.failures.append(_failure(number, line, error))
+            return
+        self.ledger.batching.writes = self
+        try:
+            result = command.run(self.ledger)
+        except LedgerError:
+            self.ledger.batching.writes = None
+            self._forget(command.customer)
+            self.flush()
+            _import_one(self.ledger, number, line, self.report, self.actor)
+            self._forget(command.customer)  # alone, it may have changed the customer
+            return
+        finally:
+            self.ledger.batching.writes = None
+        self._pending.append((number, line, result.replayed))
+        if len(self._pending) >= BATCH_LINES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Saves the pending lines in one transaction, or runs them one by one."""
+        pending, events, touched = self._pending, self._events, self._touched
+        self._pending, self._events, self._touched = [], [], {}
+        self._claims, self._receipts = set(), {}
+        if not pending:
+            return
+        try:
+            if any(c.pending_events for c in touched.values()):  # a refused line's leftovers
+                raise RuntimeError("a customer holds events of no pending line")
+            self.ledger.save(*events, *touched.values())  # aggregates: for their snapshots
+        except Exception as error:
+            logger.info(
+                "%d lines could not be saved together (%s): one by one", len(pending), error
+            )
+            self._customers.clear()
+            for number, line, _ in pending:
+                _import_one(self.ledger, number, line, self.report, self.actor)
+            return
+        self._saved = True
+        for _, _, replayed in pending:
+            if replayed:
+                self.report.skipped += 1
+            else:
+                self.report.recorded += 1
+        if len(self._customers) > KEEP_CUSTOMERS:
+            self._customers.clear()
+
+    def _forget(self, number: str) -> None:
+        """Drops a customer a refused line ran on: the next line loads it again."""
+        with contextlib.suppress(LedgerError):  # no such number: nothing kept under it
+            self._customers.pop(customer_number(number), None)
+
+    # -- the ledger's PendingWrites ----------------------------------------------------
+
+    def receipt(self, command_id: str) -> CommandReceipt | None:
+        return self._receipts.get(command_id)
+
+    def claimed(self, number: str) -> bool:
+        return number in self._claims
+
+    def customer(self, number: str, load: Callable[[str], Customer]) -> Customer:
+        customer = self._customers.get(number)
+        if customer is None:
+            customer = self._customers[number] = load(number)
+        return customer
+
+    def add(
+        self, customer: Customer, claim: CustomerNumber | None, receipt: CommandReceipt | None
+    ) -> None:
+        self._events += customer.collect_events()  # in line order, as unbatched lines
+        self._touched[customer.id] = customer
+        if claim is not None:
+            self._events += claim.collect_events()
+            self._claims.add(customer.number)
+            self._customers[customer.number] = customer
+        if receipt is not None:
+            self._events += receipt.collect_events()
+            self._receipts[receipt.command_id] = receipt

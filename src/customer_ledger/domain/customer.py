@@ -682,6 +682,7 @@ class Customer(Aggregate):
     @event("Churned", topic="customer_ledger.Customer.Churned")
     def _churned(self, reason: str, occurred_at: datetime, meta: Meta) -> None:
         self.churn_reason = reason
+        self.risk_flagged = False  # a lost customer's old warning does not outlive it
         self._move(Trigger.CHURNED)
 
     def reactivate(self, *, occurred_at: datetime, meta: Meta, now: datetime | None = None) -> None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -97,6 +98,18 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class PendingWrites(Protocol):
+    """What a command writes while an import batches lines (``jsonl_import``): commands
+    run on its in-memory customers and it saves many lines in one transaction."""
+
+    def receipt(self, command_id: str) -> CommandReceipt | None: ...
+    def claimed(self, number: str) -> bool: ...
+    def customer(self, number: str, load: Callable[[str], Customer]) -> Customer: ...
+    def add(
+        self, customer: Customer, claim: CustomerNumber | None, receipt: CommandReceipt | None
+    ) -> None: ...
+
+
 class CustomerLedger(Application[UUID]):
     """An event-sourced customer file; open one with ``CustomerLedger.open(url)``."""
 
@@ -119,6 +132,7 @@ class CustomerLedger(Application[UUID]):
             timezone or os.environ.get("CUSTOMER_LEDGER_TIMEZONE") or DEFAULT_TIMEZONE
         )
         self._ids: dict[str, UUID] = {}
+        self.batching = threading.local()  # .writes: PendingWrites while this thread imports
         self.url = StoreURL.parse("memory://")
         self._views: ViewSet | None = None
         self._live: list[BatchProjection] | None = None
@@ -396,8 +410,9 @@ class CustomerLedger(Application[UUID]):
         number = customer_number(number)
         command_id = given["command_id"]
         fingerprint = _fingerprint(name, number, args, given["occurred_at"])
+        batch: PendingWrites | None = getattr(self.batching, "writes", None)
         if command_id is not None:
-            done = self._receipt(command_id, fingerprint)
+            done = self._receipt(command_id, fingerprint, batch)
             if done is not None:
                 return done
         event_meta = Meta(
@@ -411,14 +426,17 @@ class CustomerLedger(Application[UUID]):
         when = self.business_time(given["occurred_at"] or now)
         claim: CustomerNumber | None = None
         if name == "first_contact":
-            if CustomerNumber.id_for(number) in self.repository:
+            # a batch meets numbers claimed before it only when it saves (jsonl_import)
+            in_store = batch is None and CustomerNumber.id_for(number) in self.repository
+            if in_store or (batch is not None and batch.claimed(number)):
                 raise DuplicateCustomerNumber(f"customer number {number!r} is taken")
             customer = Customer.first_contact(
                 number=number, occurred_at=when, meta=event_meta, now=now, **args
             )
             claim = CustomerNumber(number=number, customer_id=customer.id)
         else:
-            customer = self.customer(number)
+            load = self.customer
+            customer = load(number) if batch is None else batch.customer(number, load)
             getattr(customer, name)(occurred_at=when, meta=event_meta, now=now, **args)
         receipt = None
         if command_id is not None:
@@ -429,6 +447,9 @@ class CustomerLedger(Application[UUID]):
                 number=number,
                 version=customer.version,
             )
+        if batch is not None:
+            batch.add(customer, claim, receipt)
+            return CommandResult(customer.id, number, customer.version)
         try:
             self.save(customer, claim, receipt)
         except IntegrityError as error:
@@ -458,10 +479,19 @@ class CustomerLedger(Application[UUID]):
                 logger.warning("views could not catch up (%s); the next read retries", error)
                 logger.debug("view catch-up failure", exc_info=True)
 
-    def _receipt(self, command_id: str, fingerprint: str) -> CommandResult | None:
+    def _receipt(
+        self, command_id: str, fingerprint: str, batch: PendingWrites | None = None
+    ) -> CommandResult | None:
+        """A batch knows its own receipts; one stored before it fails the batch's save."""
         try:
-            receipt = self.repository.get(CommandReceipt.id_for(command_id))
+            receipt = (
+                self.repository.get(CommandReceipt.id_for(command_id))
+                if batch is None
+                else batch.receipt(command_id)
+            )
         except AggregateNotFoundError:
+            return None
+        if receipt is None:
             return None
         if receipt.fingerprint != fingerprint:
             raise CommandIdReused(f"command_id {command_id!r} was used for another command")

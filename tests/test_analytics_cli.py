@@ -6,6 +6,7 @@ extras of the conformance suite); every command is asked about an explicit date.
 
 from __future__ import annotations
 
+import csv
 import json
 from typing import Any
 
@@ -101,6 +102,28 @@ def test_report_writes_one_page_and_says_what_it_holds(capsys, store, tmp_path):
     assert (code, err) == (0, "")  # no progress bar when stderr is not a terminal
     assert out.startswith(f"{out_file}: report as of 2024-06-01, 17 customers")
     assert out_file.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+def test_export_analytics_as_csv_in_either_language(capsys, store, tmp_path):
+    out_file = tmp_path / "analytics.csv"
+    argv = ["export", "analytics", "--out", str(out_file), "--as-of", "2023-10-31"]
+    code, _, _ = run(capsys, store, *argv, "--lang", "en")
+    assert code == 0
+    rows = list(csv.DictReader(out_file.read_text(encoding="utf-8-sig").splitlines()))
+    w001 = next(r for r in rows if r["number"] == "W001")
+    assert (w001["as of"], w001["trailing revenue"]) == ("2023-10-31", "1000")
+    assert (w001["computed grade"], w001["grade (by hand)"], w001["grade"]) == ("C", "A", "A")
+    b002 = next(r for r in rows if r["number"] == "B002")
+    assert (b002["churn risk"], b002["segment"], b002["contact cadence"]) == (
+        "yes", "risk_warning", "weekly",
+    )  # fmt: skip
+    assert b002["churn reasons"].startswith("open_complaint: complaint K-2")
+    code, _, _ = run(capsys, store, *argv)
+    assert code == 0
+    rows = list(csv.DictReader(out_file.read_text(encoding="utf-8-sig").splitlines()))
+    b002 = next(r for r in rows if r["客户编号"] == "B002")
+    assert (b002["维护类型"], b002["联系频率"], b002["流失风险"]) == ("风险预警型", "每周", "是")
+    assert "投诉未解决" in b002["风险原因"]
 
 
 @pytest.mark.parametrize(

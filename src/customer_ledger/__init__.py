@@ -1,5 +1,17 @@
 """customer_ledger: customer records (客户档案) as an immutable, event-sourced history."""
 
+import customer_ledger.analytics.export  # noqa: F401 - registers ``export analytics``
+from customer_ledger.analytics import (
+    Analytics,
+    AnalyticsSettings,
+    Cadence,
+    ChurnReason,
+    CustomerAnalytics,
+    DueReminder,
+    PeriodIndicators,
+    ReminderKind,
+    Segment,
+)
 from customer_ledger.application import COMMANDS, CommandResult, CustomerLedger
 from customer_ledger.audit import Checkpoint, Finding, InvalidCheckpoint
 from customer_ledger.domain import (
@@ -74,10 +86,14 @@ __all__ = [
     "COMMANDS",
     "EXPORT_SOURCES",
     "AlreadyChurned",
+    "Analytics",
+    "AnalyticsSettings",
     "Attachment",
     "Backoff",
+    "Cadence",
     "Channel",
     "Checkpoint",
+    "ChurnReason",
     "CommandIdReused",
     "CommandResult",
     "Complaint",
@@ -90,11 +106,13 @@ __all__ = [
     "ContractStatus",
     "CorruptEvent",
     "Customer",
+    "CustomerAnalytics",
     "CustomerChurned",
     "CustomerLedger",
     "CustomerType",
     "DateOutOfRange",
     "DomainError",
+    "DueReminder",
     "DuplicateAttachment",
     "DuplicateComplaint",
     "DuplicateContact",
@@ -118,10 +136,13 @@ __all__ = [
     "NegativeAmount",
     "NotChurned",
     "NothingChanged",
+    "PeriodIndicators",
     "Profile",
     "Reminder",
     "ReminderAlreadyCompleted",
+    "ReminderKind",
     "SatisfactionOutOfRange",
+    "Segment",
     "SheetReport",
     "SpreadsheetError",
     "Stage",

@@ -35,6 +35,7 @@ STYLE = """
 body { font-family: system-ui, "PingFang SC", "Noto Sans CJK SC", sans-serif; margin: 24px;
        color: #111827; background: #f9fafb; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 0 0 10px; }
+h3 { font-size: 14px; margin: 12px 0 6px; color: #374151; }
 .lead { color: #4b5563; margin: 0 0 18px; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 16px; }
 section { background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 14px 16px;
@@ -42,7 +43,7 @@ section { background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; paddi
 table { border-collapse: collapse; font-size: 13px; width: 100%; }
 th, td { border-bottom: 1px solid #e5e7eb; padding: 5px 8px; text-align: left;
          vertical-align: top; }
-th { background: #f3f4f6; font-weight: 600; } td.n { text-align: right;
+th { background: #f3f4f6; font-weight: 600; white-space: nowrap; } td.n { text-align: right;
      font-variant-numeric: tabular-nums; }
 .note { color: #6b7280; font-size: 12px; margin: 6px 0 0; }
 .tag { display: inline-block; border-radius: 4px; padding: 0 6px; margin: 1px 4px 1px 0;

@@ -115,6 +115,15 @@ def test_one_customer_is_verified_with_its_number_claim(history: CustomerLedger)
     assert (report.chains, report.events) == (2, 7)
 
 
+def test_the_walk_checks_each_chain_once_however_little_it_remembers(
+    history: CustomerLedger, tamper: Tamper
+) -> None:
+    tamper.delete(history.customer_id("B002"), 1)  # a chain whose first event is gone
+    full, tight = verify(history), verify(history, remembered=1)
+    assert (tight.events, tight.chains, tight.findings) == (full.events, full.chains, full.findings)
+    assert full.events == len(all_stored(history))
+
+
 # -- edits ---------------------------------------------------------------------------------
 
 

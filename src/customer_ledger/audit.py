@@ -305,10 +305,11 @@ def _visit(
         return
     recorder = ledger.recorder
     version = notification.originator_version
-    if version != 1:  # rarely: a chain whose start was lost, or one not remembered
-        lowest = recorder.select_events(notification.originator_id, limit=1)
-        if not lowest or lowest[0].originator_version != version:
-            return
+    # Rarely past version 1: a chain whose start was lost, or one no longer remembered.
+    if version != 1 and recorder.select_events(
+        notification.originator_id, lte=version - 1, limit=1
+    ):
+        return  # not its lowest version: the chain is checked at that one
     events = sorted(
         recorder.select_events(notification.originator_id), key=lambda e: e.originator_version
     )

@@ -775,3 +775,23 @@ def test_the_first_contact_of_a_row_without_any_date_is_the_import_time(tmp_path
     first = ledger.history("G009")[0]
     assert first.occurred_at == FIXED_NOW and "dated with the import time" in first.meta.reason
     assert FIXED_NOW.date() - timedelta(days=1) < local_day(ledger, first.occurred_at)
+
+
+def test_a_command_the_store_refuses_after_the_rehearsal_fails_its_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a rehearsal that did not see the customer another writer has just recorded
+    from customer_ledger.spreadsheets.importing import Rehearsal
+
+    ledger = memory_ledger()
+    ledger.first_contact("A001", name="*先生", type="individual", occurred_at="2023-01-01")
+    monkeypatch.setattr(Rehearsal, "_seed", lambda self, number: self._new.add(number))
+    # when the register is imported
+    report = import_sheet(ledger, FIXTURES / "register.csv")
+    # then A001's row fails with the store's rule, the other rows are recorded
+    assert [(f.row, f.rule, f.command) for f in report.failures] == [
+        (2, "duplicate_customer_number", "first_contact")
+    ]
+    assert "the store changed after the row was checked" in report.failures[0].reason
+    assert [r.row for r in report.results] == [3, 4]
+    assert sorted(ledger.numbers()) == ["A001", "B002", "C003"]

@@ -14,6 +14,7 @@ customer's version in the id, so a later sheet that changes a value back is reco
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
@@ -27,8 +28,13 @@ from customer_ledger.application import CustomerLedger
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.errors import LedgerError, StoreError, UnknownCustomer
 from customer_ledger.domain.registry import CommandReceipt, CustomerNumber
-from customer_ledger.jsonl_import import DEFAULT_ACTOR, Command, parse_command
-from customer_ledger.retry import TRANSIENT, retrying
+from customer_ledger.jsonl_import import (
+    DEFAULT_ACTOR,
+    Command,
+    ImportReport,
+    LineBatch,
+    parse_command,
+)
 from customer_ledger.serialization import encode
 from customer_ledger.spreadsheets.errors import SpreadsheetError
 from customer_ledger.spreadsheets.facts import RowFacts, facts_of
@@ -266,6 +272,7 @@ class SheetImport:
     actor: str = DEFAULT_ACTOR
     report: SheetReport = field(init=False)
     rehearsal: Rehearsal = field(init=False)
+    batch: LineBatch | None = field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         self.report = SheetReport(self.table.source, self.table.layout.name, self.dry_run)
@@ -273,20 +280,29 @@ class SheetImport:
 
     def run(self, progress: Progress | None = None) -> SheetReport:
         eager, self.ledger.eager_views = self.ledger.eager_views, False  # one refresh at the end
-        try:
-            for done, raw in enumerate(self.table.rows, start=1):
-                if not is_blank(raw):
-                    self.row(raw)
-                if done % RESEED_EVERY == 0:
-                    self.rehearsal.reset()
-                if progress is not None:
-                    progress(1)
+        self.batch = None if self.dry_run else LineBatch(self.ledger, self.actor)
+        try:  # the batch saves what is pending at the end (not on ^C), then the views
+            with self.batch if self.batch is not None else contextlib.nullcontext():
+                for done, raw in enumerate(self.table.rows, start=1):
+                    if not is_blank(raw):
+                        self.row(raw)
+                    if done % RESEED_EVERY == 0:
+                        self._reset()
+                    if progress is not None:
+                        progress(1)
         finally:
             self.rehearsal.ledger.close()
             self.ledger.eager_views = eager
-            if self.report.recorded:
-                self.ledger.after_command()
+        if self.batch is not None:
+            self._reconcile(self.batch.report)
         return self.report
+
+    def _reset(self) -> None:
+        """A fresh scratch ledger; it reads customers from the store again, so the store
+        must first hold everything accepted so far."""
+        if self.batch is not None:
+            self.batch.flush()
+        self.rehearsal.reset()
 
     def row(self, raw: RawRow) -> None:
         self.report.rows += 1
@@ -299,20 +315,20 @@ class SheetImport:
             planned, notes = self.rehearsal.rehearse(facts, self.actor)
         except Rejected as rejected:
             self._fail(raw.number, rejected.error, facts.number, rejected.command)
-            self.rehearsal.reset()
+            self._reset()
             return
         except (StoreError, PersistenceError):
             raise  # the store failed, not the row: stop; a re-run resumes (command ids)
         except Exception as error:  # anything else: this row fails, the import goes on
             unexpected = UnexpectedRowError(f"{type(error).__name__}: {error}")
             self._fail(raw.number, unexpected, facts.number)
-            self.rehearsal.reset()
+            self._reset()
             return
         if self.dry_run:
             new = [p.command for p in planned if not p.already]
             self.rehearsal.pending.setdefault(facts.number, []).extend(new)
-        elif not self._record(raw.number, facts, planned):
-            return
+        else:
+            self._record(raw.number, planned)
         self.report.results.append(
             RowResult(
                 raw.number,
@@ -325,27 +341,31 @@ class SheetImport:
         self.report.recorded += sum(not p.already for p in planned)
         self.report.skipped += sum(p.already for p in planned)
 
-    def _record(self, number: int, facts: RowFacts, planned: list[Planned]) -> bool:
-        for done, p in enumerate(planned):
-            if p.already:
-                continue
-            try:  # conflicts with concurrent writers are retried, under the same id
-                retrying(lambda p=p: p.command.run(self.ledger), retry_on=TRANSIENT)  # type: ignore[misc]
-            except StoreError:
-                raise
-            except LedgerError as error:  # the store changed since the rehearsal
-                recorded = sum(not q.already for q in planned[:done])
-                self.report.recorded += recorded
-                reason = (
-                    f"{error}; {recorded} of the row's commands were recorded before it: "
-                    "import the file again to complete the row"
-                )
-                self.report.failures.append(
-                    RowFailure(number, error.rule, reason, None, facts.number, p.line["command"])
-                )
-                self.rehearsal.reset()
-                return False
-        return True
+    def _record(self, number: int, planned: list[Planned]) -> None:
+        """Hands the rehearsed commands to the batch that saves many rows in one
+        transaction (``jsonl_import.LineBatch``, which retries conflicts and falls back
+        to one command at a time when it must)."""
+        assert self.batch is not None
+        for p in planned:
+            if not p.already:
+                self.batch.run(number, p.line)
+
+    def _reconcile(self, saved: ImportReport) -> None:
+        """The store's word over the rehearsal's: a command refused when it was saved
+        (another writer changed the customer meanwhile) fails its row."""
+        failed = {f.line for f in saved.failures}
+        self.report.recorded = saved.recorded
+        self.report.skipped = sum(r.skipped for r in self.report.results) + saved.skipped
+        self.report.results = [r for r in self.report.results if r.row not in failed]
+        for f in saved.failures:
+            reason = (
+                f"{f.reason} (the store changed after the row was checked; its other "
+                "commands were recorded: import the file again to complete it)"
+            )
+            self.report.failures.append(
+                RowFailure(f.line, f.rule, reason, None, f.customer, f.command)
+            )
+        self.report.failures.sort(key=lambda f: f.row)
 
     def _fail(
         self, row: int, error: LedgerError, customer: str | None = None, command: str | None = None

@@ -18,6 +18,7 @@ from customer_ledger.analytics import (
 )
 from customer_ledger.analytics.dates import months_before
 from customer_ledger.application import CustomerLedger
+from customer_ledger.projections.views import AnalyticsView
 
 MONTHS = 12  # revenue by month and the monthly indicators: the trailing year
 QUARTERS = 4
@@ -50,7 +51,9 @@ def gather(
     tell(STEPS[0])
     ledger.refresh()
     tell(STEPS[1])
-    facts = ledger.views.view("analytics").facts()
+    view = ledger.views.view("analytics")
+    assert isinstance(view, AnalyticsView)
+    facts = view.facts()
     tell(STEPS[2])
     analytics = analyse(facts, as_of, settings)
     tell(STEPS[3])

@@ -120,6 +120,11 @@ class PostgresView(PostgresTrackingRecorder):
         concurrent writers of this view queue up behind each other. Pipelining
         sends BEGIN with the tracking insert, then the rows with COMMIT: two round
         trips per save, whatever the number of rows.
+
+        The commit does not wait for the WAL to reach the disk (``synchronous_commit``
+        off, for this transaction only): views are derived data, such a commit is still
+        atomic, and a server crash that loses it loses the tracking with the rows, so
+        the view re-applies those events. The events keep full durability.
         """
         with (
             self.datastore.get_connection() as conn,
@@ -127,6 +132,7 @@ class PostgresView(PostgresTrackingRecorder):
             conn.transaction(),
             conn.cursor() as curs,
         ):
+            curs.execute("SET LOCAL synchronous_commit = off", prepare=False)
             self._insert_tracking(curs, tracking)  # fetches its result: syncs here
             yield curs
 

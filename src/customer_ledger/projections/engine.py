@@ -14,7 +14,8 @@ from typing import Any
 from attrs import frozen
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
-from customer_ledger.projections.projectors import PROJECTIONS, BatchProjection
+from customer_ledger.projections.fold import SharedBatch
+from customer_ledger.projections.projectors import PROJECTIONS, SHARES_FOLD, BatchProjection
 from customer_ledger.projections.views import KINDS, LIVE, REBUILD, Kind, ViewSet
 
 PAGE_SIZE = 1000
@@ -32,7 +33,14 @@ class RebuildResult:
 def projections_for(
     views: ViewSet, kinds: Sequence[Kind] = KINDS, generation: str = LIVE
 ) -> list[BatchProjection]:
-    return [PROJECTIONS[kind](views.view(kind, generation)) for kind in kinds]
+    """The projections of ``kinds``; those that fold customers share each batch's fold."""
+    shared = SharedBatch()
+    return [
+        PROJECTIONS[kind](views.view(kind, generation), shared)  # type: ignore[call-arg]
+        if kind in SHARES_FOLD
+        else PROJECTIONS[kind](views.view(kind, generation))
+        for kind in kinds
+    ]
 
 
 def catch_up(

@@ -35,16 +35,71 @@ class ViewStateError(RuntimeError):
     """A view lacks the state an event needs: the view is corrupt; rebuild it."""
 
 
+class SharedBatch:
+    """The last batch one of several folds applied, for the others to reuse.
+
+    Views caught up together (``engine.projections_for``) are usually at the same
+    position, so they are handed the very same events: folding them once, and
+    encoding each changed customer's state once, serves them all. A fold whose batch
+    is not this one (its view is elsewhere) folds on its own, from its own view's
+    states, as if nothing were shared.
+    """
+
+    def __init__(self) -> None:
+        self._events: list[Any] = []
+        self._changed: dict[UUID, Customer] | None = None
+        self._states: dict[UUID, bytes] = {}
+
+    def changed(self, events: list[Any]) -> dict[UUID, Customer] | None:
+        """What folding ``events`` (these very objects, in this order) changed, if known."""
+        if self._changed is None or len(events) != len(self._events):
+            return None
+        if any(a is not b for a, b in zip(events, self._events, strict=True)):
+            return None
+        return self._changed
+
+    def remember(self, events: list[Any], changed: dict[UUID, Customer]) -> None:
+        self._events, self._changed, self._states = events, changed, {}
+
+    def state(self, customer: Customer) -> bytes:
+        """``state_bytes(customer)`` of a customer this batch changed, encoded once."""
+        if self._changed is None or self._changed.get(customer.id) is not customer:
+            return state_bytes(customer)
+        found = self._states.get(customer.id)
+        if found is None:
+            found = self._states[customer.id] = state_bytes(customer)
+        return found
+
+
 class CustomerFold:
     """Current Customer state per id, advanced event by event."""
 
-    def __init__(self, load: Callable[[Collection[UUID]], dict[UUID, bytes]]) -> None:
+    def __init__(
+        self,
+        load: Callable[[Collection[UUID]], dict[UUID, bytes]],
+        shared: SharedBatch | None = None,
+    ) -> None:
         self._load = load
         self._cache: dict[UUID, Customer] = {}
+        self.shared = shared
+
+    def state(self, customer: Customer) -> bytes:
+        """The customer's state to store beside the view's row."""
+        return state_bytes(customer) if self.shared is None else self.shared.state(customer)
 
     def apply(self, events: Iterable[Any]) -> dict[UUID, Customer]:
         """Applies the Customer events; returns the customers they changed."""
         events = [e for e in events if isinstance(e, Customer.Event)]
+        if self.shared is not None:
+            changed = self.shared.changed(events)
+            if changed is not None:  # another view's fold did this batch: the same states
+                return changed
+        changed = self._apply(events)
+        if self.shared is not None:
+            self.shared.remember(events, changed)
+        return changed
+
+    def _apply(self, events: list[Any]) -> dict[UUID, Customer]:
         self._prefetch(events)
         changed: dict[UUID, Customer] = {}
         try:

@@ -17,7 +17,7 @@ from eventsourcing.projection import Projection
 
 from customer_ledger.analytics.fold import FactsFold
 from customer_ledger.domain.customer import Customer
-from customer_ledger.projections.fold import CustomerFold, state_bytes
+from customer_ledger.projections.fold import CustomerFold, SharedBatch
 from customer_ledger.projections.profile import profile_of
 from customer_ledger.projections.status import status_of
 from customer_ledger.projections.timeline import entry_for
@@ -60,13 +60,13 @@ class ProfileProjection(BatchProjection):
     name = kind = "profile"
     view: ProfileView
 
-    def __init__(self, view: ProfileView) -> None:
+    def __init__(self, view: ProfileView, shared: SharedBatch | None = None) -> None:
         super().__init__(view)
-        self.fold = CustomerFold(view.states)
+        self.fold = CustomerFold(view.states, shared)
 
     def process_batch(self, batch: Batch) -> None:
         changed = self.fold.apply(e for e, _ in batch)
-        records = [ProfileRecord(profile_of(c), state_bytes(c)) for c in changed.values()]
+        records = [ProfileRecord(profile_of(c), self.fold.state(c)) for c in changed.values()]
         try:
             self.view.save(records, batch[-1][1])
         except BaseException:
@@ -78,13 +78,13 @@ class StatusProjection(BatchProjection):
     name = kind = "status"
     view: StatusView
 
-    def __init__(self, view: StatusView) -> None:
+    def __init__(self, view: StatusView, shared: SharedBatch | None = None) -> None:
         super().__init__(view)
-        self.fold = CustomerFold(view.states)
+        self.fold = CustomerFold(view.states, shared)
 
     def process_batch(self, batch: Batch) -> None:
         changed = self.fold.apply(e for e, _ in batch)
-        records = [StatusRecord(status_of(c), state_bytes(c)) for c in changed.values()]
+        records = [StatusRecord(status_of(c), self.fold.state(c)) for c in changed.values()]
         try:
             self.view.save(records, batch[-1][1])
         except BaseException:
@@ -124,6 +124,7 @@ class AnalyticsProjection(BatchProjection):
             raise
 
 
+SHARES_FOLD: frozenset[Kind] = frozenset({"profile", "status"})  # take a SharedBatch
 PROJECTIONS: dict[Kind, type[BatchProjection]] = {
     "profile": ProfileProjection,
     "timeline": TimelineProjection,

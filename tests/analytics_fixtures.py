@@ -4,8 +4,9 @@ worker), not one per module.
 
 * ``on_each_backend``: an empty ledger on memory://, on a fresh SQLite file and on a
   fresh PostgreSQL schema.
-* ``sample_on_each_backend``: the domain notes' customers (``record_sample``) recorded
-  once per backend for the whole session; tests only read it.
+* ``sample_on_each_backend``: a ledger on a store holding the domain notes' customers
+  (``record_sample``), recorded once per backend for the whole session; tests only
+  read it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from analytics_support import BACKENDS, clock, module_ledger, store_url
+from analytics_support import BACKENDS, RecordedStore, clock, opened, recorded_store, store_url
 
 from customer_ledger import CustomerLedger
 from customer_ledger.testing import record_sample
@@ -28,4 +29,10 @@ def on_each_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
     ledger.close()
 
 
-sample_on_each_backend = module_ledger(record_sample, scope="session")
+sample_store = recorded_store(record_sample, scope="session")
+
+
+@pytest.fixture
+def sample_on_each_backend(sample_store: RecordedStore) -> Iterator[CustomerLedger]:
+    with opened(sample_store) as ledger:
+        yield ledger

@@ -1,25 +1,28 @@
 """Helpers for the analytics tests: a fixed clock, short ways to record, and
-``module_ledger(record)``, which makes a read-only fixture holding a module's own
-history on each backend. The fixtures themselves are in the ``analytics_fixtures``
-plugin (``pytest_plugins = ("analytics_fixtures",)`` in a test module).
+``recorded_store(record)``, which makes a fixture: a store per backend holding a
+module's own history, opened read-only by each test with ``opened(store)``. The
+fixtures themselves are in the ``analytics_fixtures`` plugin
+(``pytest_plugins = ("analytics_fixtures",)`` in a test module).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from attrs import frozen
 
 from customer_ledger import CustomerLedger
 from customer_ledger.testing_postgres import with_prefix
 
 NOW = datetime(2024, 12, 31, 12, 0, tzinfo=UTC)
 BACKENDS = ("memory", "sqlite", "postgres")
-SMALL_POOL = "&pool_size=2&max_overflow=2"  # every test opens ledgers of its own
+SMALL_POOL = "&pool_size=1&max_overflow=1"  # tests run side by side: few connections each
 
 
 def clock() -> datetime:
@@ -37,20 +40,46 @@ def store_url(backend: str, request: pytest.FixtureRequest, directory: Path) -> 
     return with_prefix(database, f"a_{uuid.uuid4().hex[:12]}") + SMALL_POOL
 
 
-def module_ledger(record: Callable[[CustomerLedger], None], scope: str = "module") -> Any:
-    """A fixture: a ledger per backend holding what ``record`` recorded; read-only."""
+@frozen
+class RecordedStore:
+    """A store holding a recorded history: its URL, or the ledger itself for memory://
+    (whose events live only as long as the ledger object)."""
+
+    url: str
+    memory: CustomerLedger | None = None
+
+
+def recorded_store(record: Callable[[CustomerLedger], None], scope: str = "module") -> Any:
+    """A fixture: a store per backend holding what ``record`` recorded, made once per
+    ``scope``. Tests open it with ``opened(store)`` (read-only), so a PostgreSQL ledger
+    holds connections only while a test runs."""
 
     @pytest.fixture(scope=scope, params=BACKENDS)  # type: ignore[call-overload]
-    def recorded(
+    def store(
         request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-    ) -> Iterator[CustomerLedger]:
+    ) -> Iterator[RecordedStore]:
         url = store_url(request.param, request, tmp_path_factory.mktemp("analytics"))
         ledger = CustomerLedger.open(url, clock=clock)
         record(ledger)
-        yield ledger
-        ledger.close()
+        if url.startswith("memory:"):
+            yield RecordedStore(url, ledger)
+        else:
+            ledger.close()
+            yield RecordedStore(url)
 
-    return recorded
+    return store
+
+
+@contextmanager
+def opened(store: RecordedStore) -> Iterator[CustomerLedger]:
+    if store.memory is not None:
+        yield store.memory
+        return
+    ledger = CustomerLedger.open(store.url, clock=clock)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
 
 
 def customer(ledger: CustomerLedger, number: str, since: str, **fields: Any) -> None:

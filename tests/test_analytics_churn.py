@@ -7,6 +7,7 @@ by hand from the commands in the test.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 
 import analytics_support as support
@@ -151,7 +152,13 @@ def record_segments(ledger: CustomerLedger) -> None:
     ledger.churn("L", reason="closed down", occurred_at="2024-05-01")
 
 
-segments = support.module_ledger(record_segments)
+segments_store = support.recorded_store(record_segments)
+
+
+@pytest.fixture
+def segments(segments_store: support.RecordedStore) -> Iterator[CustomerLedger]:
+    with support.opened(segments_store) as ledger:
+        yield ledger
 
 
 def test_each_customer_gets_one_segment_by_precedence(segments: CustomerLedger):

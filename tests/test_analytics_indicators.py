@@ -13,6 +13,7 @@ lead P4, new customer P4.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 
 import analytics_support as support
@@ -65,7 +66,13 @@ def row(p) -> tuple:
 D = Decimal
 
 
-q1 = support.module_ledger(record_q1)
+q1_store = support.recorded_store(record_q1)
+
+
+@pytest.fixture
+def q1(q1_store: support.RecordedStore) -> Iterator[CustomerLedger]:
+    with support.opened(q1_store) as ledger:
+        yield ledger
 
 
 def test_monthly_indicators(q1: CustomerLedger):

@@ -5,6 +5,8 @@ too). As of 2024-06-01 with the default 30 days, everything up to 2024-07-01 sho
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import analytics_support as support
 import pytest
 from analytics_support import buy, customer, d, talk
@@ -69,7 +71,13 @@ def summary(reminders) -> list[tuple]:
     return [(r.due_on.isoformat(), r.days, r.kind.value, r.number, r.subject) for r in reminders]
 
 
-due = support.module_ledger(record_due)
+due_store = support.recorded_store(record_due)
+
+
+@pytest.fixture
+def due(due_store: support.RecordedStore) -> Iterator[CustomerLedger]:
+    with support.opened(due_store) as ledger:
+        yield ledger
 
 
 def test_what_is_due_and_overdue_on_a_date(due: CustomerLedger):

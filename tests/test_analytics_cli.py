@@ -7,6 +7,7 @@ extras of the conformance suite); every command is asked about an explicit date.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from typing import Any
 
@@ -102,6 +103,23 @@ def test_report_writes_one_page_and_says_what_it_holds(capsys, store, tmp_path):
     assert (code, err) == (0, "")  # no progress bar when stderr is not a terminal
     assert out.startswith(f"{out_file}: report as of 2024-06-01, 17 customers")
     assert out_file.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+def test_report_draws_its_steps_on_a_terminal_only(capsys, store, tmp_path, monkeypatch):
+    from rich.console import Console
+
+    from customer_ledger import cli_analytics
+
+    argv = ["report", "--out", str(tmp_path / "r.html"), "--as-of", "2024-06-01"]
+    assert run(capsys, store, *argv)[2] == ""  # not a terminal: no bar
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=120)
+    monkeypatch.setattr(
+        cli_analytics, "console", lambda stderr=False: terminal if stderr else Console()
+    )
+    assert run(capsys, store, *argv)[0] == 0
+    drawn = screen.getvalue()
+    assert "report: catching up views" in drawn and "report: writing" in drawn
 
 
 def test_export_analytics_as_csv_in_either_language(capsys, store, tmp_path):

@@ -561,11 +561,15 @@ class CustomerLedger(Application[UUID]):
         participant: str | None = None,
         follow_up: str | None = None,
         follow_up_on: date | None = None,
+        duration_minutes: int | None = None,
         **meta: Any,
     ) -> CommandResult:
+        # passed only when given, so a command's fingerprint (idempotency) is the one
+        # release 0.1 computed for the same command
+        duration = {} if duration_minutes is None else {"duration_minutes": duration_minutes}
         return self._run(
             "log_interaction", number, meta, channel=channel, topic=topic, feedback=feedback,
-            participant=participant, follow_up=follow_up, follow_up_on=follow_up_on,
+            participant=participant, follow_up=follow_up, follow_up_on=follow_up_on, **duration,
         )  # fmt: skip
 
     def record_purchase(

@@ -65,6 +65,7 @@ from customer_ledger.domain.values import (
 
 CLOCK_SKEW = timedelta(minutes=5)
 LATE_AFTER = timedelta(hours=24)  # interactions are logged within a day (补录 after)
+MAX_INTERACTION_MINUTES = 24 * 60
 PROFILE_FIELDS = (
     "name",
     "type",
@@ -100,6 +101,14 @@ def a_date(value: object, what: str) -> date:
     if isinstance(value, datetime) or not isinstance(value, date):
         raise InvalidValue(f"{what} must be a date, got {value!r}")
     return calendar_day(value, what)
+
+
+def duration(minutes: object) -> int:
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise InvalidValue(f"duration_minutes must be a whole number, got {minutes!r}")
+    if not 0 < minutes <= MAX_INTERACTION_MINUTES:
+        raise InvalidValue(f"duration_minutes {minutes} is not within 1–{MAX_INTERACTION_MINUTES}")
+    return minutes
 
 
 def satisfaction(score: object) -> int:
@@ -382,6 +391,7 @@ class Customer(Aggregate):
         participant: str | None = None,
         follow_up: str | None = None,
         follow_up_on: date | None = None,
+        duration_minutes: int | None = None,
         now: datetime | None = None,
     ) -> None:
         try:
@@ -398,12 +408,31 @@ class Customer(Aggregate):
             participant=optional_text(participant, "participant", max_len=200),
             follow_up=optional_text(follow_up, "follow-up plan"),
             follow_up_on=None if follow_up_on is None else a_date(follow_up_on, "follow-up date"),
+            duration_minutes=None if duration_minutes is None else duration(duration_minutes),
             late=(now or datetime.now(UTC)) - when > LATE_AFTER,
             occurred_at=when,
             meta=meta,
         )
 
-    @event("InteractionLogged", topic="customer_ledger.Customer.InteractionLogged")
+    class InteractionLogged(Event):
+        """v2 added ``duration_minutes``; v1 events read as None (not known)."""
+
+        TOPIC = "customer_ledger.Customer.InteractionLogged"
+        class_version = 2
+        channel: Channel
+        topic: str
+        feedback: str | None
+        participant: str | None
+        follow_up: str | None
+        follow_up_on: date | None
+        duration_minutes: int | None
+        late: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["duration_minutes"] = None
+
+    @event(InteractionLogged)
     def _interaction_logged(
         self,
         channel: Channel,
@@ -412,6 +441,7 @@ class Customer(Aggregate):
         participant: str | None,
         follow_up: str | None,
         follow_up_on: date | None,
+        duration_minutes: int | None,
         late: bool,
         occurred_at: datetime,
         meta: Meta,

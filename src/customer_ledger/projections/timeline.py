@@ -74,9 +74,11 @@ SUMMARIES: dict[str, Describe] = {
     "InteractionLogged": lambda e: (
         f"{e.channel.value.capitalize()}: {e.topic}"
         + (f" (by {e.participant})" if e.participant else "")
+        + (f", {e.duration_minutes} min" if e.duration_minutes else "")
         + (" [late entry]" if e.late else ""),
         f"{CHANNELS_ZH.get(e.channel.value, e.channel.value)}：{e.topic}"
         + (f"（{e.participant}）" if e.participant else "")
+        + (f"，{e.duration_minutes} 分钟" if e.duration_minutes else "")
         + ("【补录】" if e.late else ""),
     ),
     "PurchaseRecorded": lambda e: (

@@ -139,10 +139,14 @@ def postgres_database() -> Iterator[str]:
             )
 
 
+# Test stores open small pools: parallel test runs share one server's 100 connections.
+SMALL_POOLS = "&pool_size=1&max_overflow=4"
+
+
 @pytest.fixture(scope="session")
 def postgres_url(postgres_database: str) -> str:
     """A store URL (``postgresql://...?prefix=ledger``) on the session's fresh database."""
-    return with_prefix(postgres_database, "ledger")
+    return with_prefix(postgres_database, "ledger") + SMALL_POOLS
 
 
 @pytest.fixture
@@ -158,7 +162,7 @@ def postgres_url_factory(postgres_database: str) -> Iterator[Callable[[], str]]:
     def make() -> str:
         prefix = f"t_{uuid.uuid4().hex[:12]}"
         made.append(prefix)
-        return with_prefix(postgres_database, prefix)
+        return with_prefix(postgres_database, prefix) + SMALL_POOLS
 
     yield make
     if made:

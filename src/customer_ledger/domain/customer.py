@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from attrs import evolve
@@ -38,6 +38,15 @@ from customer_ledger.domain.errors import (
     ZeroValuePurchase,
 )
 from customer_ledger.domain.lifecycle import Trigger
+from customer_ledger.domain.personal import (
+    ERASED,
+    INDIVIDUALS_ONLY,
+    PERSONAL,
+    AlreadyForgotten,
+    ForgottenCustomer,
+    Personal,
+    erased,
+)
 from customer_ledger.domain.values import (
     Attachment,
     Channel,
@@ -76,6 +85,10 @@ PROFILE_FIELDS = (
     "licence_no",
     "registered_address",
 )
+# Personal for an individual (a company's are public). A profile update does not say
+# which the customer is, so its values under these keys are always encrypted.
+PERSONAL_PROFILE_FIELDS = frozenset({"name", "licence_no", "registered_address"})
+PERSONAL_PROFILE_CHANGES = Personal(keys=PERSONAL_PROFILE_FIELDS)
 
 
 def business_time(occurred_at: object, now: datetime | None) -> datetime:
@@ -151,6 +164,7 @@ class Customer(Aggregate):
     # State added after the first release defaults here, so older snapshots and view
     # states (which lack the attribute) still load.
     risk_flagged = False
+    forgotten = False
 
     class Event(Aggregate.Event):
         TOPIC = "customer_ledger.Customer.Event"
@@ -196,15 +210,15 @@ class Customer(Aggregate):
     def __init__(
         self,
         number: str,
-        name: str,
+        name: Annotated[str, INDIVIDUALS_ONLY],
         type: CustomerType,
         source: str | None,
         industry: str | None,
         region: str | None,
         size: str | None,
         owner: str | None,
-        licence_no: str | None,
-        registered_address: str | None,
+        licence_no: Annotated[str | None, INDIVIDUALS_ONLY],
+        registered_address: Annotated[str | None, INDIVIDUALS_ONLY],
         occurred_at: datetime,
         meta: Meta,
     ) -> None:
@@ -266,11 +280,16 @@ class Customer(Aggregate):
         changes = {k: v for k, v in changes.items() if v != getattr(self, k)}
         if not changes:
             raise NothingChanged("the profile already holds these values")
+        if personal := PERSONAL_PROFILE_FIELDS.intersection(changes):
+            self._refuse_personal_data_if_forgotten(", ".join(sorted(personal)))
         self._profile_updated(changes, business_time(occurred_at, now), meta)
 
     @event("ProfileUpdated", topic="customer_ledger.Customer.ProfileUpdated")
     def _profile_updated(
-        self, changes: dict[str, str | None], occurred_at: datetime, meta: Meta
+        self,
+        changes: Annotated[dict[str, str | None], PERSONAL_PROFILE_CHANGES],
+        occurred_at: datetime,
+        meta: Meta,
     ) -> None:
         for name, value in changes.items():
             setattr(self, name, CustomerType(value) if name == "type" else value)
@@ -278,6 +297,7 @@ class Customer(Aggregate):
     def add_contact(
         self, contact: Contact, *, occurred_at: datetime, meta: Meta, now: datetime | None = None
     ) -> None:
+        self._refuse_personal_data_if_forgotten("a contact")
         contact = valid_contact(contact)
         if contact.contact_id in self.contacts:
             raise DuplicateContact(f"contact {contact.contact_id!r} already exists")
@@ -290,6 +310,7 @@ class Customer(Aggregate):
     def update_contact(
         self, contact: Contact, *, occurred_at: datetime, meta: Meta, now: datetime | None = None
     ) -> None:
+        self._refuse_personal_data_if_forgotten("a contact")
         contact = valid_contact(contact)
         if contact.contact_id not in self.contacts:
             raise UnknownContact(f"no contact {contact.contact_id!r}")
@@ -736,6 +757,7 @@ class Customer(Aggregate):
     ) -> None:
         """Records a stage a spreadsheet row states, without inventing the events that
         would have implied it; ``at_risk`` flags the customer at risk by hand."""
+        self._refuse_personal_data_if_forgotten("an imported row")
         try:
             value = Stage(stage)
         except ValueError as error:
@@ -756,7 +778,7 @@ class Customer(Aggregate):
 
     @event("StageSetOnImport", topic="customer_ledger.Customer.StageSetOnImport")
     def _stage_set_on_import(
-        self, stage: Stage, row: str, occurred_at: datetime, meta: Meta
+        self, stage: Stage, row: Annotated[str, PERSONAL], occurred_at: datetime, meta: Meta
     ) -> None:
         self.risk_flagged = stage is Stage.AT_RISK
         self.stage = lifecycle.settle(
@@ -776,6 +798,32 @@ class Customer(Aggregate):
     def _risk_flag_cleared(self, occurred_at: datetime, meta: Meta) -> None:
         self.risk_flagged = False
         self.stage = lifecycle.settle(self.stage, self.open_complaints, False)
+
+    # -- forgetting (the right to erasure; customer_ledger.privacy destroys the key) ----
+
+    def forget(self, *, occurred_at: datetime, meta: Meta, now: datetime | None = None) -> None:
+        """Records that the customer's personal data is erased; the facts stay."""
+        if self.forgotten:
+            raise AlreadyForgotten(f"customer {self.number} was forgotten already")
+        public = self.type is CustomerType.COMPANY  # its name etc. outlive its key
+        kept = {k: getattr(self, k) for k in sorted(PERSONAL_PROFILE_FIELDS)} if public else {}
+        self._forgotten(kept, business_time(occurred_at, now), meta)
+
+    @event("CustomerForgotten", topic="customer_ledger.Customer.CustomerForgotten")
+    def _forgotten(self, kept: dict[str, str | None], occurred_at: datetime, meta: Meta) -> None:
+        """``kept``: a company's public profile fields, in clear, because profile updates
+        stored them encrypted (under the key this event's command destroys)."""
+        self.forgotten = True
+        for name in PERSONAL_PROFILE_FIELDS:
+            value = getattr(self, name)
+            setattr(self, name, kept.get(name, None if value is None else ERASED))
+        self.contacts = {k: erased(c) for k, c in self.contacts.items()}
+
+    def _refuse_personal_data_if_forgotten(self, what: str) -> None:
+        if self.forgotten:
+            raise ForgottenCustomer(
+                f"customer {self.number} was forgotten: {what} would add personal data"
+            )
 
     # -- attachments and reminders -------------------------------------------------------
 
@@ -851,15 +899,15 @@ _sha256 = sha256
 Customer.__annotations__.update(
     {
         "number": str,
-        "name": str,
+        "name": Annotated[str, INDIVIDUALS_ONLY],
         "type": CustomerType,
         "source": str | None,
         "industry": str | None,
         "region": str | None,
         "size": str | None,
         "owner": str | None,
-        "licence_no": str | None,
-        "registered_address": str | None,
+        "licence_no": Annotated[str | None, INDIVIDUALS_ONLY],
+        "registered_address": Annotated[str | None, INDIVIDUALS_ONLY],
         "first_contact_at": datetime,
         "stage": Stage,
         "contacts": dict[str, Contact],
@@ -878,6 +926,7 @@ Customer.__annotations__.update(
         "vip": bool,
         "churn_reason": str | None,
         "risk_flagged": bool,
+        "forgotten": bool,
         "attachments": dict[str, Attachment],
         "reminders": dict[str, Reminder],
         "_id": UUID,

@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from typing import Annotated
 
 from attrs import field, frozen
 
@@ -17,6 +18,7 @@ from customer_ledger.domain.errors import (
     NegativeAmount,
     UnknownCurrency,
 )
+from customer_ledger.domain.personal import PERSONAL
 
 
 class CustomerType(StrEnum):
@@ -200,17 +202,18 @@ class Meta:
 
 @frozen
 class Contact:
-    """A contact person (联系人); personal fields are optional."""
+    """A contact person (联系人): everything about the person is personal data (encrypted
+    per customer, erased when the customer is forgotten); id, title and flag are not."""
 
     contact_id: str
-    name: str
+    name: Annotated[str, PERSONAL]
     title: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    address: str | None = None
-    wechat: str | None = None
-    qq: str | None = None
-    birthday: date | None = None
+    phone: Annotated[str | None, PERSONAL] = None
+    email: Annotated[str | None, PERSONAL] = None
+    address: Annotated[str | None, PERSONAL] = None
+    wechat: Annotated[str | None, PERSONAL] = None
+    qq: Annotated[str | None, PERSONAL] = None
+    birthday: Annotated[date | None, PERSONAL] = None
     primary: bool = False
 
 

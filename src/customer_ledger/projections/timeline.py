@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from customer_ledger.domain.customer import PERSONAL_PROFILE_FIELDS
 from customer_ledger.projections.views import TimelineEntry
 
 Describe = Callable[[Any], tuple[str, str]]
-
-
-PERSONAL_PROFILE_FIELDS = frozenset({"name", "registered_address"})
 
 
 def _who(event: Any) -> str:
@@ -124,6 +122,7 @@ SUMMARIES: dict[str, Describe] = {
         f"导入时设定阶段：{STAGES_ZH[e.stage.value]}",
     ),
     "RiskFlagCleared": lambda e: ("Risk warning cleared", "解除风险预警"),
+    "CustomerForgotten": lambda e: ("Personal data erased (forgotten)", "个人信息已删除（被遗忘）"),
     "AttachmentLinked": lambda e: (
         f"Attachment linked: {e.attachment.name}",
         f"关联附件：{e.attachment.name}",

@@ -70,6 +70,9 @@ from customer_ledger.domain.errors import (
     UnknownReminder,
     ZeroValuePurchase,
 )
+from customer_ledger.domain.personal import ERASED, AlreadyForgotten, ForgottenCustomer
+from customer_ledger.keys import KeyProblem, MasterKeyMismatch, MasterKeyMissing
+from customer_ledger.privacy import ForgetResult, masked
 from customer_ledger.projections.profile import Profile, profile_of
 from customer_ledger.retry import Backoff, retry_command, retrying
 from customer_ledger.spreadsheets import (
@@ -84,8 +87,10 @@ from customer_ledger.spreadsheets import (
 
 __all__ = [
     "COMMANDS",
+    "ERASED",
     "EXPORT_SOURCES",
     "AlreadyChurned",
+    "AlreadyForgotten",
     "Analytics",
     "AnalyticsSettings",
     "Attachment",
@@ -121,15 +126,20 @@ __all__ = [
     "DuplicateReminder",
     "ExportRequest",
     "Finding",
+    "ForgetResult",
+    "ForgottenCustomer",
     "FutureDate",
     "Grade",
     "InvalidCheckpoint",
     "InvalidDateRange",
     "InvalidValue",
+    "KeyProblem",
     "LedgerError",
     "LifecycleError",
     "MalformedEmail",
     "MalformedPhone",
+    "MasterKeyMismatch",
+    "MasterKeyMissing",
     "Meta",
     "Money",
     "Needs",
@@ -159,6 +169,7 @@ __all__ = [
     "export_source",
     "import_sheet",
     "lifecycle",
+    "masked",
     "profile_of",
     "retry_command",
     "retrying",

@@ -43,6 +43,7 @@ from customer_ledger.domain.errors import (
     InvalidValue,
     UnknownCustomer,
 )
+from customer_ledger.domain.personal import AlreadyForgotten
 from customer_ledger.domain.registry import AccessLog, CommandReceipt, CustomerNumber
 from customer_ledger.domain.values import (
     Contact,
@@ -54,7 +55,14 @@ from customer_ledger.domain.values import (
     customer_number,
     text,
 )
-from customer_ledger.privacy import masked
+from customer_ledger.keys import (
+    KEY_STORE_URL_ENV,
+    MASTER_KEY_ENV,
+    KeyStore,
+    key_store_location,
+    open_key_store,
+)
+from customer_ledger.privacy import ForgetResult, PersonalFields, masked, shred
 from customer_ledger.projections.engine import (
     Progress,
     RebuildResult,
@@ -149,15 +157,37 @@ class CustomerLedger(Application[UUID]):
     ) -> CustomerLedger:
         """Opens the store at ``url`` (default ``$CUSTOMER_LEDGER_STORE`` or SQLite)."""
         store = StoreURL.parse(url or default_url())
-        env = adapter_for(store).application_env(store)
+        env = {**adapter_for(store).application_env(store), KEY_STORE_URL_ENV: store.raw}
         ledger = cls(env, clock=clock, timezone=timezone, policy=policy)
         ledger.url = store
         return ledger
 
     def construct_mapper(self) -> Mapper[UUID]:
-        return CattrsMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
+        return CattrsMapper(
+            compressor=self.factory.compressor(),
+            cipher=self.factory.cipher(),
+            personal=PersonalFields(lambda: self.keys),
+        )
+
+    _keys_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @property
+    def keys(self) -> KeyStore:
+        """The customers' data keys, in the store (``customer_ledger.keys``; opened on
+        first use, as recording or reading personal data needs them)."""
+        with self._keys_lock:
+            if self.__dict__.get("_keys") is None:
+                url = key_store_location(
+                    self.env.get(KEY_STORE_URL_ENV), self.env.get("PERSISTENCE_MODULE"), self.url
+                )
+                self.__dict__["_keys"] = open_key_store(url, self.env.get(MASTER_KEY_ENV))
+            keys: KeyStore = self.__dict__["_keys"]
+            return keys
 
     def close(self) -> None:
+        keys = self.__dict__.pop("_keys", None)
+        if keys is not None:
+            keys.close()
         if self._views is not None:
             self._views.close()
             self._views = None
@@ -684,6 +714,50 @@ class CustomerLedger(Application[UUID]):
 
     def complete_reminder(self, number: str, *, reminder: str, **meta: Any) -> CommandResult:
         return self._run("complete_reminder", number, meta, reminder_id=reminder)
+
+    # -- personal data (docs/privacy.md) ---------------------------------------------------
+
+    def forget(
+        self,
+        number: str,
+        *,
+        actor: Actor | str,
+        reason: str,
+        command_id: str | None = None,
+        scrub: bool = True,
+        vacuum_full: bool = False,
+    ) -> ForgetResult:
+        """Erases the customer's personal data for good, keeping its history.
+
+        Records ``CustomerForgotten`` (the audited fact) first, then destroys the
+        customer's key, lets the views rewrite its rows and scrubs the store (VACUUM;
+        ``vacuum_full`` rewrites PostgreSQL's views too; ``scrub=False`` leaves it to
+        a later ``ledger.keys.scrub()``, e.g. after a batch). Needs a role allowed to
+        ``forget`` (admin); a second forget raises ``AlreadyForgotten``.
+        """
+        meta = {"actor": actor, "reason": text(reason, "reason", max_len=500)}
+        try:
+            result = self._run("forget", number, {**meta, "command_id": command_id})
+        except AlreadyForgotten:
+            customer_id = self.customer_id(number)
+            if self.keys.holds_key(customer_id):  # an earlier forget stopped half-way
+                shred(self, customer_id, scrub=scrub, full=vacuum_full)
+            raise
+        destroyed, notes = shred(self, result.customer_id, scrub=scrub, full=vacuum_full)
+        return ForgetResult(
+            result.customer_id, result.number, result.version, destroyed, tuple(notes),
+            replayed=result.replayed,
+        )  # fmt: skip
+
+    def record_personal_read(
+        self, number: str, *, actor: Actor | str | None, why: str | None, what: str
+    ) -> None:
+        """Checks that ``actor`` may read the customer's personal data unmasked, and
+        records the read (for reads other than ``profile``, e.g. ``history --unmasked``)."""
+        reader = as_actor(actor)
+        self.policy.check_personal_read(reader)
+        reason = text(why, "why (the reason for reading)")
+        self._record_read(self.profile(number), reader, reason, what)
 
 
 COMMANDS = (

@@ -17,6 +17,7 @@ from eventsourcing.popo import POPOTrackingRecorder
 from customer_ledger.analytics.facts import AnalyticsRecord, CustomerFacts
 from customer_ledger.domain.errors import StoreError
 from customer_ledger.domain.values import Stage
+from customer_ledger.keys import MasterKey, MemoryKeyStore
 from customer_ledger.projections.profile import Profile
 from customer_ledger.projections.views import (
     KINDS,
@@ -54,6 +55,9 @@ class MemoryAdapter(Adapter):
 
     def views(self, url: StoreURL) -> ViewSet:
         return MemoryViewSet()
+
+    def key_store(self, url: StoreURL, master_key: MasterKey | None) -> MemoryKeyStore:
+        return MemoryKeyStore(master_key)  # none given: a fresh one, gone with the events
 
 
 class _MemoryView(POPOTrackingRecorder):

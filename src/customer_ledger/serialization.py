@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
 from functools import cache
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 import cattrs
@@ -29,12 +29,19 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic, resolve_topic
 
 from customer_ledger.chain import Chain, corrupt
+from customer_ledger.domain.personal import ERASED
+from customer_ledger.keys import KeyProblem
+
+if TYPE_CHECKING:
+    from customer_ledger.privacy import PersonalFields
 
 converter = cattrs.Converter()
 converter.register_unstructure_hook(datetime, datetime.isoformat)
 converter.register_structure_hook(datetime, lambda v, _: datetime.fromisoformat(v))
 converter.register_unstructure_hook(date, date.isoformat)
-converter.register_structure_hook(date, lambda v, _: date.fromisoformat(v))
+converter.register_structure_hook(  # a forgotten customer's personal dates read as None
+    date, lambda v, _: None if v == ERASED else date.fromisoformat(v)
+)
 converter.register_unstructure_hook(Decimal, str)
 converter.register_structure_hook(Decimal, lambda v, _: Decimal(v))
 converter.register_unstructure_hook(UUID, str)
@@ -98,8 +105,10 @@ class CattrsMapper(Mapper[UUID]):
         transcoder: Transcoder | None = None,
         compressor: Compressor | None = None,
         cipher: Cipher | None = None,
+        personal: PersonalFields | None = None,
     ) -> None:
         super().__init__(transcoder=transcoder, compressor=compressor, cipher=cipher)  # type: ignore[arg-type]
+        self.personal = personal  # encrypts personal fields per customer (privacy.py)
         self.chain = Chain(opaque=bool(compressor or cipher))  # set chain.recorder to seal
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
@@ -112,6 +121,8 @@ class CattrsMapper(Mapper[UUID]):
         class_version = getattr(cls, "class_version", 1)
         if class_version > 1:
             data["class_version"] = class_version
+        if self.personal is not None:
+            data = self.personal.seal(domain_event, data)
         stored = encode(data)
         if self.compressor:
             stored = self.compressor.compress(stored)
@@ -138,6 +149,8 @@ class CattrsMapper(Mapper[UUID]):
             if self.compressor:
                 stored = self.compressor.decompress(stored)
             data = decode(stored)
+            if self.personal is not None:
+                data = self.personal.open(stored_event.originator_id, data, stored)
             from_version = data.pop("class_version", 1)
             class_version = getattr(cls, "class_version", 1)
             while from_version < class_version:
@@ -148,6 +161,8 @@ class CattrsMapper(Mapper[UUID]):
                 self.chain.forget(stored_event.originator_id)  # its cached head may be stale
             else:
                 state = structure_state(cls, data)
+        except KeyProblem:  # the key table or the master key is at fault, not the event
+            raise
         except Exception as error:
             raise corrupt(stored_event, error, self.chain.number_of) from error
         originator_id = stored_event.originator_id

@@ -19,6 +19,7 @@ from attrs import frozen
 from customer_ledger.domain.errors import StoreError
 
 if TYPE_CHECKING:
+    from customer_ledger.keys import KeyStore, MasterKey
     from customer_ledger.projections.views import ViewSet
 
 DEFAULT_URL = "sqlite:///customer-ledger.db"
@@ -75,6 +76,14 @@ class Adapter(ABC):
     @abstractmethod
     def views(self, url: StoreURL) -> ViewSet:
         """The profile, timeline and status views for this URL."""
+
+    def key_store(self, url: StoreURL, master_key: MasterKey | None) -> KeyStore:
+        """The customers' data keys (``customer_ledger.keys``), in this store; with no
+        ``master_key`` configured, the adapter's default or ``MasterKeyMissing``."""
+        raise StoreError(
+            f"the {self.scheme}:// adapter keeps no data keys, so it cannot store personal "
+            "data (implement Adapter.key_store: see customer_ledger.keys)"
+        )
 
 
 @cache

@@ -15,6 +15,7 @@ where they fail: a CI run must not pass by testing nothing.
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -121,6 +122,8 @@ def postgres_database() -> Iterator[str]:
 
     dsn = postgres_dsn()
     require_postgres(dsn)
+    # PostgreSQL ledgers need a master key for personal data (customer_ledger.keys).
+    os.environ.setdefault("CUSTOMER_LEDGER_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
     name = f"customer_ledger_test_{uuid.uuid4().hex[:12]}"
     with _admin(dsn) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

@@ -6,8 +6,10 @@ thread from its pool), with an optional table prefix so ledgers can share a file
 
 from __future__ import annotations
 
+from customer_ledger.keys import KEY_STORE_URL_ENV, MasterKey
 from customer_ledger.stores import Adapter, StoreURL
 from customer_ledger_sqlite import factory
+from customer_ledger_sqlite.keys import SQLiteKeyStore
 from customer_ledger_sqlite.urls import database_path, lock_timeout, prefix
 from customer_ledger_sqlite.viewset import SQLiteViewSet
 
@@ -22,7 +24,11 @@ class SQLiteAdapter(Adapter):
             "SQLITE_LOCK_TIMEOUT": str(lock_timeout(url)),
             # Always set, so a stray SQLITE_TABLE_PREFIX in os.environ cannot leak in.
             factory.PrefixedSQLiteFactory.SQLITE_TABLE_PREFIX: prefix(url),
+            KEY_STORE_URL_ENV: url.raw,  # where the data keys are, for any app built from this
         }
 
     def views(self, url: StoreURL) -> SQLiteViewSet:
         return SQLiteViewSet.open(url)
+
+    def key_store(self, url: StoreURL, master_key: MasterKey | None) -> SQLiteKeyStore:
+        return SQLiteKeyStore.open(url, master_key)

@@ -1,0 +1,139 @@
+"""The customers' data keys in the ledger's PostgreSQL schema.
+
+Table ``customer_keys``: one row per customer, the data key wrapped with the master
+key, or a tombstone (``wrapped`` NULL) once the key is destroyed. The master key must
+come from ``$CUSTOMER_LEDGER_MASTER_KEY``: a shared database has no single place
+where a generated key file would be safe and found by every client.
+
+PostgreSQL keeps old row versions until VACUUM, and plain VACUUM only marks their
+space reusable. So ``scrub`` runs VACUUM FULL on the (small) key table, which rewrites
+it and drops the old versions' bytes, and plain VACUUM on the ledger's other tables
+(views); ``full=True`` runs VACUUM FULL on those too (it locks each table while it
+rewrites it). Event and snapshot tables are left alone: they only ever held
+ciphertext.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from attrs import evolve
+from eventsourcing.persistence import PersistenceError
+from psycopg import sql
+
+from customer_ledger.keys import (
+    KEY_TABLE,
+    KeyStore,
+    MasterKey,
+    MasterKeyMissing,
+    Row,
+    how_to_set_master_key,
+)
+from customer_ledger.stores import StoreURL
+from customer_ledger_postgres.settings import PostgresSettings
+
+EVENT_TABLE_SUFFIXES = ("_events", "_snapshots")
+
+
+class PostgresKeyStore(KeyStore):
+    def __init__(self, settings: PostgresSettings, master: MasterKey) -> None:
+        super().__init__(master)
+        settings.ensure_schema()
+        # One connection of its own: keys are read once per customer and cached.
+        self.datastore = evolve(settings, pool_size=1, max_overflow=0).datastore()
+        self.schema = settings.schema
+        self.table = sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(KEY_TABLE))
+        self._create_table()
+
+    @classmethod
+    def open(cls, url: StoreURL, master: MasterKey | None) -> PostgresKeyStore:
+        settings = PostgresSettings.from_url(url)
+        if master is None:
+            raise MasterKeyMissing(
+                "a PostgreSQL ledger needs a master key for its customers' personal data: "
+                + how_to_set_master_key()
+            )
+        return cls(settings, master)
+
+    def _create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                (f"customer_ledger:{self.schema}.{KEY_TABLE}",),
+            )
+            curs.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} ("
+                    "customer_id uuid PRIMARY KEY, "
+                    "wrapped bytea, "  # NULL: destroyed (a tombstone)
+                    "created_at timestamptz NOT NULL DEFAULT now(), "
+                    "destroyed_at timestamptz)"
+                ).format(self.table)
+            )
+
+    def _read(self, customer_id: UUID) -> tuple[bool, Row]:
+        with self.datastore.get_connection() as conn:
+            row = conn.execute(
+                sql.SQL("SELECT wrapped FROM {} WHERE customer_id = %s").format(self.table),
+                (customer_id,),
+            ).fetchone()
+        if row is None:
+            return False, None
+        wrapped = row["wrapped"]
+        return True, None if wrapped is None else bytes(wrapped)
+
+    def _insert(self, customer_id: UUID, wrapped: bytes) -> None:
+        # Not flushed on its own: the commit of the events that use the key comes later
+        # in the same WAL, and its flush makes both durable (no extra flush per customer).
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("SET LOCAL synchronous_commit TO OFF")
+            curs.execute(
+                sql.SQL(
+                    "INSERT INTO {} (customer_id, wrapped) VALUES (%s, %s) "
+                    "ON CONFLICT (customer_id) DO NOTHING"
+                ).format(self.table),
+                (customer_id, wrapped),
+            )
+
+    def _erase(self, customer_id: UUID) -> bool:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                sql.SQL("SELECT wrapped FROM {} WHERE customer_id = %s FOR UPDATE").format(
+                    self.table
+                ),
+                (customer_id,),
+            )
+            row = curs.fetchone()
+            curs.execute(
+                sql.SQL(
+                    "INSERT INTO {} (customer_id, wrapped, destroyed_at) VALUES (%s, NULL, now()) "
+                    "ON CONFLICT (customer_id) DO UPDATE SET wrapped = NULL, "
+                    "destroyed_at = coalesce({}.destroyed_at, excluded.destroyed_at)"
+                ).format(self.table, sql.Identifier(KEY_TABLE)),
+                (customer_id,),
+            )
+        return row is not None and row["wrapped"] is not None
+
+    def _scrub(self, full: bool) -> list[str]:
+        notes = []
+        with self.datastore.get_connection() as conn:  # autocommit, as VACUUM needs
+            tables = [
+                r["tablename"]
+                for r in conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY tablename",
+                    (self.schema,),
+                ).fetchall()
+            ]
+        for table in tables:
+            events = table.endswith(EVENT_TABLE_SUFFIXES)
+            how = "VACUUM FULL" if table == KEY_TABLE or (full and not events) else "VACUUM"
+            name = sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(table))
+            try:
+                with self.datastore.get_connection() as conn:
+                    conn.execute(sql.SQL(how + " {}").format(name))
+            except PersistenceError as error:
+                notes.append(f"{how} {self.schema}.{table} failed ({error}); run it later")
+        return notes
+
+    def close(self) -> None:
+        self.datastore.close()

@@ -1,0 +1,195 @@
+"""The customers' data keys in the ledger's SQLite file, and the master-key file beside it.
+
+Table ``[prefix_]customer_keys``: one row per customer, the data key wrapped with the
+master key, or a tombstone (``wrapped`` NULL) once the key is destroyed.
+
+The master key comes from ``$CUSTOMER_LEDGER_MASTER_KEY``; without it, a key file
+``<database>.master-key`` (mode 0600) is made on first use, so ``customer-ledger demo``
+works out of the box. The trade-off: whoever can copy the directory gets both the
+database and the key that opens it, and a backup of the directory keeps a forgotten
+customer readable until the backup expires. Set the variable (and keep the key
+elsewhere) to separate them.
+
+Destroying a key runs with ``secure_delete`` on (SQLite zeroes the freed bytes), and
+``scrub`` then checkpoints the WAL, VACUUMs the whole file (rewriting every table, so
+old row versions of the views are gone too) and truncates the WAL to zero bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import stat
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+from customer_ledger.keys import (
+    CHECK_ID,
+    KEY_TABLE,
+    MASTER_KEY_ENV,
+    KeyStore,
+    MasterKey,
+    MasterKeyMissing,
+    Row,
+    how_to_set_master_key,
+)
+from customer_ledger.stores import StoreURL
+from customer_ledger_sqlite.schema import prefixed
+from customer_ledger_sqlite.urls import database_path, lock_timeout, prefix
+
+logger = logging.getLogger(__name__)
+KEY_FILE_SUFFIX = ".master-key"
+
+
+class SQLiteKeyStore(KeyStore):
+    def __init__(self, path: str, table_prefix: str, timeout: int, master: MasterKey) -> None:
+        super().__init__(master)
+        self.path = path
+        self.table = prefixed(table_prefix, KEY_TABLE)
+        self._db_lock = threading.Lock()
+        self._connection = _connect(path, timeout)
+        _create_table(self._connection, self.table)
+
+    @classmethod
+    def open(cls, url: StoreURL, master: MasterKey | None) -> SQLiteKeyStore:
+        path, table_prefix, timeout = database_path(url), prefix(url), lock_timeout(url)
+        if master is None:
+            with _connect(path, timeout) as probe:
+                _create_table(probe, prefixed(table_prefix, KEY_TABLE))
+                in_use = _has_row(probe, prefixed(table_prefix, KEY_TABLE), CHECK_ID)
+            probe.close()
+            master = key_file_master(Path(path), create=not in_use)
+        return cls(path, table_prefix, timeout, master)
+
+    def _read(self, customer_id: UUID) -> tuple[bool, Row]:
+        with self._db_lock:
+            row = self._connection.execute(
+                f"SELECT wrapped FROM {self.table} WHERE customer_id = ?", (str(customer_id),)
+            ).fetchone()
+        return (False, None) if row is None else (True, row[0])
+
+    def _insert(self, customer_id: UUID, wrapped: bytes) -> None:
+        with self._db_lock, self._connection:
+            self._connection.execute(
+                f"INSERT INTO {self.table} (customer_id, wrapped, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (customer_id) DO NOTHING",
+                (str(customer_id), wrapped, _now()),
+            )
+
+    def _erase(self, customer_id: UUID) -> bool:
+        with self._db_lock, self._connection:
+            c = self._connection
+            c.execute("PRAGMA synchronous = FULL")  # a destroyed key stays destroyed
+            c.execute("BEGIN IMMEDIATE")
+            row = c.execute(
+                f"SELECT wrapped FROM {self.table} WHERE customer_id = ?", (str(customer_id),)
+            ).fetchone()
+            c.execute(
+                f"INSERT INTO {self.table} (customer_id, wrapped, created_at, destroyed_at) "
+                "VALUES (?, NULL, ?, ?) ON CONFLICT (customer_id) DO UPDATE "
+                "SET wrapped = NULL, destroyed_at = coalesce(destroyed_at, excluded.destroyed_at)",
+                (str(customer_id), _now(), _now()),
+            )
+        self._connection.execute("PRAGMA synchronous = NORMAL")
+        return row is not None and row[0] is not None
+
+    def _scrub(self, full: bool) -> list[str]:
+        """VACUUM always rewrites the whole file, so ``full`` changes nothing here."""
+        with self._db_lock:
+            c = self._connection
+            try:
+                c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                c.execute("VACUUM")
+                busy = c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            except sqlite3.OperationalError as error:
+                return [
+                    f"could not VACUUM {self.path} ({error}): old row versions may remain in "
+                    "free pages until it runs; run `sqlite3 FILE 'VACUUM'` when it is idle"
+                ]
+        if busy:
+            return [
+                f"{self.path}-wal could not be truncated: another connection is reading; "
+                "its old pages go at the next checkpoint"
+            ]
+        return []
+
+    def close(self) -> None:
+        with self._db_lock:
+            self._connection.close()
+
+
+def _connect(path: str, timeout: int) -> sqlite3.Connection:
+    # isolation_level=None: transactions are explicit. synchronous NORMAL: a new key's
+    # commit is not synced on its own, but it precedes, in the same WAL, the commit of
+    # the events that use it, whose sync makes both durable (no extra fsync per customer).
+    connection = sqlite3.connect(
+        path, timeout=timeout, isolation_level=None, check_same_thread=False
+    )
+    connection.execute("PRAGMA secure_delete = ON")  # freed bytes are zeroed
+    connection.execute("PRAGMA journal_mode = WAL")  # as eventsourcing's recorders have it
+    connection.execute("PRAGMA synchronous = NORMAL")
+    return connection
+
+
+def _create_table(connection: sqlite3.Connection, table: str) -> None:
+    connection.execute(
+        f"CREATE TABLE IF NOT EXISTS {table} ("
+        "customer_id TEXT NOT NULL PRIMARY KEY, "
+        "wrapped BLOB, "  # NULL: destroyed (a tombstone)
+        "created_at TEXT NOT NULL, "
+        "destroyed_at TEXT"
+        ") WITHOUT ROWID"
+    )
+
+
+def _has_row(connection: sqlite3.Connection, table: str, customer_id: UUID) -> bool:
+    found = connection.execute(
+        f"SELECT 1 FROM {table} WHERE customer_id = ?", (str(customer_id),)
+    ).fetchone()
+    return found is not None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def key_file(database: Path) -> Path:
+    return database.with_name(database.name + KEY_FILE_SUFFIX)
+
+
+def key_file_master(database: Path, *, create: bool) -> MasterKey:
+    """The master key in the file beside ``database``, made (0600) when ``create``."""
+    path = key_file(database)
+    if create:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # made earlier, or by another process just now: read it
+        else:
+            master = MasterKey.generate()
+            with os.fdopen(fd, "w") as out:
+                out.write(master.to_text() + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            logger.warning(
+                "made a master key for %s in %s (mode 0600): without it the customers' "
+                "personal data cannot be read, so back it up apart from the database. To "
+                "keep it elsewhere instead, %s",
+                database,
+                path,
+                how_to_set_master_key(),
+            )
+            return master
+    try:
+        text = path.read_text(encoding="ascii")
+    except FileNotFoundError:
+        raise MasterKeyMissing(
+            f"the data keys in {database} are wrapped with a master key that is neither in "
+            f"${MASTER_KEY_ENV} nor in {path}: restore that file, or set {MASTER_KEY_ENV}"
+        ) from None
+    if os.name == "posix" and stat.S_IMODE(path.stat().st_mode) & 0o077:
+        logger.warning("%s is readable by others: chmod 600 it", path)
+    return MasterKey.from_text(text, str(path))

@@ -1,0 +1,251 @@
+"""Forgetting leaves no plaintext anywhere, on memory, SQLite and PostgreSQL.
+
+Given an individual whose personal data went through every path that records it (first
+contact, profile update, contacts added and updated, an imported sheet row) and who has
+non-personal history (a purchase, a contract, a complaint), when the customer is
+forgotten, then no byte of the store holds the old values: the SQLite file with its
+-wal and -shm files, every table of the PostgreSQL schema, every structure of the
+memory store. The views read ``[erased]``, the facts stay, the hash chain verifies.
+And before any forgetting, the events and snapshots hold ciphertext only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import attrs
+import psycopg
+import pytest
+from psycopg import sql
+from strategies import fixed_clock
+
+from customer_ledger import Contact, CustomerLedger, Stage
+from customer_ledger.audit import checkpoint, verify
+from customer_ledger.domain.access import Actor
+from customer_ledger.domain.personal import ERASED
+from customer_ledger.projections.views import KINDS
+from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
+    postgres_database,
+    postgres_url_factory,
+)
+
+ADMIN = Actor("dpo", "admin")
+BACKENDS = ("memory", "sqlite", "postgres")
+
+# Each value is distinctive: found anywhere, it can only be a leak.
+NAME, NEW_NAME = "欧阳秘密Qx7", "欧阳新名Qx8"
+ADDRESS, LICENCE = "北京市海淀区秘密路77号Qx", "110101198503047777"
+NEW_LICENCE = "110101198503048888"
+CONTACT_NAME, PHONE, NEW_PHONE = "联系人秘密Qx9", "13912347788", "13698761122"
+EMAIL, WECHAT, QQ = "ouyang.qx7@example.org", "wx_qx7_secret", "987654321077"
+CONTACT_ADDRESS, BIRTHDAY = "上海市秘密弄3号Qx", date(1985, 3, 4)
+ROW = f"Q001 | 个人 | {NAME} | {PHONE}, {EMAIL} | 风险预警"
+SECRETS = (NAME, NEW_NAME, ADDRESS, LICENCE, CONTACT_NAME, PHONE, NEW_PHONE, EMAIL, WECHAT)
+SECRETS += (QQ, CONTACT_ADDRESS, BIRTHDAY.isoformat(), NEW_LICENCE)
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "memory":
+        yield "memory://"
+    elif request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/ledger.db"
+    else:
+        yield request.getfixturevalue("postgres_url_factory")()
+
+
+@pytest.fixture
+def ledger(store: str) -> Iterator[CustomerLedger]:
+    ledger = CustomerLedger.open(store, clock=fixed_clock)
+    yield ledger
+    ledger.close()
+
+
+def record_a_life(ledger: CustomerLedger, number: str = "Q001") -> None:
+    """Personal data through every path that records it, plus non-personal facts."""
+    ledger.first_contact(
+        number, name=NAME, type="individual", registered_address=ADDRESS, licence_no=LICENCE,
+        industry="education", occurred_at="2024-03-01",
+    )  # fmt: skip
+    contact = Contact(
+        "c1", CONTACT_NAME, title="家长", phone=PHONE, email=EMAIL, address=CONTACT_ADDRESS,
+        wechat=WECHAT, qq=QQ, birthday=BIRTHDAY, primary=True,
+    )  # fmt: skip
+    ledger.add_contact(number, contact=contact, occurred_at="2024-03-02")
+    ledger.update_contact(
+        number, contact=Contact("c1", CONTACT_NAME, phone=NEW_PHONE, email=EMAIL, primary=True)
+    )
+    ledger.update_profile(number, changes={"name": NEW_NAME}, occurred_at="2024-03-03")
+    ledger.update_profile(number, changes={"licence_no": NEW_LICENCE, "region": "海淀"})
+    ledger.record_purchase(number, product="课程A", amount="1999.00", occurred_at="2024-03-04")
+    ledger.sign_contract(number, contract="Q-2024-1", signed_on=date(2024, 3, 5), amount="5000")
+    ledger.file_complaint(number, complaint="K1", subject="课程推迟", occurred_at="2024-03-06")
+    ledger.set_stage_on_import(number, stage="at_risk", row=ROW, occurred_at="2024-03-07")
+    for n in range(3):
+        ledger.tag(number, tag=f"t{n}", occurred_at="2024-03-08")
+    ledger.take_snapshot(ledger.customer_id(number))  # snapshots hold personal data too
+
+
+# -- where a store keeps bytes ----------------------------------------------------------------
+
+
+def leaks(haystack: bytes) -> list[str]:
+    """The secrets found in ``haystack``: as UTF-8, and as JSON \\u escapes."""
+    found = []
+    for secret in SECRETS:
+        escaped = json.dumps(secret).strip('"').encode()
+        if secret.encode() in haystack or escaped in haystack:
+            found.append(secret)
+    return found
+
+
+def sqlite_files(store: str) -> list[Path]:
+    db = Path(store.removeprefix("sqlite:///"))
+    return [p for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")) if p.exists()]
+
+
+def postgres_rows(store: str) -> Iterator[tuple[str, bytes]]:
+    """Every row of every table of the ledger's schema: each column's bytes (bytea as
+    stored, text as UTF-8) and the row cast to text."""
+    schema = store.split("prefix=")[1].split("&")[0]
+    base = store.split("?")[0]
+    with psycopg.connect(base, autocommit=True) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+            ).fetchall()
+        ]
+        assert tables, "the schema holds no tables: the test would prove nothing"
+        for table in tables:
+            name = sql.Identifier(schema, table)
+            conn.execute(sql.SQL("VACUUM FULL {}").format(name))
+            query = sql.SQL("SELECT t, t::text FROM {} AS t").format(name)
+            for row, text in conn.execute(query).fetchall():
+                columns = b"".join(
+                    bytes(v) if isinstance(v, (bytes, memoryview)) else str(v).encode() for v in row
+                )
+                yield table, columns + text.encode()
+
+
+def memory_bytes(ledger: CustomerLedger) -> bytes:
+    """Everything the memory store holds: stored events, snapshots, keys, view rows."""
+    parts = [n.state for n in ledger.recorder.select_notifications(start=1, limit=10_000)]
+    for customer_id in {n.originator_id for n in ledger.recorder.select_notifications(1, 10_000)}:
+        parts += [s.state for s in ledger.snapshots.recorder.select_events(customer_id)]
+    parts += [row or b"" for row in ledger.keys.rows().values()]
+    for kind in KINDS:
+        parts += raw(vars(ledger.views.view(kind)))
+    return b"\n".join(parts)
+
+
+def raw(value: Any) -> Iterator[bytes]:
+    """The bytes and text inside a Python structure (view rows, their fold states)."""
+    if isinstance(value, bytes):
+        yield value
+    elif isinstance(value, str):
+        yield value.encode()
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from raw(k)
+            yield from raw(v)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            yield from raw(item)
+    elif attrs.has(type(value)):
+        for field in attrs.fields(type(value)):
+            yield from raw(getattr(value, field.name))
+    elif isinstance(value, date):
+        yield value.isoformat().encode()
+
+
+def everything(ledger: CustomerLedger, store: str) -> bytes:
+    if store.startswith("sqlite"):
+        return b"\n".join(p.read_bytes() for p in sqlite_files(store))
+    if store.startswith("postgresql"):
+        return b"\n".join(row for _, row in postgres_rows(store))
+    return memory_bytes(ledger)
+
+
+def stored_events_and_snapshots(ledger: CustomerLedger) -> bytes:
+    notifications = ledger.recorder.select_notifications(start=1, limit=10_000)
+    snapshots = [
+        s.state
+        for customer_id in {n.originator_id for n in notifications}
+        for s in ledger.snapshots.recorder.select_events(customer_id)
+    ]
+    return b"\n".join([n.state for n in notifications] + snapshots)
+
+
+# -- the specification ---------------------------------------------------------------------
+
+
+def test_events_and_snapshots_hold_only_ciphertext_of_personal_data(ledger):
+    # given a customer whose personal data went through every path
+    record_a_life(ledger)
+    # then the stored events and snapshots hold none of it in clear
+    stored = stored_events_and_snapshots(ledger)
+    assert ledger.snapshots.recorder.select_events(ledger.customer_id("Q001")), "no snapshot"
+    assert leaks(stored) == []
+    assert b'"$enc"' in stored
+    # and the ledger reads it all back exactly
+    assert ledger.customer("Q001").contacts["c1"].phone == NEW_PHONE
+    assert ledger.history("Q001")[1].contact.birthday == BIRTHDAY
+
+
+def test_after_forget_no_plaintext_remains_anywhere_and_the_facts_stay(ledger, store):
+    # given a customer with personal data and facts, and an auditor's checkpoint
+    record_a_life(ledger)
+    ledger.first_contact("K002", name="旁人不相干", type="individual")  # someone else
+    anchor = checkpoint(ledger)
+    assert leaks(everything(ledger, store)) != [], "the search must be able to find them"
+    # when the customer is forgotten
+    result = ledger.forget("Q001", actor=ADMIN, reason="erasure request 2024-17")
+    # then no byte of the store holds any of the old values (the ledger still open)
+    assert result.key_destroyed and result.notes == ()
+    assert leaks(everything(ledger, store)) == []
+    # and the views read the personal fields as erased
+    profile = ledger.profile("Q001", actor=ADMIN, unmasked=True, why="check the erasure")
+    assert (profile.name, profile.registered_address, profile.licence_no) == (ERASED,) * 3
+    (contact,) = profile.contacts
+    assert (contact.name, contact.phone, contact.email, contact.birthday) == (
+        ERASED, ERASED, ERASED, None,
+    )  # fmt: skip
+    assert [r.name for r in ledger.status() if r.number == "Q001"] == [ERASED]
+    # and the non-personal history stays, as before
+    assert profile.purchase_count == 1 and profile.revenue == {"CNY": 1999}
+    assert [c.number for c in profile.contracts] == ["Q-2024-1"]
+    assert [c.subject for c in profile.complaints] == ["课程推迟"]
+    assert profile.stage is Stage.AT_RISK and profile.tags == ("t0", "t1", "t2")
+    kinds = [e.kind for e in ledger.timeline("Q001").items]
+    assert kinds[0] == "FirstContacted" and kinds[-1] == "CustomerForgotten"
+    assert ledger.profile("K002").name == "旁人不相干"
+    # and the history still verifies, against the checkpoint taken before
+    report = verify(ledger, against=anchor)
+    assert report.ok, report.to_json()
+
+
+def test_after_forget_a_rebuild_gives_the_same_erased_views(ledger, store):
+    record_a_life(ledger)
+    ledger.forget("Q001", actor=ADMIN, reason="erasure request")
+    before = ledger.profile("Q001")
+    ledger.rebuild()
+    assert ledger.profile("Q001") == before
+    assert leaks(everything(ledger, store)) == []
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgres"], indirect=True)
+def test_a_reopened_store_reads_the_forgotten_customer_as_erased(store):
+    with CustomerLedger.open(store, clock=fixed_clock) as first:
+        record_a_life(first)
+        first.forget("Q001", actor=ADMIN, reason="erasure request")
+    with CustomerLedger.open(store, clock=fixed_clock) as again:
+        events = again.history("Q001")
+        assert events[0].name == ERASED and events[1].contact.phone == ERASED
+        assert events[1].contact.birthday is None
+        assert type(events[-1]).__name__ == "CustomerForgotten"
+        assert events[-1].meta.reason == "erasure request"

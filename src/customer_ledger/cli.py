@@ -12,7 +12,9 @@ decorators have registered everything by the time the parser is built.
 from __future__ import annotations
 
 import argparse
+import getpass
 import importlib
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, time
@@ -32,9 +34,11 @@ from rich.text import Text
 
 from customer_ledger import demo
 from customer_ledger.application import CustomerLedger
+from customer_ledger.domain.access import Actor
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.errors import LedgerError, StoreError
 from customer_ledger.jsonl_import import DEFAULT_ACTOR, ImportReport, import_file
+from customer_ledger.privacy import masked_fields
 from customer_ledger.projections.profile import Profile
 from customer_ledger.projections.views import TimelineEntry
 from customer_ledger.serialization import converter, unstructure_state
@@ -42,6 +46,7 @@ from customer_ledger.stores import DEFAULT_URL
 
 PROG = "customer-ledger"
 ENV_STORE = "CUSTOMER_LEDGER_STORE"
+ENV_ACTOR, ENV_ROLE, DEFAULT_ROLE = "CUSTOMER_LEDGER_ACTOR", "CUSTOMER_LEDGER_ROLE", "admin"
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 Handler = Callable[[CustomerLedger, argparse.Namespace], int]
@@ -60,6 +65,7 @@ REGISTRY: dict[str, Subcommand] = {}
 # Modules whose import registers subcommands (this one included); append yours.
 SUBCOMMAND_MODULES: list[str] = [__name__, "customer_ledger.cli_views", "customer_ledger.cli_audit"]
 SUBCOMMAND_MODULES.append("customer_ledger.cli_analytics")
+SUBCOMMAND_MODULES.append("customer_ledger.cli_privacy")
 SUBCOMMAND_MODULES.append("customer_ledger.spreadsheets.command")
 
 
@@ -86,6 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help=f"where the ledger lives (default: ${ENV_STORE}, else {DEFAULT_URL})",
     )
+    parser.add_argument(  # dest: import has an --actor of its own (for lines naming none)
+        "--actor", dest="acting_id", metavar="ID",
+        help=f"who you are, recorded with what you do (default: ${ENV_ACTOR}, else your login)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--role", dest="acting_role", metavar="ROLE",
+        help=f"the role you act in: what you may do and see (default: ${ENV_ROLE}, else "
+        f"{DEFAULT_ROLE})",
+    )  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in REGISTRY.values():
         sub = commands.add_parser(command.name, help=command.help, description=command.help)
@@ -158,9 +173,44 @@ def local(moment: datetime, zone: ZoneInfo) -> str:
 # -- what an event says ------------------------------------------------------------------
 
 
-def event_json(event: Customer.Event) -> dict[str, Any]:
-    """A stored event as plain JSON: version, kind, times, metadata and its fields."""
+def acting_actor(args: argparse.Namespace) -> Actor:
+    """Who runs the command: ``--actor``/``--role``, their variables, else the login as
+    admin. Subcommands pass it to the ledger's commands and reads."""
+    actor_id = getattr(args, "acting_id", None) or os.environ.get(ENV_ACTOR) or _login()
+    role = getattr(args, "acting_role", None) or os.environ.get(ENV_ROLE) or DEFAULT_ROLE
+    return Actor(actor_id, role)
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name: a container without a passwd entry
+        return "unknown"
+
+
+def add_unmasked_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--unmasked", action="store_true",
+        help="show phones and e-mails in full: needs a role that may read personal data and "
+        "--why; the read is recorded",
+    )  # fmt: skip
+    parser.add_argument("--why", metavar="TEXT", help="why you read personal data unmasked")
+
+
+def unmasked_without_why(args: argparse.Namespace) -> bool:
+    """True (after saying so on stderr) when ``--unmasked`` lacks its ``--why``."""
+    if args.unmasked and not (args.why or "").strip():
+        sys.stderr.write(f"{PROG} {args.command}: error: --unmasked needs --why TEXT (recorded)\n")
+        return True
+    return False
+
+
+def event_json(event: Customer.Event, *, masked: bool = True) -> dict[str, Any]:
+    """A stored event as plain JSON: version, kind, times, metadata and its fields
+    (phones and e-mails masked unless ``masked`` is False)."""
     fields = unstructure_state(type(event), vars(event))
+    if masked:
+        fields = masked_fields(type(event), fields)
     for internal in ("timestamp", "occurred_at", "meta", "originator_topic"):
         fields.pop(internal, None)
     meta = event.meta
@@ -283,11 +333,13 @@ def entries_table(
     return table
 
 
-def history_text(events: Sequence[Customer.Event], zone: ZoneInfo, number: str) -> Group:
+def history_text(
+    events: Sequence[Customer.Event], zone: ZoneInfo, number: str, *, masked: bool = True
+) -> Group:
     """Each event as a heading line and an indented line of fields: readable at any width."""
     lines: list[RenderableType] = [Text(f"{number}: {len(events)} events", style="bold")]
     for e in events:
-        data = event_json(e)
+        data = event_json(e, masked=masked)
         head = Text.assemble(
             (f"v{data['version']:<4}", "dim"),
             (f"{data['event']:<19}", "bold cyan"),
@@ -314,9 +366,17 @@ def _number_and_json(parser: argparse.ArgumentParser) -> None:
     add_json_option(parser)
 
 
-@subcommand("profile", "show a customer's current profile", _number_and_json)
+def _personal_read(parser: argparse.ArgumentParser) -> None:
+    _number_and_json(parser)
+    add_unmasked_options(parser)
+
+
+@subcommand("profile", "show a customer's current profile", _personal_read)
 def run_profile(ledger: CustomerLedger, args: argparse.Namespace) -> int:
-    profile = ledger.profile(args.number)
+    if unmasked_without_why(args):
+        return EXIT_USAGE
+    reader = acting_actor(args)
+    profile = ledger.profile(args.number, actor=reader, unmasked=args.unmasked, why=args.why)
     if args.json:
         print_json(profile.to_json())
     else:
@@ -324,13 +384,20 @@ def run_profile(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@subcommand("history", "list a customer's recorded events, oldest first", _number_and_json)
+@subcommand("history", "list a customer's recorded events, oldest first", _personal_read)
 def run_history(ledger: CustomerLedger, args: argparse.Namespace) -> int:
+    if unmasked_without_why(args):
+        return EXIT_USAGE
     events = ledger.history(args.number)
+    if args.unmasked:  # checked and recorded before anything is shown
+        ledger.record_personal_read(
+            args.number, actor=acting_actor(args), why=args.why, what="history"
+        )
+    masked = not args.unmasked
     if args.json:
-        print_json([event_json(e) for e in events])
+        print_json([event_json(e, masked=masked) for e in events])
     else:
-        console().print(history_text(events, ledger.timezone, args.number))
+        console().print(history_text(events, ledger.timezone, args.number, masked=masked))
     return EXIT_OK
 
 

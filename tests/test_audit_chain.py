@@ -428,7 +428,8 @@ def chain_breaks_after_flip(ledger: CustomerLedger, data: st.DataObject) -> None
     assert hits, f"flipping byte {position} of {stored.topic} went unnoticed"
 
 
-@given(steps=histories(max_steps=25), data=st.data())
+@settings(max_examples=60)
+@given(steps=histories(max_steps=20), data=st.data())
 def test_any_valid_history_verifies_clean_and_any_flipped_byte_is_found(
     steps: list[Any], data: st.DataObject
 ) -> None:
@@ -439,8 +440,8 @@ def test_any_valid_history_verifies_clean_and_any_flipped_byte_is_found(
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-@settings(max_examples=4, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=histories(max_steps=12), data=st.data())
+@settings(max_examples=3, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=histories(max_steps=10), data=st.data())
 def test_on_a_database_too(
     backend: str, request: pytest.FixtureRequest, steps: list[Any], data: st.DataObject
 ) -> None:

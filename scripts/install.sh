@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 if ! command -v chromium >/dev/null 2>&1; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
+        apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null
     else
         echo "note: install headless Chromium (Debian: chromium chromium-driver) for the report test" >&2
     fi

@@ -20,7 +20,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from attrs import field, frozen
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.persistence import IntegrityError, Mapper
 
 from customer_ledger.analytics import (
@@ -123,6 +123,7 @@ class CustomerLedger(Application[UUID]):
 
     name = "CustomerLedger"
     env: ClassVar[dict[str, str]] = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    command_cache_size: ClassVar[int] = 1000  # customers; 0: commands load from the store
 
     def __init__(
         self,
@@ -140,6 +141,7 @@ class CustomerLedger(Application[UUID]):
             timezone or os.environ.get("CUSTOMER_LEDGER_TIMEZONE") or DEFAULT_TIMEZONE
         )
         self._ids: dict[str, UUID] = {}
+        self._command_loads = self._command_repository()
         self.batching = threading.local()  # .writes: PendingWrites while this thread imports
         self.url = StoreURL.parse("memory://")
         self._views: ViewSet | None = None
@@ -465,7 +467,7 @@ class CustomerLedger(Application[UUID]):
             )
             claim = CustomerNumber(number=number, customer_id=customer.id)
         else:
-            load = self.customer
+            load = self._customer_for_command
             customer = load(number) if batch is None else batch.customer(number, load)
             getattr(customer, name)(occurred_at=when, meta=event_meta, now=now, **args)
         receipt = None
@@ -495,6 +497,25 @@ class CustomerLedger(Application[UUID]):
         self._ids[number] = customer.id
         self.after_command()
         return CommandResult(customer.id, number, customer.version)
+
+    def _command_repository(self) -> Repository[UUID]:
+        """Where commands load customers: eventsourcing's aggregate cache, each customer
+        brought up to date by one read of its newer events (fast-forward) and handed out
+        as a copy, so a refused or conflicting command leaves it untouched. The version
+        check on save still refuses a stale write. Reads (``customer``, ``history``...)
+        go to the store, so they verify what is stored."""
+        if not self.command_cache_size:
+            return self.repository
+        return Repository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=self.command_cache_size,
+        )
+
+    def _customer_for_command(self, number: str) -> Customer:
+        customer = self._command_loads.get(self.customer_id(number))
+        assert isinstance(customer, Customer)
+        return customer
 
     def after_command(self) -> None:
         """Views catch up right after each command, so reads see the writes.

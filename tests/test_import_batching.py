@@ -21,7 +21,7 @@ from eventsourcing.persistence import IntegrityError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customer_ledger import CustomerLedger, jsonl_import
+from customer_ledger import CustomerLedger, InvalidValue, jsonl_import
 from customer_ledger.jsonl_import import ImportReport, _import_one, import_lines
 from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
     postgres_database,
@@ -203,3 +203,26 @@ def test_views_catch_up_once_at_the_end(small_batches: None) -> None:
         report = import_lines(ledger, lines)
         assert (report.recorded, report.failures) == (2, [])
         assert ledger.views.view("profile").get_by_number("A001").tags == ("t0",)
+
+
+def test_the_batch_size_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``$CUSTOMER_LEDGER_IMPORT_BATCH=1``: one transaction per line (as before batching);
+    a value that is not a whole number of lines is refused before anything is read."""
+    lines = [
+        orjson.dumps(line_for("first_contact", "A001", "2023-01-10", 1, None)) + b"\n",
+        orjson.dumps(line_for("tag", "A001", "2023-01-11", 2, None)) + b"\n",
+    ]
+    with CustomerLedger.open("memory://") as ledger:
+        save, saves = ledger.save, []
+
+        def counted_save(*objects: Any, **kwargs: Any) -> Any:
+            saves.append(len(objects))
+            return save(*objects, **kwargs)
+
+        ledger.save = counted_save  # type: ignore[method-assign]
+        monkeypatch.setenv(jsonl_import.BATCH_ENV, "1")
+        assert import_lines(ledger, lines).recorded == 2
+        assert len(saves) == 2
+        monkeypatch.setenv(jsonl_import.BATCH_ENV, "lots")
+        with pytest.raises(InvalidValue):
+            import_lines(ledger, lines)

@@ -12,8 +12,9 @@ A bad line records nothing and the import goes on. Every line runs under a
 ``command_id`` (its own, or one derived from its content), so importing the same
 file twice records each command once. No printing here: the CLI prints the report.
 
-Lines are saved a thousand to a transaction (``LineBatch``), with the same outcome per
-line as one transaction each; the views catch up once, at the end.
+Lines are saved a thousand to a transaction (``LineBatch``; ``$CUSTOMER_LEDGER_IMPORT_BATCH``
+sets how many, 1 for one transaction per line), with the same outcome per line as one
+transaction each; the views catch up once, at the end.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import hashlib
 import inspect
 import json
 import logging
+import os
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -38,14 +40,15 @@ from attrs import define, field, frozen
 
 from customer_ledger.application import COMMANDS, META_FIELDS, CommandResult, CustomerLedger
 from customer_ledger.domain.customer import PROFILE_FIELDS, Customer
-from customer_ledger.domain.errors import LedgerError, StoreError
+from customer_ledger.domain.errors import InvalidValue, LedgerError, StoreError
 from customer_ledger.domain.registry import CommandReceipt, CustomerNumber
 from customer_ledger.domain.values import Contact, Needs, customer_number
 from customer_ledger.retry import TRANSIENT, retrying
 from customer_ledger.serialization import converter, encode
 
 DEFAULT_ACTOR = "import"
-BATCH_LINES = 1_000  # lines saved in one transaction
+BATCH_LINES = 1_000  # lines saved in one transaction, unless $CUSTOMER_LEDGER_IMPORT_BATCH says
+BATCH_ENV = "CUSTOMER_LEDGER_IMPORT_BATCH"
 KEEP_CUSTOMERS = 10_000  # customers kept in memory from one batch to the next
 logger = logging.getLogger(__name__)
 DERIVED_ID_PREFIX = "import:"
@@ -413,6 +416,14 @@ def _import_one(
         report.recorded += 1
 
 
+def batch_size() -> int:
+    """Lines per transaction: ``$CUSTOMER_LEDGER_IMPORT_BATCH``, else ``BATCH_LINES``."""
+    raw = os.environ.get(BATCH_ENV) or str(BATCH_LINES)
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidValue(f"${BATCH_ENV} must be a whole number of lines (1 or more), not {raw!r}")
+    return int(raw)
+
+
 def _failure(number: int, line: Mapping[str, Any], error: LedgerError) -> Failure:
     name, customer = line.get("command"), line.get("customer")
     return Failure(
@@ -443,6 +454,7 @@ class LineBatch:
     def __init__(self, ledger: CustomerLedger, actor: str = DEFAULT_ACTOR) -> None:
         self.ledger, self.actor = ledger, actor
         self.report = ImportReport()
+        self.size = batch_size()
         self._customers: dict[str, Customer] = {}  # as saved, or pending in this batch
         self._pending: list[tuple[int, Mapping[str, Any], bool]] = []  # (line, it, replayed)
         self._events: list[Any] = []
@@ -488,7 +500,7 @@ class LineBatch:
         finally:
             self.ledger.batching.writes = None
         self._pending.append((number, line, result.replayed))
-        if len(self._pending) >= BATCH_LINES:
+        if len(self._pending) >= self.size:
             self.flush()
 
     def flush(self) -> None:

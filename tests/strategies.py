@@ -605,7 +605,7 @@ _APPLY: dict[str, Callable[[CustomerModel, dict[str, Any]], None]] = {
     "resolve_complaint": _resolve,
     "rate_satisfaction": _set("last_satisfaction", lambda kw: kw["score"]),
     "assign_grade": _set("grade", lambda kw: (kw["grade"], kw.get("vip", False))),
-    "churn": _set("engagement", lambda kw: "churned"),
+    "churn": lambda c, kw: (setattr(c, "engagement", "churned"), setattr(c, "flagged", False)),
     "reactivate": _set("engagement", lambda kw: "prospect"),
     "link_attachment": lambda c, kw: c.attachments.add(kw["name"]),
     "schedule_reminder": lambda c, kw: c.reminders.update({kw["reminder"]: False}),

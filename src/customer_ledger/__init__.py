@@ -74,6 +74,7 @@ from customer_ledger.domain.personal import ERASED, AlreadyForgotten, ForgottenC
 from customer_ledger.keys import KeyProblem, MasterKeyMismatch, MasterKeyMissing
 from customer_ledger.privacy import ForgetResult, masked
 from customer_ledger.projections.profile import Profile, profile_of
+from customer_ledger.replay import NotYetKnown
 from customer_ledger.retry import Backoff, retry_command, retrying
 from customer_ledger.spreadsheets import (
     EXPORT_SOURCES,
@@ -145,6 +146,7 @@ __all__ = [
     "Needs",
     "NegativeAmount",
     "NotChurned",
+    "NotYetKnown",
     "NothingChanged",
     "PeriodIndicators",
     "Profile",

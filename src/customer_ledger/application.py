@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from attrs import field, frozen
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError
 
 from customer_ledger.analytics import (
     Analytics,
@@ -70,7 +70,7 @@ from customer_ledger.projections.engine import (
     projections_for,
     rebuild,
 )
-from customer_ledger.projections.profile import Profile
+from customer_ledger.projections.profile import Profile, profile_of
 from customer_ledger.projections.projectors import BatchProjection
 from customer_ledger.projections.status import Board, board
 from customer_ledger.projections.views import (
@@ -83,6 +83,7 @@ from customer_ledger.projections.views import (
     TimelineQuery,
     ViewSet,
 )
+from customer_ledger.replay import SNAPSHOT_INTERVAL, replay_customer, replay_point
 from customer_ledger.retry import typed_store_failures
 from customer_ledger.serialization import CattrsMapper, converter, encode
 from customer_ledger.stores import StoreURL, adapter_for, default_url
@@ -123,6 +124,8 @@ class CustomerLedger(Application[UUID]):
 
     name = "CustomerLedger"
     env: ClassVar[dict[str, str]] = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    # Snapshots make replays of long histories fast (interval measured: see replay.py).
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Customer: SNAPSHOT_INTERVAL}
     command_cache_size: ClassVar[int] = 1000  # customers; 0: commands load from the store
 
     def __init__(
@@ -185,6 +188,14 @@ class CustomerLedger(Application[UUID]):
                 self.__dict__["_keys"] = open_key_store(url, self.env.get(MASTER_KEY_ENV))
             keys: KeyStore = self.__dict__["_keys"]
             return keys
+
+    def _take_snapshots(self, processing_event: Any) -> None:
+        """Snapshots only speed up replays, and the events are recorded by now: a snapshot
+        that cannot be stored is logged, not raised (the command did not fail)."""
+        try:
+            super()._take_snapshots(processing_event)
+        except PersistenceError as error:
+            logger.warning("could not store a snapshot (%s); replays read more events", error)
 
     def close(self) -> None:
         keys = self.__dict__.pop("_keys", None)
@@ -315,6 +326,34 @@ class CustomerLedger(Application[UUID]):
         self.refresh()
         page = self.views.view("profile").search(query or ProfileQuery(**criteria))
         return Page(tuple(masked(p) for p in page.items), page.next_cursor)
+
+    def replay(
+        self,
+        number: str,
+        *,
+        version: int | None = None,
+        recorded_at: datetime | date | str | None = None,
+        as_of: datetime | date | str | None = None,
+        actor: Actor | str | None = None,
+        unmasked: bool = False,
+        why: str | None = None,
+        snapshots: bool = True,
+    ) -> Profile:
+        """The profile at ``version`` N, as recorded at ``recorded_at`` T, or as of the
+        business date ``as_of`` D: exactly one (see ``customer_ledger.replay``). Masked
+        like ``profile()``; ``unmasked`` needs a reading role and a ``why``, and is recorded.
+        ``snapshots=False`` reads only sealed events (no snapshot), as ``audit replay`` does."""
+        point = replay_point(self.timezone, version=version, recorded_at=recorded_at, as_of=as_of)
+        customer_id = self.customer_id(number)
+        reader = as_actor(actor)
+        if unmasked:  # refused before any work
+            self.policy.check_personal_read(reader)
+            why = text(why, "why (the reason for reading)")
+        profile = profile_of(replay_customer(self, customer_id, point, snapshots=snapshots))
+        if not unmasked:
+            return masked(profile)
+        self._record_read(profile, reader, str(why), f"replay {point.describe()}")
+        return profile
 
     def audit_log(
         self, number: str | None = None, *, actor: str | None = None

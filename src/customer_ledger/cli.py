@@ -67,6 +67,7 @@ SUBCOMMAND_MODULES: list[str] = [__name__, "customer_ledger.cli_views", "custome
 SUBCOMMAND_MODULES.append("customer_ledger.cli_analytics")
 SUBCOMMAND_MODULES.append("customer_ledger.cli_privacy")
 SUBCOMMAND_MODULES.append("customer_ledger.spreadsheets.command")
+SUBCOMMAND_MODULES.append("customer_ledger.cli_replay")
 
 
 def subcommand(

@@ -156,7 +156,8 @@ def _get(ledger: CustomerLedger, customer_id: UUID, version: int, snapshots: boo
         assert isinstance(customer, Customer)
         return customer
     folded: Any = None
-    for event in ledger.events.get(customer_id, lte=version):  # as recorded: no renumbering
+    events: Iterable[Any] = ledger.events.get(customer_id, lte=version)
+    for event in events:  # in recorded order, as recorded: no renumbering
         folded = event.mutate(folded)
     assert isinstance(folded, Customer)
     return folded

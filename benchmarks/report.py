@@ -123,7 +123,7 @@ def metrics(results: dict[str, Any], backend: str) -> list[Metric]:
                 rss["baseline"]["peak_mb"],
                 "≤ 300 MB" if at_1m else "",
                 rss["ours"]["peak_mb"] <= 300 if at_1m else None,
-                note="child process ru_maxrss, interpreter included; baseline: read-and-decode",
+                note="child process VmHWM, interpreter included; baseline: read-and-decode",
             )
         )
     sizes = sorted(r.get("rss", {}))

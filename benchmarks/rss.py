@@ -1,7 +1,7 @@
 """Peak memory of a rebuild, measured in a process of its own.
 
-``ru_maxrss`` is a high-water mark for the whole process, so the rebuild runs in a
-fresh interpreter that does nothing else: the number includes the interpreter and
+The peak is a high-water mark for the whole process, so the rebuild runs in a fresh
+interpreter that does nothing else: the number includes the interpreter and
 the imported libraries, as a deploy's ``customer-ledger rebuild`` would.
 
     python -m benchmarks.rss ours URL
@@ -23,6 +23,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def peak_mb() -> float:
+    """This process's peak resident memory (MB).
+
+    Linux keeps ``ru_maxrss`` across exec, so a child started by a big parent would
+    report the parent's peak; ``VmHWM`` belongs to the child's own address space.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 

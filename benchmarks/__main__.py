@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 from rich.console import Console
 
-from benchmarks.report import metrics, print_report
+from benchmarks.report import markdown, metrics, print_report
 from benchmarks.runner import PHASES, Run
 from benchmarks.stores import BACKENDS, DEFAULT_POSTGRES
 
@@ -24,6 +24,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=100_000, help="customer events")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--json", type=Path, metavar="OUT.json", help="write the results here")
+    parser.add_argument("--markdown", type=Path, metavar="OUT.md", help="write the table here")
     parser.add_argument(
         "--only", default=",".join(PHASES), help=f"comma-separated phases of {', '.join(PHASES)}"
     )
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if not console.is_terminal:
         console = Console(width=160)  # a file or pipe: no wrapping in the middle of rows
     print_report(rows, output["run"], console)
+    if args.markdown:
+        args.markdown.write_text(markdown(rows))
     if args.json:
         options = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
         args.json.write_bytes(orjson.dumps(output, option=options))

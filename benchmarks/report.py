@@ -183,3 +183,19 @@ def print_report(rows: list[Metric], run: dict[str, Any], console: Console) -> N
     for m in rows:
         if m.note:
             console.print(f"  {m.label}: {m.note}", highlight=False)
+
+
+def markdown(rows: list[Metric]) -> str:
+    """The table as Markdown (for docs/performance.md)."""
+    lines = [
+        "| metric | unit | ours | baseline | ratio | target | met? |",
+        "|---|---|--:|--:|--:|---|:-:|",
+    ]
+    for m in rows:
+        met = "—" if m.met is None else ("yes" if m.met else "**no**")
+        ratio = "—" if m.ratio is None else f"{m.ratio:.2f}×"
+        lines.append(
+            f"| {m.label} | {m.unit} | {_number(m.ours, m.unit)} | "
+            f"{_number(m.baseline, m.unit)} | {ratio} | {m.target or '—'} | {met} |"
+        )
+    return "\n".join(lines) + "\n"

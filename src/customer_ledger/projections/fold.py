@@ -65,6 +65,11 @@ class SharedBatch:
     def remember(self, events: list[Any], changed: dict[UUID, Customer]) -> None:
         self._events, self._changed, self._states = events, changed, {}
 
+    def forget(self) -> None:
+        """Nothing to share. (Customers are mutated in place from batch to batch, so the
+        states encoded for an older batch must not outlive it.)"""
+        self._events, self._changed, self._states = [], None, {}
+
     def state(self, customer: Customer) -> bytes:
         """``state_bytes(customer)`` of a customer this batch changed, encoded once."""
         if self._changed is None or self._changed.get(customer.id) is not customer:
@@ -85,6 +90,7 @@ class CustomerFold:
     ) -> None:
         self._load = load
         self._cache: dict[UUID, Customer] = {}
+        self._skipped = False  # the last batch held events its states already reflected
         self.shared = shared
 
     def state(self, customer: Customer) -> bytes:
@@ -100,11 +106,18 @@ class CustomerFold:
                 return changed
         changed = self._apply(events)
         if self.shared is not None:
-            self.shared.remember(events, changed)
+            # Shared only when folded from states exactly at the batch's start: a state
+            # another process had already moved past some of these events (skipped
+            # below) is not what the other views hold, and they would lose those events.
+            if self._skipped:
+                self.shared.forget()
+            else:
+                self.shared.remember(events, changed)
         return changed
 
     def _apply(self, events: list[Any]) -> dict[UUID, Customer]:
         self._prefetch(events)
+        self._skipped = False
         changed: dict[UUID, Customer] = {}
         try:
             for event in events:
@@ -117,6 +130,7 @@ class CustomerFold:
                         f"{event.originator_version}"
                     )
                 elif event.originator_version <= current.version:
+                    self._skipped = True
                     continue  # already reflected in the stored state
                 else:
                     customer = event.mutate(current)

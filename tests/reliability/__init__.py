@@ -1,0 +1,1 @@
+"""Helpers of the reliability scenarios (tests/test_reliability_*.py, docs/reliability.md)."""

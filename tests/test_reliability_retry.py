@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import DataError, IntegrityError, OperationalError
+from eventsourcing.persistence import DataError, IntegrityError, InternalError, OperationalError
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -29,7 +29,7 @@ from customer_ledger import (
     retrying,
 )
 from customer_ledger.jsonl_import import import_objects
-from customer_ledger.retry import Backoff, is_store_failure, store_failure
+from customer_ledger.retry import Backoff, is_store_failure, retry_opening, store_failure
 
 
 @pytest.fixture
@@ -106,19 +106,20 @@ def test_a_broken_rule_is_not_retried(ledger: CustomerLedger, no_sleep: list[flo
     assert no_sleep == []
 
 
-@pytest.mark.parametrize("failure", [ConcurrencyConflict, StoreBusy])
+@pytest.mark.parametrize(("failure", "calls"), [(ConcurrencyConflict, 6), (StoreBusy, 2)])
 def test_failures_that_recorded_nothing_are_retried_until_the_attempts_run_out(
-    failure: type[Exception], no_sleep: list[float]
+    failure: type[Exception], calls: int, no_sleep: list[float]
 ) -> None:
-    calls: list[int] = []
+    made: list[int] = []
 
     def always_fails() -> None:
-        calls.append(1)
+        made.append(1)
         raise failure("again")
 
+    # (a busy store was waited for on each attempt already: it has fewer of them)
     with pytest.raises(failure):
-        retrying(always_fails, backoff=Backoff(attempts=4))
-    assert len(calls) == 4 and len(no_sleep) == 3
+        retrying(always_fails, backoff=Backoff(attempts=6, busy_attempts=2))
+    assert len(made) == calls and len(no_sleep) == calls - 1
 
 
 def test_an_unknown_outcome_is_retried_only_when_asked_for(no_sleep: list[float]) -> None:
@@ -160,8 +161,8 @@ def busy_sqlite() -> OperationalError:
 
 
 class FakePsycopgError(Exception):
-    def __init__(self, sqlstate: str) -> None:
-        super().__init__(f"sqlstate {sqlstate}")
+    def __init__(self, sqlstate: str, message: str = "") -> None:
+        super().__init__(message or f"sqlstate {sqlstate}")
         self.sqlstate = sqlstate
 
 
@@ -188,10 +189,37 @@ def test_database_errors_become_typed_store_failures(
     assert is_store_failure(database_error) is worth_reconnecting
 
 
+def schema_race() -> Exception:
+    """What PostgreSQL says to the second of two processes creating the same schema."""
+    message = "tuple concurrently updated"
+    return wrapped(InternalError(message), FakePsycopgError("XX000", message))
+
+
+def test_opening_a_store_is_retried_when_it_loses_a_schema_race(no_sleep: list[float]) -> None:
+    # given a store whose first opening races another process's schema statements
+    outcomes: list[Exception | str] = [schema_race(), schema_race(), "ledger"]
+
+    def open_store() -> str:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    # when it is opened, then it is opened (the race retried), and other errors are not
+    assert retry_opening(open_store) == "ledger" and len(no_sleep) == 2
+
+    def refused() -> str:
+        raise DataError("not a race")
+
+    with pytest.raises(DataError):
+        retry_opening(refused)
+
+
 def test_a_bug_is_not_mistaken_for_a_store_failure() -> None:
     assert not is_store_failure(KeyError("x"))
     assert not is_store_failure(NothingChanged("x"))
     assert is_store_failure(IntegrityError("another process wrote the view first"))
+    assert is_store_failure(schema_race())
 
 
 def test_a_command_the_store_fails_raises_a_typed_error_and_records_nothing(

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import attrs
 from attrs import field, frozen
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError
@@ -84,7 +85,7 @@ from customer_ledger.projections.views import (
     ViewSet,
 )
 from customer_ledger.replay import SNAPSHOT_INTERVAL, replay_customer, replay_point
-from customer_ledger.retry import typed_store_failures
+from customer_ledger.retry import retry_opening, typed_store_failures
 from customer_ledger.serialization import CattrsMapper, converter, encode
 from customer_ledger.stores import StoreURL, adapter_for, default_url
 
@@ -163,7 +164,7 @@ class CustomerLedger(Application[UUID]):
         """Opens the store at ``url`` (default ``$CUSTOMER_LEDGER_STORE`` or SQLite)."""
         store = StoreURL.parse(url or default_url())
         env = {**adapter_for(store).application_env(store), KEY_STORE_URL_ENV: store.raw}
-        ledger = cls(env, clock=clock, timezone=timezone, policy=policy)
+        ledger = retry_opening(lambda: cls(env, clock=clock, timezone=timezone, policy=policy))
         ledger.url = store
         return ledger
 
@@ -226,7 +227,7 @@ class CustomerLedger(Application[UUID]):
             return calendar_day(aware, "date")
         if isinstance(value, date):
             return datetime.combine(calendar_day(value, "date"), time(0), tzinfo=self.timezone)
-        raise InvalidValue(f"occurred_at must be a date or datetime, got {value!r}")
+        raise InvalidValue(f"occurred_at must be a date or datetime, got {_shown(value)}")
 
     # -- look-ups -----------------------------------------------------------------------
 
@@ -247,7 +248,7 @@ class CustomerLedger(Application[UUID]):
         if version is not None and (
             isinstance(version, bool) or not isinstance(version, int) or not 1 <= version < 2**63
         ):
-            raise InvalidValue(f"version must be 1 or more, got {version!r}")
+            raise InvalidValue(f"version must be 1 or more, got {_shown(version)}")
         customer = self.repository.get(customer_id, version=version)
         assert isinstance(customer, Customer)
         if version is not None and customer.version < version:
@@ -410,7 +411,7 @@ class CustomerLedger(Application[UUID]):
     def board(self, as_of: datetime | date | str | None = None, idle_days: int = 30) -> Board:
         """Counts per stage, open complaints, at-risk and idle customers, reminders due."""
         if isinstance(idle_days, bool) or not isinstance(idle_days, int) or idle_days < 0:
-            raise InvalidValue(f"idle_days must be a whole number of days, got {idle_days!r}")
+            raise InvalidValue(f"idle_days must be a whole number of days, got {_shown(idle_days)}")
         idle_days = min(idle_days, 365_000)  # further back than any record goes
         self.refresh()
         return board(self.views.view("status"), self.business_time(as_of), idle_days)
@@ -475,6 +476,7 @@ class CustomerLedger(Application[UUID]):
     @typed_store_failures  # a dropped connection or a held lock: StoreUnavailable / StoreBusy
     def _run(self, name: str, number: str, meta: dict[str, Any], /, **args: Any) -> CommandResult:
         """Runs ``Customer.<name>(**args)`` as one command: checked, recorded, receipted."""
+        _no_huge_numbers([number, meta, args])  # before any rule quotes one in a message
         given = _meta(meta)
         actor: Actor = given["actor"]
         self.policy.check(actor, name)
@@ -615,9 +617,11 @@ class CustomerLedger(Application[UUID]):
     ) -> CommandResult:
         if not isinstance(changes, dict):
             raise InvalidValue("changes must map profile fields to new values")
-        unknown = sorted(set(changes) - set(PROFILE_FIELDS))
+        # keys of any type: shown, not str()-ed or sorted as they come
+        unknown = sorted(k if isinstance(k, str) else _shown(k) for k in changes)
+        unknown = [k for k in unknown if k not in PROFILE_FIELDS]
         if unknown:  # before they can clash with the pipeline's own keywords
-            raise InvalidValue(f"not a profile field: {', '.join(map(str, unknown))}")
+            raise InvalidValue(f"not a profile field: {', '.join(unknown)}")
         return self._run("update_profile", number, meta, **changes)
 
     def add_contact(self, number: str, *, contact: Contact, **meta: Any) -> CommandResult:
@@ -878,6 +882,34 @@ def _fingerprint(name: str, number: str, args: dict[str, Any], occurred_at: Any)
         return hashlib.sha256(encode([name, number, _jsonable(body)])).hexdigest()
     except (TypeError, ValueError) as error:  # e.g. lone surrogates, a date that is not
         raise InvalidValue(f"{name}: arguments that cannot be recorded: {error}") from error
+
+
+INT64 = 2**63
+
+
+def _no_huge_numbers(values: Any) -> None:
+    """Refuses whole numbers beyond 64 bits anywhere in a command's arguments: no rule
+    takes one, and past 4300 digits Python cannot even print one in an error message."""
+    pending = [values]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= INT64:
+            raise InvalidValue("a whole number beyond 64 bits is not a value any field takes")
+        if isinstance(value, dict):
+            pending.extend([*value.keys(), *value.values()])
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            pending.extend(value)
+        elif attrs.has(type(value)):
+            pending.extend(getattr(value, f.name) for f in attrs.fields(type(value)))
+
+
+def _shown(value: Any) -> str:
+    """``repr`` for an error message: bounded, and never failing itself."""
+    try:
+        shown = repr(value)
+    except ValueError:  # an int too long to print
+        return f"a {type(value).__name__} too large to show"
+    return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
 def _jsonable(value: Any) -> Any:

@@ -353,17 +353,20 @@ def _json(data: bytes) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         try:
-            return _valid_unicode(json.loads(data.decode("utf-8"), parse_constant=_no_constant))
+            return _storable(json.loads(data.decode("utf-8"), parse_constant=_no_constant))
         except RecursionError:
             raise ValueError("nested too deeply") from None
 
 
-def _valid_unicode(value: Any) -> Any:
+def _storable(value: Any) -> Any:
     """``value``, unless a string in it holds a lone surrogate (``"\\ud800"`` decodes to
-    one): no store can keep it."""
+    one): no store can keep it; or a whole number has more than 64 bits: no field takes
+    one, and past 4300 digits Python cannot even print it in an error message."""
     pending = [value]
     while pending:
         item = pending.pop()
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) >= 2**63:
+            raise ValueError("a whole number beyond 64 bits")
         if isinstance(item, str) and not item.isascii():
             try:
                 item.encode("utf-8")

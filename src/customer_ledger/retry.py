@@ -10,12 +10,15 @@ Three failures say nothing about the command itself and pass when tried again:
   unless the failure hit its very commit, in which case the command may be recorded
   and the caller cannot know.
 
-The first two are always safe to retry. The third is safe only under a ``command_id``:
-the ledger keeps a receipt per command id in the command's own transaction, so a
-command that was in fact recorded is answered from its receipt (``replayed=True``)
-instead of being recorded twice. ``retry_command`` therefore gives every attempt the
-SAME command id, the caller's or one it makes up once. Retrying without a command id
-can duplicate a command only in that last case: its first attempt's outcome unknown.
+The first two are safe to retry. The third is safe only under a ``command_id``: the
+ledger keeps a receipt per command id in the command's own transaction, so a command
+that was in fact recorded is answered from its receipt (``replayed=True``) instead of
+being recorded twice. ``retry_command`` therefore gives every attempt the SAME command
+id, the caller's or one it makes up once. Retrying without a command id can duplicate a
+command only when its first attempt's outcome was unknown. (On PostgreSQL that case can
+also come back as a conflict: eventsourcing itself writes again, on a new connection,
+when a connection fails mid-write, and if the failure hit the commit the second write
+meets the first one's rows. With a command id, the receipt answers it.)
 
 Backoff is exponential with full jitter, so writers that collided do not collide again
 in step.
@@ -63,15 +66,19 @@ OnRetry = Callable[[LedgerError, int, float], None]  # (error, attempt that fail
 # lock_not_available (lock_timeout), serialization_failure and deadlock_detected.
 _SQLITE_BUSY_CODES = frozenset({5, 6})
 _POSTGRES_BUSY_STATES = frozenset({"55P03", "40001", "40P01"})
+# unique_violation (in the catalog), duplicate_table, duplicate_object
+_POSTGRES_SCHEMA_RACES = frozenset({"23505", "42P07", "42710"})
 
 
 @frozen
 class Backoff:
     """How often and how patiently to retry: ``attempts`` in all (the first included),
     waiting up to ``first_delay * multiplier**n`` (capped at ``max_delay``) seconds,
-    a random fraction of it (full jitter), between attempts."""
+    a random fraction of it (full jitter), between attempts. A busy store was already
+    waited for (its lock timeout) on each attempt, so it gets ``busy_attempts`` only."""
 
     attempts: int = 10
+    busy_attempts: int = 3
     first_delay: float = 0.01
     max_delay: float = 1.0
     multiplier: float = 2.0
@@ -102,11 +109,13 @@ def retrying(
     The default ``retry_on`` holds only failures that recorded nothing; pass
     ``TRANSIENT`` only when every call of ``fn`` carries the same ``command_id``.
     """
+    busy = 0
     for attempt in range(1, backoff.attempts + 1):
         try:
             return fn()
         except retry_on as error:
-            if attempt >= backoff.attempts:
+            busy += isinstance(error, StoreBusy)
+            if attempt >= backoff.attempts or busy >= backoff.busy_attempts:
                 raise
             delay = backoff.delay(attempt, rng)
             logger.debug("attempt %d failed (%s); retrying in %.3fs", attempt, error, delay)
@@ -159,6 +168,25 @@ def new_command_id() -> str:
     return f"retry:{uuid.uuid4()}"
 
 
+OPENING_BACKOFF = Backoff(attempts=8, first_delay=0.02, max_delay=0.5)
+
+
+def retry_opening(open_store: Callable[[], T], *, backoff: Backoff = OPENING_BACKOFF) -> T:
+    """``open_store()``, again if it lost a schema race. Opening a store runs idempotent
+    schema statements (``CREATE ... IF NOT EXISTS``, ``CREATE OR REPLACE FUNCTION``), and
+    PostgreSQL fails one of two processes running them at the same instant ("tuple
+    concurrently updated", a duplicate key in its catalog). Anything else is raised."""
+    for attempt in range(1, backoff.attempts + 1):
+        try:
+            return open_store()
+        except PersistenceError as error:
+            if attempt >= backoff.attempts or not _is_schema_race(error):
+                raise
+            logger.debug("opening the store lost a schema race (%s); retrying", error)
+            time.sleep(backoff.delay(attempt))
+    raise ValueError(f"backoff.attempts must be 1 or more, got {backoff.attempts}")
+
+
 # -- what a database error means for the command ----------------------------------------
 
 
@@ -192,6 +220,8 @@ def is_store_failure(error: BaseException) -> bool:
     a bug or bad data."""
     if isinstance(error, (OperationalError, InterfaceError, IntegrityError)):
         return True
+    if isinstance(error, PersistenceError) and _is_schema_race(error):
+        return True  # e.g. processes opening the store at the same instant
     if isinstance(error, (StoreBusy, StoreUnavailable)):
         return True
     return any(  # raised by the driver directly, e.g. in a subscription's thread
@@ -199,6 +229,12 @@ def is_store_failure(error: BaseException) -> bool:
         and cls.__module__.split(".")[0] in ("psycopg", "sqlite3")
         for cls in type(error).__mro__
     )
+
+
+def _is_schema_race(error: PersistenceError) -> bool:
+    cause = error.__cause__ or error
+    state = getattr(cause, "sqlstate", None)
+    return state in _POSTGRES_SCHEMA_RACES or (state == "XX000" and "concurrently" in str(cause))
 
 
 def _is_busy(cause: BaseException) -> bool:

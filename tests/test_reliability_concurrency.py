@@ -8,7 +8,8 @@ log exactly once, no update is lost, each customer's versions are gapless, and t
 views equal a fresh rebuild.
 
 100 commands per writer by default (CI time); ``CUSTOMER_LEDGER_STRESS=5`` gives the
-4 x 500 of the issue, and any N multiplies them.
+4 x 500 of the issue, and any N multiplies them. Also here: processes opening one store
+at once, importers of the same customers at once, and the fold-sharing regression.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 import pytest
 from reliability.support import (
     SMALL_POOLS,
+    cli,
     figures,
     read_jsonl,
     scaled,
@@ -224,3 +226,39 @@ def test_views_folding_one_batch_from_states_of_different_ages_each_keep_every_e
     (customer,) = changed.values()
     assert customer.version == 2 and customer.tags == {"second"}
     assert customer_from_state(behind.state(customer)).version == 2
+
+
+def test_concurrent_imports_of_lines_for_the_same_customers_all_succeed(
+    store: str, tmp_path: Path
+) -> None:
+    # given 10 customers, and three files of commands for them, one per importer
+    with CustomerLedger.open(store) as ledger:
+        for c in range(10):
+            ledger.first_contact(f"S{c:02d}", name=f"shared {c}", type="company")
+    files = []
+    for i in range(3):
+        path = tmp_path / f"import-{i}.jsonl"
+        lines = [
+            {"command": "tag", "customer": f"S{n % 10:02d}", "tag": f"file {i} line {n}"}
+            for n in range(scaled(100))
+        ]
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        files.append(path)
+    # when they are imported at the same time (batches and single lines alike)
+    importers = [
+        start(cli(store, "import", str(path), "--json"),
+              env={**os.environ, "CUSTOMER_LEDGER_IMPORT_BATCH": batch})
+        for path, batch in zip(files, ["1", "10", "1000"], strict=True)
+    ]  # fmt: skip
+    reports = []
+    for importer in importers:
+        out, err = importer.communicate(timeout=600)
+        assert importer.returncode == 0, err
+        reports.append(json.loads(out))
+    # then no line failed on a conflict, and each is recorded once
+    assert [(r["failed"], r["recorded"]) for r in reports] == [(0, scaled(100))] * 3
+    with CustomerLedger.open(store) as ledger:
+        tags = [e.tag for n in ledger.numbers() for e in ledger.history(n)[1:]]
+    assert sorted(tags) == sorted(
+        f"file {i} line {n}" for i in range(3) for n in range(scaled(100))
+    )

@@ -364,3 +364,38 @@ def test_a_file_that_is_not_utf8_is_reported_line_by_line(ready: Ready, tmp_path
     assert report.recorded == 1 and ready.recorded() > before
     ready.check_kept(fresh)
     assert "kept" in ready.ledger.profile(fresh).tags
+
+
+# -- query arguments ---------------------------------------------------------------------
+
+QUERIES = [
+    ("status", "stage"), ("status", "owner"), ("board", "as_of"), ("board", "idle_days"),
+    ("timeline", "start"), ("timeline", "end"),
+    ("customer", "version"), ("profile", "number"), ("history", "number"),
+]  # fmt: skip
+
+
+def test_any_hostile_query_argument_is_refused_typed_or_answered(ready: Ready) -> None:
+    # (not here: ProfileQuery and TimelineQuery fields, which projections/views.py checks)
+    @settings(
+        max_examples=ready.examples, deadline=None, database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )  # fmt: skip
+    @given(st.sampled_from(QUERIES), hostile_values())
+    def check(query: tuple[str, str], value: Any) -> None:
+        method, argument = query
+        number = ready.customer("tag")
+        before = ready.recorded()
+        arguments = {argument: value}
+        if method == "customer":
+            arguments["number"] = number
+        try:
+            getattr(ready.ledger, method)(**arguments)
+        except LedgerError as error:
+            assert error.rule and str(error)
+            ready.tally["query refused:" + error.rule] += 1
+        else:
+            ready.tally["query answered"] += 1
+        assert ready.recorded() == before  # a query records nothing (no unmasked read here)
+
+    check()

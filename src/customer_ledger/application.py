@@ -233,7 +233,7 @@ class CustomerLedger(Application[UUID]):
 
     def customer_id(self, number: str) -> UUID:
         """The customer's id for its number; raises ``UnknownCustomer``."""
-        if number in self._ids:
+        if isinstance(number, str) and number in self._ids:  # (unhashable: refused below)
             return self._ids[number]
         try:
             claim = self.repository.get(CustomerNumber.id_for(customer_number(number)))
@@ -405,8 +405,14 @@ class CustomerLedger(Application[UUID]):
         return self.views.view("timeline").entries(query)
 
     def status(self, stage: Stage | str | None = None, owner: str | None = None) -> list[StatusRow]:
+        try:
+            wanted = None if stage is None else Stage(stage)
+        except ValueError:
+            raise InvalidValue(f"stage {_shown(stage)} is not a stage") from None
+        if owner is not None:
+            owner = text(owner, "owner", max_len=200)  # no NUL or lone surrogate for SQL
         self.refresh()
-        return self.views.view("status").rows(None if stage is None else Stage(stage), owner)
+        return self.views.view("status").rows(wanted, owner)
 
     def board(self, as_of: datetime | date | str | None = None, idle_days: int = 30) -> Board:
         """Counts per stage, open complaints, at-risk and idle customers, reminders due."""

@@ -8,6 +8,7 @@ under the one command id every attempt carried; anything else is not retried.
 from __future__ import annotations
 
 import random
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -273,3 +274,16 @@ def test_an_import_stops_at_a_store_failure_and_a_rerun_completes_it(
     report = import_objects(ledger, lines)
     assert (report.skipped, report.recorded, report.failed) == (2, 2, 0)
     assert [e.tag for e in ledger.history("A001")[1:]] == ["t0", "t1", "t2", "t3"]
+
+
+DOC = (Path(__file__).parent.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+
+
+def test_the_reliability_docs_example_runs() -> None:
+    (example,) = re.findall(r"```python\n(.*?)```", DOC, re.S)
+    exec(compile(example, "docs/reliability.md", "exec"), {})
+
+
+def test_the_reliability_docs_name_each_typed_failure_by_its_rule() -> None:
+    for error in (ConcurrencyConflict, StoreBusy, StoreUnavailable):
+        assert f"`{error.__name__}` (rule `{error.rule}`)" in DOC

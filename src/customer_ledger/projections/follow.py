@@ -18,7 +18,7 @@ from eventsourcing.projection import ProjectionRunner
 
 from customer_ledger.projections.engine import catch_up, projections_for
 from customer_ledger.projections.projectors import PROJECTIONS
-from customer_ledger.projections.views import KINDS
+from customer_ledger.projections.views import KINDS, Kind
 from customer_ledger.retry import Backoff, is_store_failure
 
 POLL_SECONDS = 0.5
@@ -79,7 +79,7 @@ def _follow_once(
 
 
 def _run_projection_runners(
-    ledger: Any, view_classes: dict[str, Any], stop: threading.Event
+    ledger: Any, view_classes: dict[Kind, Any], stop: threading.Event
 ) -> None:
     env = dict(ledger.env)
     runners: list[ProjectionRunner[Any, Any]] = []

@@ -890,17 +890,18 @@ def _fingerprint(name: str, number: str, args: dict[str, Any], occurred_at: Any)
         raise InvalidValue(f"{name}: arguments that cannot be recorded: {error}") from error
 
 
-INT64 = 2**63
+HUGE_BITS = 3_000  # about 900 digits: far past any field, well short of what str() refuses
 
 
 def _no_huge_numbers(values: Any) -> None:
-    """Refuses whole numbers beyond 64 bits anywhere in a command's arguments: no rule
-    takes one, and past 4300 digits Python cannot even print one in an error message."""
+    """Refuses absurdly long whole numbers anywhere in a command's arguments, before any
+    rule quotes one in its message: past 4300 digits Python cannot even print one. (The
+    rules give their own errors for every merely out-of-range number.)"""
     pending = [values]
     while pending:
         value = pending.pop()
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= INT64:
-            raise InvalidValue("a whole number beyond 64 bits is not a value any field takes")
+        if isinstance(value, int) and value.bit_length() > HUGE_BITS:
+            raise InvalidValue("a whole number of hundreds of digits fits no field")
         if isinstance(value, dict):
             pending.extend([*value.keys(), *value.values()])
         elif isinstance(value, (list, tuple, set, frozenset)):

@@ -199,7 +199,7 @@ def test_views_catch_up_once_at_the_end(small_batches: None) -> None:
         orjson.dumps(line_for("first_contact", "A001", "2023-01-10", 1, None)) + b"\n",
         orjson.dumps(line_for("tag", "A001", "2023-01-11", 2, None)) + b"\n",
     ]
-    with CustomerLedger.open("memory://") as ledger:
+    with CustomerLedger.open("memory://", eager_views=True) as ledger:
         report = import_lines(ledger, lines)
         assert (report.recorded, report.failures) == (2, [])
         assert ledger.views.view("profile").get_by_number("A001").tags == ("t0",)

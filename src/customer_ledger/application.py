@@ -150,7 +150,10 @@ class CustomerLedger(Application[UUID]):
         self.url = StoreURL.parse("memory://")
         self._views: ViewSet | None = None
         self._live: list[BatchProjection] | None = None
-        self.eager_views = True
+        # Reads catch the views up first, so commands need not: a command writes only
+        # its events. True: each command also catches the views up (for readers of the
+        # view tables that do not go through a ledger and have no ``follow``).
+        self.eager_views = False
 
     @classmethod
     def open(
@@ -160,12 +163,14 @@ class CustomerLedger(Application[UUID]):
         clock: Clock = _utc_now,
         timezone: str | None = None,
         policy: Policy | None = None,
+        eager_views: bool = False,
     ) -> CustomerLedger:
         """Opens the store at ``url`` (default ``$CUSTOMER_LEDGER_STORE`` or SQLite)."""
         store = StoreURL.parse(url or default_url())
         env = {**adapter_for(store).application_env(store), KEY_STORE_URL_ENV: store.raw}
         ledger = retry_opening(lambda: cls(env, clock=clock, timezone=timezone, policy=policy))
         ledger.url = store
+        ledger.eager_views = eager_views
         return ledger
 
     def construct_mapper(self) -> Mapper[UUID]:

@@ -266,6 +266,7 @@ class LedgerConformance:
         assert percent and all("0%" in sample.profile(n).name for n in percent)
 
     def test_timeline_has_one_entry_per_event_in_business_time_order(self, sample: CustomerLedger):
+        sample.refresh()
         entries = list(all_pages(sample.views.view("timeline").entries, TimelineQuery(limit=7)))
         assert len(entries) == sum(len(sample.history(n)) for n in sample.numbers())
         keys = [(utc_key(e.occurred_at), e.number, e.version) for e in entries]
@@ -319,7 +320,15 @@ class LedgerConformance:
             profile.save([record], Tracking(sample.name, position))
         assert profile.get_by_number("A001").name == "*先生"
 
-    def test_views_catch_up_after_each_command(self, ledger: CustomerLedger):
+    def test_reads_see_each_command_and_the_views_wait_for_a_read(self, ledger: CustomerLedger):
+        ledger.first_contact("A001", name="x", type="company")
+        assert ledger.views.view("profile").get_by_number("A001") is None  # events only, so far
+        assert ledger.profile("A001").number == "A001"  # a read catches the views up first
+        ledger.log_interaction("A001", channel="phone", topic="hi")
+        assert ledger.status()[0].stage is Stage.PROSPECT
+
+    def test_eager_views_catch_up_after_each_command(self, ledger: CustomerLedger):
+        ledger.eager_views = True
         ledger.first_contact("A001", name="x", type="company")
         assert ledger.views.view("profile").get_by_number("A001") is not None
         ledger.log_interaction("A001", channel="phone", topic="hi")

@@ -8,6 +8,7 @@ after a restart, and two writers can never both claim a number.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -21,7 +22,14 @@ from zoneinfo import ZoneInfo
 
 import attrs
 from attrs import field, frozen
-from eventsourcing.application import AggregateNotFoundError, Application, Repository
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Recording,
+    Repository,
+)
+from eventsourcing.domain import BaseAggregate, DomainEvent
 from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError
 
 from customer_ledger.analytics import (
@@ -194,6 +202,27 @@ class CustomerLedger(Application[UUID]):
                 self.__dict__["_keys"] = open_key_store(url, self.env.get(MASTER_KEY_ENV))
             keys: KeyStore = self.__dict__["_keys"]
             return keys
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """``Application.save``, without its runtime ``Protocol`` checks for the ledger's
+        own aggregates and events (about 30 µs each: a third of a batched import line's
+        save); anything else is collected by eventsourcing as before."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        events, aggregates = processing_event.events, processing_event.aggregates
+        for obj in objs:
+            if isinstance(obj, DomainEvent):
+                events.append(obj)
+            elif isinstance(obj, BaseAggregate):
+                events.extend(obj.collect_events())
+                aggregates[obj.id] = obj
+            elif obj is not None:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # type: ignore[arg-type]  # as eventsourcing does
+        return recordings
 
     def _take_snapshots(self, processing_event: Any) -> None:
         """Snapshots only speed up replays, and the events are recorded by now: a snapshot
@@ -872,7 +901,15 @@ def as_actor(actor: Actor | str | None) -> Actor:
         return DEFAULT_ACTOR
     if isinstance(actor, Actor):
         return actor
+    if type(actor) is str:
+        return _system_actor(actor)
     return Actor(actor, "system")
+
+
+@functools.lru_cache(maxsize=256)
+def _system_actor(name: str) -> Actor:
+    """Actors are frozen: an import's every line acts as the same one, checked once."""
+    return Actor(name, "system")
 
 
 def _instance(cls: type[Any], value: Any) -> Any:
@@ -889,10 +926,48 @@ def _money(amount: Any, currency: str) -> Money | None:
 def _fingerprint(name: str, number: str, args: dict[str, Any], occurred_at: Any) -> str:
     """Identifies a command's content, to tell a re-send from a reused command_id."""
     try:  # runs before the rules have checked anything: arguments may be of any type
+        plain = _plain(args, occurred_at)
+        if plain is not None:
+            return hashlib.sha256(encode([name, number, plain])).hexdigest()
         body = converter.unstructure({"args": args, "occurred_at": occurred_at})
         return hashlib.sha256(encode([name, number, _jsonable(body)])).hexdigest()
     except (TypeError, ValueError) as error:  # e.g. lone surrogates, a date that is not
         raise InvalidValue(f"{name}: arguments that cannot be recorded: {error}") from error
+
+
+# What the converter and ``_jsonable`` make of a value of exactly these types.
+_AS_IS = frozenset({str, bool, float, type(None)})
+_AS_TEXT: dict[type, Callable[[Any], str]] = {
+    datetime: datetime.isoformat,
+    date: date.isoformat,
+    Decimal: str,
+}
+
+
+def _plain(args: dict[str, Any], occurred_at: Any) -> dict[str, Any] | None:
+    """``_jsonable(converter.unstructure(...))`` of a command's arguments when each is a
+    plain value (most are), without the converter's dispatch; None for anything else."""
+    out = {}
+    for key, value in args.items():
+        out[key] = plain = _plain_value(value)
+        if plain is _NOT_PLAIN:
+            return None
+    occurred = _plain_value(occurred_at)
+    return None if occurred is _NOT_PLAIN else {"args": out, "occurred_at": occurred}
+
+
+_NOT_PLAIN = object()
+
+
+def _plain_value(value: Any) -> Any:
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is int:
+        return hex(value) if abs(value) >= 2**63 else value
+    if kind in _AS_TEXT:
+        return _AS_TEXT[kind](value)
+    return _NOT_PLAIN
 
 
 HUGE_BITS = 3_000  # about 900 digits: far past any field, well short of what str() refuses
@@ -905,14 +980,26 @@ def _no_huge_numbers(values: Any) -> None:
     pending = [values]
     while pending:
         value = pending.pop()
+        kind = type(value)
+        if kind in _NO_INTS_INSIDE:
+            continue
         if isinstance(value, int) and value.bit_length() > HUGE_BITS:
             raise InvalidValue("a whole number of hundreds of digits fits no field")
         if isinstance(value, dict):
             pending.extend([*value.keys(), *value.values()])
         elif isinstance(value, (list, tuple, set, frozenset)):
             pending.extend(value)
-        elif attrs.has(type(value)):
-            pending.extend(getattr(value, f.name) for f in attrs.fields(type(value)))
+        elif attrs.has(kind):
+            pending.extend(getattr(value, name) for name in _attribute_names(kind))
+
+
+# Exact types that hold no int (subclasses are walked as before: they may add fields).
+_NO_INTS_INSIDE = frozenset({str, bool, type(None), float, bytes, datetime, date, Decimal, UUID})
+
+
+@functools.cache
+def _attribute_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in attrs.fields(cls))
 
 
 def _shown(value: Any) -> str:

@@ -103,16 +103,25 @@ def open_seal(state: bytes) -> Seal | None:
 
 
 def metadata_digest(
-    originator_id: UUID | str, version: int, topic: str, body: bytes, *, opaque: bool
+    originator_id: UUID | str,
+    version: int,
+    topic: str,
+    body: bytes,
+    *,
+    opaque: bool,
+    data: Any = None,
 ) -> bytes:
     """Digest of the columns and, for a JSON body, its metadata keys.
 
+    ``data``: the JSON body as parsed, when the caller has it (the mapper encoded it
+    from that): the same digest without parsing the body again.
     Raises ValueError when a JSON body is not a JSON object.
     """
     columns = {"originator_id": str(originator_id), "originator_version": version, "topic": topic}
     if opaque:
         return sha256(_canonical(columns))
-    data = orjson.loads(body)
+    if data is None:
+        data = orjson.loads(body)
     if not isinstance(data, dict):
         raise ValueError("the body is not a JSON object")
     metadata = {k: v for k, v in data.items() if k in METADATA_KEYS}
@@ -120,17 +129,39 @@ def metadata_digest(
 
 
 def seal(
-    originator_id: UUID | str, version: int, topic: str, body: bytes, prev: bytes, *, opaque: bool
+    originator_id: UUID | str,
+    version: int,
+    topic: str,
+    body: bytes,
+    prev: bytes,
+    *,
+    opaque: bool,
+    data: Any = None,
 ) -> bytes:
-    """The stored bytes for ``body`` sealed as ``version`` after an event hashing ``prev``."""
+    """The stored bytes for ``body`` sealed as ``version`` after an event hashing ``prev``
+    (``data``: the parsed body, if at hand, as for ``metadata_digest``)."""
+    return _sealed(originator_id, version, topic, body, prev, opaque, data)[0]
+
+
+def _sealed(
+    originator_id: UUID | str,
+    version: int,
+    topic: str,
+    body: bytes,
+    prev: bytes,
+    opaque: bool,
+    data: Any,
+) -> tuple[bytes, bytes]:
+    """The sealed bytes and their own hash (what the next event links to)."""
     sealed = (
         (MAGIC_OPAQUE if opaque else MAGIC_JSON)
         + _VERSION.pack(version)
         + prev
-        + metadata_digest(originator_id, version, topic, body, opaque=opaque)
+        + metadata_digest(originator_id, version, topic, body, opaque=opaque, data=data)
         + sha256(body)
     )
-    return sealed + sha256(sealed) + body
+    own_hash = sha256(sealed)
+    return sealed + own_hash + body, own_hash
 
 
 def link_hash(stored: StoredLike) -> bytes:
@@ -219,10 +250,13 @@ class Chain:
         self._heads: OrderedDict[UUID, tuple[int, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def seal(self, originator_id: UUID, version: int, topic: str, body: bytes) -> bytes:
+    def seal(
+        self, originator_id: UUID, version: int, topic: str, body: bytes, data: Any = None
+    ) -> bytes:
+        """``body`` sealed; ``data``: the JSON body as parsed, if the caller has it."""
         prev = GENESIS if version == 1 else self._hash_of(originator_id, version - 1)
-        state = seal(originator_id, version, topic, body, prev, opaque=self.opaque)
-        self._remember(originator_id, version, sha256(state[:SEALED_PART]))
+        state, own_hash = _sealed(originator_id, version, topic, body, prev, self.opaque, data)
+        self._remember(originator_id, version, own_hash)
         return state
 
     def open(self, stored: StoredLike) -> bytes:

@@ -221,12 +221,11 @@ def _nest(name: str, values: dict[str, Any]) -> dict[str, Any]:
 
 def coerce(value: Any, hint: Any, name: str) -> Any:
     """A JSON value as ``hint`` wants it, refusing lossy or surprising conversions."""
-    options = typing.get_args(hint) if _is_union(hint) else (hint,)
+    nullable, options = _options(hint)
     if value is None:
-        if NoneType in options:
+        if nullable:
             return None
         raise WrongType(f"{name} must not be null")
-    options = tuple(o for o in options if o is not NoneType)
     if Decimal in options:
         return _decimal(value, name)
     if len(options) != 1:
@@ -253,6 +252,13 @@ def coerce(value: Any, hint: Any, name: str) -> Any:
 
 def _is_union(hint: Any) -> bool:
     return typing.get_origin(hint) in (typing.Union, types.UnionType)
+
+
+@cache
+def _options(hint: Any) -> tuple[bool, tuple[Any, ...]]:
+    """Whether ``hint`` takes None, and the types it takes besides (worked out once)."""
+    options = typing.get_args(hint) if _is_union(hint) else (hint,)
+    return NoneType in options, tuple(o for o in options if o is not NoneType)
 
 
 def _decimal(value: Any, name: str) -> Decimal:

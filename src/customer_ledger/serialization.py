@@ -128,14 +128,15 @@ class CattrsMapper(Mapper[UUID]):
             stored = self.compressor.compress(stored)
         if self.cipher:
             stored = self.cipher.encrypt(stored)
+        topic = get_topic(cls)
         if not isinstance(domain_event, Snapshot):  # snapshots are derived data: unchained
-            stored = self.chain.seal(
-                domain_event.originator_id, domain_event.originator_version, get_topic(cls), stored
+            stored = self.chain.seal(  # ``data``: its metadata digest needs no re-parse
+                domain_event.originator_id, domain_event.originator_version, topic, stored, data
             )
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
-            topic=get_topic(cls),
+            topic=topic,
             state=stored,
         )
 

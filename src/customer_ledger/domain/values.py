@@ -79,6 +79,8 @@ _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]+$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 MAX_TEXT = 4000
+# C0 controls other than tab and newline, DEL, and the two Unicode non-characters.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 
 
 def text(value: object, what: str, *, max_len: int = MAX_TEXT) -> str:
@@ -90,12 +92,13 @@ def text(value: object, what: str, *, max_len: int = MAX_TEXT) -> str:
         raise InvalidValue(f"{what} must not be empty")
     if len(value) > max_len:
         raise InvalidValue(f"{what} is longer than {max_len} characters")
-    if any((ord(ch) < 32 and ch not in "\t\n") or ch in "\x7f\ufffe\uffff" for ch in value):
+    if _CONTROL.search(value):
         raise InvalidValue(f"{what} contains control characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise InvalidValue(f"{what} is not valid Unicode") from error
+    if not value.isascii():  # (ASCII is valid UTF-8: the common case needs no encoding)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise InvalidValue(f"{what} is not valid Unicode") from error
     return value
 
 

@@ -7,6 +7,7 @@ Decimals, enums and attrs values come back exactly as they went in.
 
 from __future__ import annotations
 
+import types
 import typing
 from collections.abc import Callable
 from datetime import date, datetime
@@ -16,8 +17,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
+import attrs
 import cattrs
 import orjson
+from cattrs.gen import make_dict_structure_fn
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import (
     Cipher,
@@ -53,8 +56,43 @@ converter.register_unstructure_hook_func(  # sets in canonical (sorted) order
 converter.register_unstructure_hook(Enum, lambda v: v.value)
 converter.register_unstructure_hook(StrEnum, lambda v: v.value)  # before its ``str`` base
 
+
+# JSON gives these types back as they were: a field of one needs no structuring.
+_NATIVE: frozenset[Any] = frozenset({str, int, bool, float, type(None)})
+
+
+def _native(hint: Any) -> bool:
+    if hint in _NATIVE:
+        return True
+    return typing.get_origin(hint) in (typing.Union, types.UnionType) and all(
+        _native(arg) for arg in typing.get_args(hint)
+    )
+
+
+def _plain_attrs(cls: Any) -> bool:
+    """An attrs class whose fields JSON holds natively (``Meta``, ``Needs``...)."""
+    return attrs.has(cls) and all(_native(h) for h in typing.get_type_hints(cls).values())
+
+
+def _structure_plain(cls: Any) -> Callable[[Any, Any], Any]:
+    """``cls(**data)``: the class's own ``__init__`` (validators included) without
+    cattrs' call per field, on the decode path of every event; anything unusual (an extra or
+    missing key, not a mapping) goes through cattrs' generated function as before."""
+    general = make_dict_structure_fn(cls, converter)
+
+    def structure(data: Any, _: Any) -> Any:
+        try:
+            return cls(**data)
+        except TypeError:
+            return general(data, cls)
+
+    return structure
+
+
+converter.register_structure_hook_factory(_plain_attrs, _structure_plain)
+
 _SKIP = frozenset({"originator_id", "originator_version"})
-Field = tuple[str, Callable[[Any], Any], Callable[[Any, Any], Any], Any]
+Field = tuple[str, Callable[[Any], Any], Callable[[Any, Any], Any] | None, Any]
 
 
 @cache
@@ -65,9 +103,8 @@ def fields_of(cls: type) -> tuple[Field, ...]:
     for name, hint in hints.items():
         if name in _SKIP or typing.get_origin(hint) is ClassVar or isinstance(hint, typing.TypeVar):
             continue
-        out.append(
-            (name, converter.get_unstructure_hook(hint), converter.get_structure_hook(hint), hint)
-        )
+        structure = None if _native(hint) else converter.get_structure_hook(hint)
+        out.append((name, converter.get_unstructure_hook(hint), structure, hint))
     return tuple(out)
 
 
@@ -85,7 +122,8 @@ def structure_state(cls: type, data: dict[str, Any]) -> dict[str, Any]:
     for name, _, structure, hint in fields_of(cls):
         if name in data:
             value = data[name]
-            state[name] = None if value is None else structure(value, hint)
+            if value is not None and structure is not None:
+                state[name] = structure(value, hint)
     return state
 
 

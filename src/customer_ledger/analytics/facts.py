@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Protocol, TypeVar
 from uuid import UUID
 
-from attrs import evolve, frozen
+from attrs import frozen
 
 from customer_ledger.domain.values import Grade, Stage
 
@@ -213,10 +213,3 @@ def latest(records: Sequence[D], as_of: date) -> D | None:
 def within(records: Iterable[D], start: date, end: date) -> list[D]:
     """Records dated in ``(start, end]``: a window ending on (and including) ``end``."""
     return [r for r in records if start < r.on <= end]
-
-
-def replace_contract(facts: CustomerFacts, contract: ContractFacts) -> CustomerFacts:
-    return evolve(
-        facts,
-        contracts=tuple(contract if c.number == contract.number else c for c in facts.contracts),
-    )

@@ -13,8 +13,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from attrs import evolve
-from eventsourcing.domain import Aggregate
+from attrs import evolve, fields
 
 from customer_ledger.analytics.facts import (
     AnalyticsRecord,
@@ -31,23 +30,24 @@ from customer_ledger.analytics.facts import (
     Score,
     StageChange,
     Term,
-    replace_contract,
 )
 from customer_ledger.domain.customer import Customer
 from customer_ledger.projections.fold import (
     CACHE_LIMIT,
+    After,
+    CustomerFold,
+    SharedBatch,
     ViewStateError,
-    customer_from_state,
-    state_bytes,
+    after,
 )
 
 
-def advance(facts: CustomerFacts | None, event: Any, customer: Customer) -> CustomerFacts:
-    """The facts after ``event``; ``customer`` is the aggregate with it applied."""
+def advance(facts: CustomerFacts | None, event: Any, customer: After) -> CustomerFacts:
+    """The facts after ``event``; ``customer`` is the aggregate just after it."""
     on = event.occurred_at.date()
     if facts is None:
         facts = CustomerFacts(
-            customer_id=customer.id,
+            customer_id=customer.customer_id,
             number=customer.number,
             name=customer.name,
             owner=customer.owner,
@@ -55,60 +55,72 @@ def advance(facts: CustomerFacts | None, event: Any, customer: Customer) -> Cust
             cooperation_since=None,
             version=0,
         )
-    facts = _record(facts, event, on)
-    facts = _track_stage(facts, customer, on)
-    return evolve(
+    changes = _record(facts, event, on)
+    stages = changes.get("stages", facts.stages)
+    if not stages or stages[-1].stage is not customer.stage:
+        changes["stages"] = (*stages, StageChange(on, customer.stage))
+    flags = facts.risk_flags
+    if customer.risk_flagged != (bool(flags) and flags[-1].flagged):
+        changes["risk_flags"] = (*flags, FlagChange(on, customer.risk_flagged))
+    birthdays = facts.birthdays
+    if len(birthdays) != len(customer.birthdays) or any(
+        (b.contact_id, b.name, b.birthday) != c
+        for b, c in zip(birthdays, customer.birthdays, strict=True)
+    ):
+        birthdays = tuple(Birthday(*c) for c in customer.birthdays)
+    return _evolve(
         facts,
+        changes,
         name=customer.name,
         owner=customer.owner,
         cooperation_since=customer.cooperation_since,
-        birthdays=tuple(
-            Birthday(c.contact_id, c.name, c.birthday)
-            for _, c in sorted(customer.contacts.items())
-            if c.birthday is not None
-        ),
+        birthdays=birthdays,
         version=customer.version,
     )
 
 
-def _track_stage(facts: CustomerFacts, customer: Customer, on: date) -> CustomerFacts:
-    if not facts.stages or facts.stages[-1].stage is not customer.stage:
-        facts = evolve(facts, stages=(*facts.stages, StageChange(on, customer.stage)))
-    flagged = bool(facts.risk_flags) and facts.risk_flags[-1].flagged
-    if customer.risk_flagged != flagged:
-        change = FlagChange(on, customer.risk_flagged)
-        facts = evolve(facts, risk_flags=(*facts.risk_flags, change))
-    return facts
+_FIELDS = tuple(a.name for a in fields(CustomerFacts))
 
 
-def _record(facts: CustomerFacts, e: Any, on: date) -> CustomerFacts:
-    """The dated record an event adds (one case per kind of event; others add none)."""
+def _evolve(facts: CustomerFacts, changes: dict[str, Any], **more: Any) -> CustomerFacts:
+    """``attrs.evolve`` with two sets of changes, in one construction (the fold's hot path)."""
+    changes.update(more)
+    return CustomerFacts(*[changes[n] if n in changes else getattr(facts, n) for n in _FIELDS])
+
+
+def replaced(facts: CustomerFacts, contract: ContractFacts) -> tuple[ContractFacts, ...]:
+    return tuple(contract if c.number == contract.number else c for c in facts.contracts)
+
+
+def _record(facts: CustomerFacts, e: Any, on: date) -> dict[str, Any]:
+    """The changes to the facts for the dated record an event adds (one case per kind of
+    event; others add none)."""
     match type(e).__name__:
         case "InteractionLogged":
             interaction = Interaction(on, e.follow_up_on, e.follow_up)
-            return evolve(facts, interactions=(*facts.interactions, interaction))
+            return {"interactions": (*facts.interactions, interaction)}
         case "PurchaseRecorded":
             purchase = Purchase(on, e.amount.amount, e.amount.currency)
-            return evolve(facts, purchases=(*facts.purchases, purchase))
+            return {"purchases": (*facts.purchases, purchase)}
         case "ContractSigned":
             c = e.contract
             contract = ContractFacts(c.number, c.signed_on, c.starts_on, (Term(c.expires_on),))
-            return evolve(facts, contracts=(*facts.contracts, contract))
+            return {"contracts": (*facts.contracts, contract)}
         case "ContractRenewed":
             old = facts.contract(e.contract_number)
             if old is None:
-                return facts
+                return {}
             renewed = evolve(old.terms[-1], renewed_on=on)
             terms = (*old.terms[:-1], renewed, Term(e.expires_on))
-            return replace_contract(facts, evolve(old, terms=terms))
+            return {"contracts": replaced(facts, evolve(old, terms=terms))}
         case "ContractTerminated":
             old = facts.contract(e.contract_number)
             if old is None:
-                return facts
-            return replace_contract(facts, evolve(old, terminated_on=on))
+                return {}
+            return {"contracts": replaced(facts, evolve(old, terminated_on=on))}
         case "ComplaintFiled":
             complaint = ComplaintFacts(e.complaint_id, e.subject, on)
-            return evolve(facts, complaints=(*facts.complaints, complaint))
+            return {"complaints": (*facts.complaints, complaint)}
         case "ComplaintResolved":
             complaints = tuple(
                 evolve(c, resolved_on=on) if c.complaint_id == e.complaint_id else c
@@ -117,25 +129,25 @@ def _record(facts: CustomerFacts, e: Any, on: date) -> CustomerFacts:
             scores = facts.scores
             if e.satisfaction is not None:
                 scores = (*scores, Score(on, e.satisfaction))
-            return evolve(facts, complaints=complaints, scores=scores)
+            return {"complaints": complaints, "scores": scores}
         case "SatisfactionRated":
-            return evolve(facts, scores=(*facts.scores, Score(on, e.score)))
+            return {"scores": (*facts.scores, Score(on, e.score))}
         case "GradeAssigned":
-            return evolve(facts, grades=(*facts.grades, GradeChange(on, e.grade)))
+            return {"grades": (*facts.grades, GradeChange(on, e.grade))}
         case "NeedsRecorded":
             change = IntentionChange(on, bool(e.needs.upsell_intention))
-            return evolve(facts, intentions=(*facts.intentions, change))
+            return {"intentions": (*facts.intentions, change)}
         case "ReminderScheduled":
             r = e.reminder
             reminder = ScheduledReminder(r.reminder_id, r.subject, r.due_on)
-            return evolve(facts, reminders=(*facts.reminders, reminder))
+            return {"reminders": (*facts.reminders, reminder)}
         case "ReminderCompleted":
             reminders = tuple(
                 evolve(r, done_on=on) if r.reminder_id == e.reminder_id else r
                 for r in facts.reminders
             )
-            return evolve(facts, reminders=reminders)
-    return facts
+            return {"reminders": reminders}
+    return {}
 
 
 def facts_of(events: Iterable[Any]) -> CustomerFacts | None:
@@ -145,7 +157,7 @@ def facts_of(events: Iterable[Any]) -> CustomerFacts | None:
     for event in events:
         customer = event.mutate(customer)
         assert isinstance(customer, Customer)
-        facts = advance(facts, event, customer)
+        facts = advance(facts, event, after(customer))
     return facts
 
 
@@ -153,62 +165,73 @@ Loader = Callable[[Collection[UUID]], dict[UUID, AnalyticsRecord]]
 
 
 class FactsFold:
-    """Customer state and facts per id, advanced event by event (bounded cache)."""
+    """Facts per customer, advanced with the customers' own fold (bounded cache).
 
-    def __init__(self, load: Loader) -> None:
+    The customers are folded by a ``CustomerFold``, shared with the profile and status
+    views when they are caught up together, so an event is applied to its aggregate
+    once for all of them; this fold only adds the dated records, from the fold's trace.
+    """
+
+    def __init__(self, load: Loader, shared: SharedBatch | None = None) -> None:
         self._load = load
-        self._cache: dict[UUID, tuple[Customer, CustomerFacts]] = {}
+        self._facts: dict[UUID, CustomerFacts] = {}
+        self.customers = CustomerFold(self._states, shared, traced=True)
+
+    def _states(self, customer_ids: Collection[UUID]) -> dict[UUID, bytes]:
+        """The customer fold's loader: each row's facts come along with its state."""
+        records = self._load(customer_ids)
+        for customer_id, record in records.items():
+            self._facts[customer_id] = record.facts
+        return {customer_id: record.state for customer_id, record in records.items()}
 
     def apply(self, events: Iterable[Any]) -> list[AnalyticsRecord]:
         """Applies the Customer events; returns the records of the customers changed."""
-        events = [e for e in events if isinstance(e, Customer.Event)]
-        self._prefetch(events)
-        changed: set[UUID] = set()
+        changed = self.customers.apply(events)
+        trace = self.customers.trace
+        self._prefetch(trace)
+        found = self._facts
         try:
-            for event in events:
-                current = self._cache.get(event.originator_id)
-                if isinstance(event, Aggregate.Created):
-                    customer, facts = event.mutate(None), None
-                elif current is None:
+            for event, customer in trace:
+                customer_id = event.originator_id
+                facts = found.get(customer_id)
+                if event.originator_version == 1:
+                    facts = None
+                elif facts is None:
                     raise ViewStateError(
-                        f"no analytics state for customer {event.originator_id} before "
+                        f"no analytics facts for customer {customer_id} before "
                         f"version {event.originator_version}"
                     )
-                elif event.originator_version <= current[0].version:
+                elif event.originator_version <= facts.version:
                     continue  # already reflected in the stored facts
-                else:
-                    customer, facts = event.mutate(current[0]), current[1]
-                assert isinstance(customer, Customer)
-                self._cache[customer.id] = (customer, advance(facts, event, customer))
-                changed.add(customer.id)
+                found.pop(customer_id, None)  # to the young end: least recently used go
+                found[customer_id] = advance(facts, event, customer)
         except BaseException:
-            self._cache.clear()  # in-memory states may be ahead of what was saved
+            self.forget()  # in-memory facts may be ahead of what was saved
             raise
-        return [
-            AnalyticsRecord(self._cache[i][1], state_bytes(self._cache[i][0]))
-            for i in sorted(changed)
+        records = [
+            AnalyticsRecord(found[i], self.customers.state(changed[i])) for i in sorted(changed)
         ]
+        while len(found) > CACHE_LIMIT:
+            del found[next(iter(found))]
+        return records
 
     def forget(self) -> None:
         """Drops cached states (after a failed save, or when another writer moved on)."""
-        self._cache.clear()
+        self._facts.clear()
+        self.customers.forget()
 
-    def _prefetch(self, events: list[Any]) -> None:
-        wanted: dict[UUID, int] = {}
-        for event in events:
-            wanted.setdefault(event.originator_id, event.originator_version)
-        stale = {
+    def _prefetch(self, trace: list[tuple[Any, After]]) -> None:
+        """Loads the facts of customers whose cached facts are not at the batch's start
+        (the shared fold loaded their states from another view, or they were evicted)."""
+        first: dict[UUID, int] = {}
+        for event, _ in trace:
+            first.setdefault(event.originator_id, event.originator_version)
+        stale = [
             customer_id
-            for customer_id, first_version in wanted.items()
-            if first_version > 1
-            and (
-                customer_id not in self._cache
-                or self._cache[customer_id][0].version != first_version - 1
-            )
-        }
-        if len(self._cache) + len(wanted) > CACHE_LIMIT:
-            self._cache.clear()
-            stale = {cid for cid, version in wanted.items() if version > 1}
+            for customer_id, version in first.items()
+            if version > 1
+            and ((facts := self._facts.get(customer_id)) is None or facts.version != version - 1)
+        ]
         if stale:
             for customer_id, record in self._load(stale).items():
-                self._cache[customer_id] = (customer_from_state(record.state), record.facts)
+                self._facts[customer_id] = record.facts

@@ -18,7 +18,10 @@ from customer_ledger.projections.fold import SharedBatch
 from customer_ledger.projections.projectors import PROJECTIONS, SHARES_FOLD, BatchProjection
 from customer_ledger.projections.views import KINDS, LIVE, REBUILD, Kind, ViewSet
 
-PAGE_SIZE = 1000
+# Events per page, and per view transaction. Bigger pages fold each busy customer once
+# per page, not once per thousand events, and commit less often: measured on a 31k-event
+# rebuild, 5,000 is 25% faster than 1,000 and 20,000 adds only 5% more (docs/performance.md).
+PAGE_SIZE = 5000
 CUSTOMER_TOPIC_PREFIX = "customer_ledger.Customer."
 Progress = Callable[[int, int], None]  # (events done, events in the log)
 

@@ -9,12 +9,14 @@ persisted by the views (opaque bytes), so a batch only loads customers it has no
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from typing import Any
+from datetime import date
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from customer_ledger.domain.customer import Customer
+from customer_ledger.domain.values import Stage
 from customer_ledger.serialization import decode, encode, structure_state, unstructure_state
 
 # Customers whose state a fold keeps in memory. A log in business-time order touches
@@ -35,6 +37,48 @@ def customer_from_state(data: bytes) -> Customer:
     return customer
 
 
+class After(NamedTuple):
+    """A customer as it was right after one event: what a fold that dates each change
+    needs (analytics). Taken as the fold goes, because the aggregate changes in place."""
+
+    customer_id: UUID
+    number: str
+    name: str
+    owner: str | None
+    stage: Stage
+    risk_flagged: bool
+    cooperation_since: date | None
+    birthdays: tuple[tuple[str, str, date], ...]  # (contact id, name, birthday), by id
+    version: int
+
+
+def after(customer: Customer) -> After:
+    contacts = customer.contacts
+    birthdays = (
+        tuple(
+            (key, c.name, c.birthday)
+            for key, c in sorted(contacts.items())
+            if c.birthday is not None
+        )
+        if contacts
+        else ()
+    )
+    return After(
+        customer.id,
+        customer.number,
+        customer.name,
+        customer.owner,
+        customer.stage,
+        customer.risk_flagged,
+        customer.cooperation_since,
+        birthdays,
+        customer.version,
+    )
+
+
+Trace = list[tuple[Any, After]]  # each event a fold applied, and the customer after it
+
+
 class ViewStateError(RuntimeError):
     """A view lacks the state an event needs: the view is corrupt; rebuild it."""
 
@@ -53,6 +97,8 @@ class SharedBatch:
         self._events: list[Any] = []
         self._changed: dict[UUID, Customer] | None = None
         self._states: dict[UUID, bytes] = {}
+        self.trace: Trace | None = None  # kept while ``traced``
+        self.traced = False  # set by a fold that needs each event's ``After``
 
     def changed(self, events: list[Any]) -> dict[UUID, Customer] | None:
         """What folding ``events`` (these very objects, in this order) changed, if known."""
@@ -62,13 +108,15 @@ class SharedBatch:
             return None
         return self._changed
 
-    def remember(self, events: list[Any], changed: dict[UUID, Customer]) -> None:
-        self._events, self._changed, self._states = events, changed, {}
+    def remember(
+        self, events: list[Any], changed: dict[UUID, Customer], trace: Trace | None
+    ) -> None:
+        self._events, self._changed, self._states, self.trace = events, changed, {}, trace
 
     def forget(self) -> None:
         """Nothing to share. (Customers are mutated in place from batch to batch, so the
         states encoded for an older batch must not outlive it.)"""
-        self._events, self._changed, self._states = [], None, {}
+        self._events, self._changed, self._states, self.trace = [], None, {}, None
 
     def state(self, customer: Customer) -> bytes:
         """``state_bytes(customer)`` of a customer this batch changed, encoded once."""
@@ -87,11 +135,21 @@ class CustomerFold:
         self,
         load: Callable[[Collection[UUID]], dict[UUID, bytes]],
         shared: SharedBatch | None = None,
+        *,
+        traced: bool = False,
     ) -> None:
         self._load = load
         self._cache: dict[UUID, Customer] = {}
         self._skipped = False  # the last batch held events its states already reflected
         self.shared = shared
+        self._traced = traced
+        self.trace: Trace = []  # the last batch's events and customers after each, if traced
+        if traced and shared is not None:
+            shared.traced = True  # whichever fold does a shared batch keeps its trace
+
+    @property
+    def traced(self) -> bool:
+        return self._traced or (self.shared is not None and self.shared.traced)
 
     def state(self, customer: Customer) -> bytes:
         """The customer's state to store beside the view's row."""
@@ -102,7 +160,9 @@ class CustomerFold:
         events = [e for e in events if isinstance(e, Customer.Event)]
         if self.shared is not None:
             changed = self.shared.changed(events)
-            if changed is not None:  # another view's fold did this batch: the same states
+            trace = self.shared.trace
+            if changed is not None and (trace is not None or not self._traced):
+                self.trace = trace if trace is not None else []  # folded by another view
                 return changed
         changed = self._apply(events)
         if self.shared is not None:
@@ -112,13 +172,15 @@ class CustomerFold:
             if self._skipped:
                 self.shared.forget()
             else:
-                self.shared.remember(events, changed)
+                self.shared.remember(events, changed, self.trace if self.traced else None)
         return changed
 
     def _apply(self, events: list[Any]) -> dict[UUID, Customer]:
         self._prefetch(events)
         self._skipped = False
         changed: dict[UUID, Customer] = {}
+        trace: Trace | None = [] if self.traced else None
+        self.trace = trace if trace is not None else []
         try:
             for event in events:
                 current = self._cache.get(event.originator_id)
@@ -137,6 +199,8 @@ class CustomerFold:
                 assert isinstance(customer, Customer)
                 self._cache.pop(customer.id, None)  # to the young end: least recently used go
                 self._cache[customer.id] = changed[customer.id] = customer
+                if trace is not None:
+                    trace.append((event, after(customer)))
         except BaseException:
             self._cache.clear()  # in-memory states may be ahead of what was saved
             raise

@@ -111,9 +111,9 @@ class AnalyticsProjection(BatchProjection):
     name = kind = "analytics"
     view: AnalyticsView
 
-    def __init__(self, view: AnalyticsView) -> None:
+    def __init__(self, view: AnalyticsView, shared: SharedBatch | None = None) -> None:
         super().__init__(view)
-        self.fold = FactsFold(view.records)
+        self.fold = FactsFold(view.records, shared)
 
     def process_batch(self, batch: Batch) -> None:
         records = self.fold.apply(e for e, _ in batch)
@@ -124,7 +124,7 @@ class AnalyticsProjection(BatchProjection):
             raise
 
 
-SHARES_FOLD: frozenset[Kind] = frozenset({"profile", "status"})  # take a SharedBatch
+SHARES_FOLD: frozenset[Kind] = frozenset({"profile", "status", "analytics"})  # SharedBatch
 PROJECTIONS: dict[Kind, type[BatchProjection]] = {
     "profile": ProfileProjection,
     "timeline": TimelineProjection,

@@ -10,6 +10,7 @@ import contextlib
 import io
 import random
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from statistics import median, quantiles
 from typing import Any
@@ -20,6 +21,7 @@ from benchmarks.baseline import read_and_decode
 from benchmarks.timing import stopwatch, throughput
 from customer_ledger.application import CustomerLedger
 from customer_ledger.cli import main as cli_main
+from customer_ledger.projections.views import KINDS, Kind
 
 
 def import_file(url: str, path: Path) -> dict[str, Any]:
@@ -33,11 +35,11 @@ def import_file(url: str, path: Path) -> dict[str, Any]:
     return throughput(report["recorded"], times, lines=report["lines"])
 
 
-def rebuild(ledger: CustomerLedger) -> dict[str, Any]:
-    """Every view rebuilt from the whole log, then swapped in (``rebuild(fresh=True)``)."""
+def rebuild(ledger: CustomerLedger, kinds: Sequence[Kind] = KINDS) -> dict[str, Any]:
+    """Views rebuilt from the whole log, then swapped in (``rebuild(kinds, fresh=True)``)."""
     events = ledger.recorder.max_notification_id() or 0
     with stopwatch() as times:
-        results = ledger.rebuild(fresh=True)
+        results = ledger.rebuild(kinds, fresh=True)
     return throughput(events, times, views=[r.projection for r in results])
 
 

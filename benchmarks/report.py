@@ -46,18 +46,20 @@ def metrics(results: dict[str, Any], backend: str) -> list[Metric]:
     rows: list[Metric] = []
     r = results
     if "commands" in r:
-        for key, label in (("eager", "views eager"), ("lazy", "eager_views=False")):
+        labels = (("lazy", "default: views wait for a read"), ("eager", "eager_views=True"))
+        for key, label in labels:
             m = Metric(
                 f"commands_{key}",
                 f"command throughput ({label})",
                 "events/s",
                 r["commands"][key]["rate"],
                 r["commands"]["baseline"]["rate"],
-                "≥ 1.0× baseline",
+                "≥ 1.0× baseline" if key == "lazy" else "",
                 note=f"{r['commands'][key]['events']} commands on {r['commands']['customers']} "
-                "customers; baseline: load + one event + save",
+                "customers; baseline: load + one event + save"
+                + ("" if key == "lazy" else "; each command also catches up the four views"),
             )
-            m.met = at_least(1.0)(m)
+            m.met = at_least(1.0)(m) if key == "lazy" else None
             rows.append(m)
     if "import" in r:
         target = IMPORT_TARGETS.get(backend)
@@ -77,7 +79,7 @@ def metrics(results: dict[str, Any], backend: str) -> list[Metric]:
     if "rebuild" in r:
         m = Metric(
             "rebuild",
-            f"rebuild of all views ({', '.join(r['rebuild']['ours']['views'])})",
+            f"rebuild of {' + '.join(r['rebuild']['ours']['views'])}",
             "events/s",
             r["rebuild"]["ours"]["rate"],
             r["rebuild"]["baseline"]["rate"],
@@ -86,6 +88,18 @@ def metrics(results: dict[str, Any], backend: str) -> list[Metric]:
         )
         m.met = at_least(0.75)(m)
         rows.append(m)
+        if "all_views" in r["rebuild"]:
+            every = r["rebuild"]["all_views"]
+            rows.append(
+                Metric(
+                    "rebuild_all",
+                    f"rebuild of all views ({', '.join(every['views'])})",
+                    "events/s",
+                    every["rate"],
+                    r["rebuild"]["baseline"]["rate"],
+                    note="the deploy-time rebuild (analytics included); same baseline",
+                )
+            )
         rows.append(
             Metric(
                 "decode",

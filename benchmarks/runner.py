@@ -33,6 +33,7 @@ from customer_ledger.application import CustomerLedger
 PHASES = ("import", "rebuild", "replay", "commands", "rss")
 REPLAY_SAMPLES = 20
 COMMAND_CUSTOMERS = 100
+ISSUE_VIEWS = ("profile", "timeline", "status")  # the rebuild the issue's target is about
 MASTER_KEY = "CUSTOMER_LEDGER_MASTER_KEY"
 
 
@@ -143,9 +144,10 @@ class Run:
 
     def _rebuild(self) -> None:
         with self._profiled("rebuild"):
-            result = ours.rebuild(self.ledger)
+            result = ours.rebuild(self.ledger, ISSUE_VIEWS)
         self.results["rebuild"] = {
             "ours": result,
+            "all_views": ours.rebuild(self.ledger),
             "decode": ours.decode(self.ledger),
             "baseline": base.read_and_decode(self.baseline, self.log_events),
         }

@@ -16,12 +16,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = {
-    "memory": {"commands_eager", "commands_lazy", "import", "rebuild", "decode", "replay"},
+    "memory": {
+        "commands_eager",
+        "commands_lazy",
+        "import",
+        "rebuild",
+        "rebuild_all",
+        "decode",
+        "replay",
+    },
     "sqlite": {
         "commands_eager",
         "commands_lazy",
         "import",
         "rebuild",
+        "rebuild_all",
         "decode",
         "replay",
         "rss_400",

@@ -14,7 +14,8 @@ file twice records each command once. No printing here: the CLI prints the repor
 
 Lines are saved a thousand to a transaction (``LineBatch``; ``$CUSTOMER_LEDGER_IMPORT_BATCH``
 sets how many, 1 for one transaction per line), with the same outcome per line as one
-transaction each; the views catch up once, at the end.
+transaction each; the views catch up on the next read (or once, at the end, for a ledger
+with ``eager_views``).
 """
 
 from __future__ import annotations
@@ -457,7 +458,9 @@ class LineBatch:
     * a batch whose save fails (a receipt or a number stored before, another writer,
       a busy store) is run again line by line.
 
-    Views are not caught up per line but once, when the batch is closed.
+    A batch is also saved when a customer reaches a snapshot's version, so the ledger
+    snapshots it from memory. Views are not caught up per line but, for a ledger with
+    ``eager_views``, once, when the batch is closed (otherwise on the next read).
     """
 
     def __init__(self, ledger: CustomerLedger, actor: str = DEFAULT_ACTOR) -> None:
@@ -509,8 +512,15 @@ class LineBatch:
         finally:
             self.ledger.batching.writes = None
         self._pending.append((number, line, result.replayed))
-        if len(self._pending) >= self.size:
+        if len(self._pending) >= self.size or self._snapshot_due(result):
             self.flush()
+
+    def _snapshot_due(self, result: CommandResult) -> bool:
+        """The customer just reached a snapshot's version: saved now, the ledger snapshots
+        it as it is in memory, instead of reading up to ``interval`` events back after
+        the batch has taken it further."""
+        interval = self.ledger.snapshotting_intervals.get(Customer)
+        return interval is not None and not result.replayed and result.version % interval == 0
 
     def flush(self) -> None:
         """Saves the pending lines in one transaction, or runs them one by one."""

@@ -142,40 +142,6 @@ class PostgresView(PostgresTrackingRecorder):
         if rows:
             curs.executemany(statement, rows)
 
-    @staticmethod
-    def write_columns(curs: Cursor[DictRow], statement: sql.Composed, rows: Sequence[Any]) -> None:
-        """All rows in one statement built by ``insert_from_arrays``: one parameter per
-        column, an array (measured: 5x fewer client CPU seconds than executemany for a
-        page of timeline rows, where psycopg adapts each row's parameters one by one)."""
-        if rows:
-            curs.execute(statement, [list(column) for column in zip(*rows, strict=True)])
-
-
-def insert_from_arrays(
-    table: sql.Composable, columns: Sequence[tuple[str, str]], conflict: str
-) -> sql.Composed:
-    """``INSERT INTO table (columns) SELECT * FROM unnest(%s::type[], ...) <conflict>``.
-
-    ``columns`` are (name, PostgreSQL type) pairs; a ``jsonb`` column travels as text[],
-    since a document is text until PostgreSQL parses it."""
-    arrays = sql.SQL(", ").join(
-        sql.SQL("%s::{}[]").format(sql.SQL("text" if kind == "jsonb" else kind))
-        for _, kind in columns
-    )
-    selected = sql.SQL(", ").join(
-        sql.SQL("{}::jsonb" if kind == "jsonb" else "{}").format(sql.Identifier(f"c{i}"))
-        for i, (_, kind) in enumerate(columns)
-    )
-    return sql.SQL(
-        "INSERT INTO {t} ({names}) SELECT {selected} FROM unnest({arrays}) AS u ({aliases}) "
-    ).format(
-        t=table,
-        names=sql.SQL(", ").join(sql.Identifier(name) for name, _ in columns),
-        selected=selected,
-        arrays=arrays,
-        aliases=sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(columns))),
-    ) + sql.SQL(conflict)
-
 
 def lock_creation(curs: Cursor[DictRow], schema: str, names: TableNames) -> None:
     """Serialises DDL on one generation's tables across processes (until commit)."""

@@ -25,14 +25,13 @@ from customer_ledger.projections.views import (
     encode_cursor,
     utc_key,
 )
-from customer_ledger_postgres.base import PostgresView, insert_from_arrays
+from customer_ledger_postgres.base import PostgresView
 from customer_ledger_postgres.columns import offset_of, with_offset
 
-TYPED_COLUMNS = (
-    ("customer_id", "uuid"), ("version", "bigint"), ("number", "text"), ("kind", "text"),
-    ("occurred_at", "timestamptz"), ("occurred_offset", "integer"), ("occurred_key", "text"),
-    ("recorded_at", "timestamptz"), ("recorded_offset", "integer"), ("actor", "text"),
-    ("summary_en", "text"), ("summary_zh", "text"), ("late", "boolean"),
+COLUMNS = (
+    "customer_id", "version", "number", "kind", "occurred_at", "occurred_offset",
+    "occurred_key", "recorded_at", "recorded_offset", "actor", "summary_en", "summary_zh",
+    "late",
 )  # fmt: skip
 
 
@@ -41,8 +40,13 @@ class PostgresTimelineView(PostgresView, TimelineView):
 
     def prepare_statements(self) -> None:
         t = self.table
-        self.insert = insert_from_arrays(
-            t, TYPED_COLUMNS, "ON CONFLICT (customer_id, version) DO NOTHING"
+        self.insert = sql.SQL(
+            "INSERT INTO {t} ({names}) VALUES ({values}) "
+            "ON CONFLICT (customer_id, version) DO NOTHING"
+        ).format(
+            t=t,
+            names=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
+            values=sql.SQL(", ").join(sql.SQL("%s") for _ in COLUMNS),
         )
         self.select_numbers = sql.SQL(
             "SELECT DISTINCT ON (customer_id) customer_id, number FROM {} "
@@ -81,7 +85,7 @@ class PostgresTimelineView(PostgresView, TimelineView):
     def save(self, entries: Sequence[TimelineEntry], tracking: Tracking) -> None:
         rows = [_row(entry) for entry in entries]
         with self.tracked(tracking) as curs:
-            self.write_columns(curs, self.insert, rows)
+            self.write_many(curs, self.insert, rows)
 
     def numbers(self, customer_ids: Collection[UUID]) -> dict[UUID, str]:
         if not customer_ids:

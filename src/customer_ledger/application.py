@@ -8,10 +8,12 @@ after a restart, and two writers can never both claim a number.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import logging
 import os
+import pickle
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
@@ -622,7 +624,10 @@ class CustomerLedger(Application[UUID]):
         )
 
     def _customer_for_command(self, number: str) -> Customer:
-        customer = self._command_loads.get(self.customer_id(number))
+        loads = self._command_loads
+        customer = loads.get(self.customer_id(number), deepcopy_from_cache=False)
+        if loads.cache is not None:  # the cached customer itself: the command gets a copy
+            customer = _copy_of(customer)
         assert isinstance(customer, Customer)
         return customer
 
@@ -1028,6 +1033,15 @@ _NO_INTS_INSIDE = frozenset({str, bool, type(None), float, bytes, datetime, date
 @functools.cache
 def _attribute_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in attrs.fields(cls))
+
+
+def _copy_of(aggregate: Any) -> Any:
+    """A deep copy, through pickle: about twice as fast as ``copy.deepcopy`` for a
+    customer (its state is plain data), which a cached command load paid for each time."""
+    try:
+        return pickle.loads(pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL))
+    except (pickle.PicklingError, TypeError, AttributeError):  # e.g. a test's local class
+        return copy.deepcopy(aggregate)
 
 
 def _shown(value: Any) -> str:

@@ -1011,6 +1011,8 @@ def _no_huge_numbers(values: Any) -> None:
     rule quotes one in its message: past 4300 digits Python cannot even print one. (The
     rules give their own errors for every merely out-of-range number.)"""
     pending = [values]
+    if type(values) is list:  # the usual command: every value plain, nothing to walk
+        pending = [v for v in values if type(v) is not dict or not _plain_values(v)]
     while pending:
         value = pending.pop()
         kind = type(value)
@@ -1028,6 +1030,13 @@ def _no_huge_numbers(values: Any) -> None:
 
 # Exact types that hold no int (subclasses are walked as before: they may add fields).
 _NO_INTS_INSIDE = frozenset({str, bool, type(None), float, bytes, datetime, date, Decimal, UUID})
+
+
+def _plain_values(given: dict[Any, Any]) -> bool:
+    """Whether a dict of keyword arguments (text keys) holds only values that hold no int."""
+    return all(type(v) in _NO_INTS_INSIDE for v in given.values()) and all(
+        type(k) is str for k in given
+    )
 
 
 @functools.cache

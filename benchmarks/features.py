@@ -41,7 +41,8 @@ def ledger_features(ledger: CustomerLedger) -> dict[str, Any]:
         "hash_chain": bool(chained),
         "encryption": bool(encrypted),
         "snapshot_interval": next(iter(intervals.values()), None),
-        "aggregate_cache": ledger.repository.cache is not None,
+        # customers commands keep between commands (reads always go to the store)
+        "command_cache": ledger.command_cache_size,
         "views": list(KINDS),
     }
 

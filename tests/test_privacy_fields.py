@@ -186,6 +186,21 @@ def test_the_same_value_encrypts_alike_for_one_customer_and_field_only(ledger):
     assert p1["name"] != p1["registered_address"], "another field, another ciphertext"
 
 
+def test_keys_in_memory_are_bounded_and_an_evicted_key_is_read_again(ledger, monkeypatch):
+    from customer_ledger import keys
+
+    monkeypatch.setattr(keys, "CACHE_LIMIT", 2)
+    names = {f"P{i}": f"欧阳{i}" for i in range(5)}
+    for number, name in names.items():
+        ledger.first_contact(number, name=name, type="individual")
+    ledger.forget("P0", actor=Actor("dpo", "admin"), reason="asked")
+    for number, name in names.items():  # every key evicted and unwrapped again, twice
+        for _ in range(2):
+            expected = "[erased]" if number == "P0" else name
+            assert ledger.history(number)[0].name == expected
+    assert len(ledger.keys._cache) <= 2
+
+
 def test_a_ciphertext_moved_to_another_field_does_not_decrypt(ledger):
     ledger.first_contact("P1", name="欧阳", type="individual", registered_address="北京")
     (stored,) = ledger.recorder.select_events(ledger.customer_id("P1"), lte=1)

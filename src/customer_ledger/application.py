@@ -610,16 +610,8 @@ class CustomerLedger(Application[UUID]):
                 f"customer {number} was changed by another writer; reload and retry"
             ) from error
         self._ids[number] = customer.id
-        self._cache_saved(customer)
         self.after_command()
         return CommandResult(customer.id, number, customer.version)
-
-    def _cache_saved(self, customer: Customer) -> None:
-        """The command's own copy, now recorded, becomes the cached customer: the next
-        command on it then reads no event back (fast-forward finds none newer unless
-        another writer added some). Only a recorded state is ever cached."""
-        if self.command_cache_size and self._command_loads.cache is not None:
-            self._command_loads.cache.put(customer.id, customer)
 
     def _command_repository(self) -> Repository[UUID]:
         """Where commands load customers: eventsourcing's aggregate cache, each customer

@@ -46,9 +46,9 @@ CHECK_ID = UUID(int=0)  # the key table's row holding the master-key check value
 CACHE_SECONDS = 60.0  # a live key is re-read this often, to notice another process forget
 # Customers whose keys stay in memory (least recently used go). An AES-GCM key holds
 # about 2.5 KB of native memory (measured: 20,000 take 49 MB), so an unbounded cache made
-# a rebuild's peak memory grow with the customer count. A rebuild in business-time
-# order needs a few thousand at a time; a miss costs one key-table read and an unwrap.
-CACHE_LIMIT = 4_096
+# a rebuild's peak memory grow with the customer count. A miss costs one key-table read
+# and an unwrap; the limit is the views' fold cache's (``projections.fold``), measured.
+CACHE_LIMIT = 1_024
 _CHECK_TEXT = b"customer-ledger master key check"
 _NONCE = 12
 _FORMAT = b"\x01"  # first byte of every field ciphertext: the format version

@@ -32,7 +32,11 @@ def import_file(url: str, path: Path) -> dict[str, Any]:
     report = orjson.loads(out.getvalue())
     if code != 0 or report["failed"]:
         raise RuntimeError(f"import failed ({code}): {err.getvalue()[:2000]}")
-    return throughput(report["recorded"], times, lines=report["lines"])
+    stored = None  # a memory store is gone with the command's process
+    if not url.startswith("memory:"):
+        with CustomerLedger.open(url) as ledger:  # each line's receipt, each number's claim
+            stored = ledger.recorder.max_notification_id() or 0
+    return throughput(report["recorded"], times, lines=report["lines"], stored=stored)
 
 
 def rebuild(ledger: CustomerLedger, kinds: Sequence[Kind] = KINDS) -> dict[str, Any]:

@@ -73,7 +73,14 @@ def metrics(results: dict[str, Any], backend: str) -> list[Metric]:
                 r["import"]["baseline"]["rate"],
                 f"≥ {target:,.0f} events/s" if target else "",
                 None if target is None else ours >= target,
-                note="baseline: plain save() of the same number of events, 1,000 per transaction",
+                note=f"{r['import']['ours']['events']:,} customer events (one per line)"
+                + (
+                    f"; the store wrote {stored:,} events with each line's command receipt "
+                    "and each customer's number claim"
+                    if (stored := r["import"]["ours"].get("stored"))
+                    else ""
+                )
+                + "; baseline: plain save() of as many events, 1,000 per transaction",
             )
         )
     if "rebuild" in r:

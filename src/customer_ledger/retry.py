@@ -175,12 +175,19 @@ def retry_opening(open_store: Callable[[], T], *, backoff: Backoff = OPENING_BAC
     """``open_store()``, again if it lost a schema race. Opening a store runs idempotent
     schema statements (``CREATE ... IF NOT EXISTS``, ``CREATE OR REPLACE FUNCTION``), and
     PostgreSQL fails one of two processes running them at the same instant ("tuple
-    concurrently updated", a duplicate key in its catalog). Anything else is raised."""
+    concurrently updated", a duplicate key in its catalog); SQLite refuses a connection
+    "database is locked" without waiting while another one turns a new file into a
+    write-ahead log. Anything else is raised."""
     for attempt in range(1, backoff.attempts + 1):
         try:
             return open_store()
-        except PersistenceError as error:
-            if attempt >= backoff.attempts or not _is_schema_race(error):
+        except (PersistenceError, sqlite3.OperationalError) as error:
+            race = (
+                _is_busy(error)
+                if isinstance(error, sqlite3.OperationalError)
+                else (_is_schema_race(error))
+            )
+            if attempt >= backoff.attempts or not race:
                 raise
             logger.debug("opening the store lost a schema race (%s); retrying", error)
             time.sleep(backoff.delay(attempt))

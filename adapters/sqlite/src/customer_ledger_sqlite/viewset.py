@@ -14,6 +14,7 @@ from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteD
 
 from customer_ledger.domain.errors import StoreError
 from customer_ledger.projections.views import KINDS, LIVE, REBUILD, Kind, ViewSet
+from customer_ledger.retry import retry_opening
 from customer_ledger.stores import StoreURL
 from customer_ledger_sqlite.analytics import SQLiteAnalyticsView
 from customer_ledger_sqlite.base import SQLiteView, table_name
@@ -60,7 +61,8 @@ class SQLiteViewSet(ViewSet):
         view = self._views.get(key)
         if view is None:
             view = self._views[key] = self.view_class(kind, generation)(self.datastore)
-        view.create_table()  # cheap when present; recreates a swapped or discarded rebuild
+        # cheap when present; recreates a swapped or discarded rebuild
+        retry_opening(view.create_table)
         return view
 
     def swap(self, kind: Kind) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import attrs
 import psycopg
@@ -26,7 +27,7 @@ from strategies import fixed_clock
 from customer_ledger import Contact, CustomerLedger, Stage
 from customer_ledger.audit import checkpoint, verify
 from customer_ledger.domain.access import Actor
-from customer_ledger.domain.personal import ERASED
+from customer_ledger.domain.personal import ERASED, ForgottenCustomer
 from customer_ledger.projections.views import KINDS
 from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
     postgres_database,
@@ -250,3 +251,24 @@ def test_a_reopened_store_reads_the_forgotten_customer_as_erased(store):
         assert events[1].contact.birthday is None
         assert type(events[-1]).__name__ == "CustomerForgotten"
         assert events[-1].meta.reason == "erasure request"
+
+
+def test_a_key_is_made_once_whoever_asks_first_and_a_tombstone_stays(store):
+    # given two ledgers (two processes) on one store
+    with CustomerLedger.open(store) as first, CustomerLedger.open(store) as second:
+        if store.startswith("memory"):
+            second = first  # one process: there is no other to race with
+        customer = uuid4()
+        # when both ask for the new customer's key to write with
+        key = first.keys.key_for_writing(customer)
+        again = second.keys.key_for_writing(customer)
+        # then the second gets the key the first made, not one of its own
+        sealed = key.seal(b"ctx", b"secret")
+        assert again.open(b"ctx", sealed) == b"secret"
+        # and once the key is destroyed, no one can make a new one for that customer
+        first.keys.destroy(customer)
+        second.keys.forget_cached(customer)
+        fresh = uuid4()
+        with pytest.raises(ForgottenCustomer):
+            second.keys.key_for_writing(customer)
+        assert second.keys.key_for_writing(fresh) is not None

@@ -222,11 +222,9 @@ class KeyStore(ABC):
         """The customer's key, made (and stored) on first use."""
         key = self._cached(customer_id)
         if key is None:
-            found, row = self._load(customer_id)
-            if not found:
-                self._insert(customer_id, self.master.wrap(customer_id, os.urandom(32)))
-                found, row = self._load(customer_id)  # another process may have won
-            key = self._remember(customer_id, row)
+            self._check_master()
+            wrapped = self.master.wrap(customer_id, os.urandom(32))
+            key = self._remember(customer_id, self._insert_or_read(customer_id, wrapped))
         if key is DESTROYED:
             raise ForgottenCustomer(
                 f"customer {customer_id} was forgotten: its key is destroyed, so no new "
@@ -267,6 +265,15 @@ class KeyStore(ABC):
     @abstractmethod
     def _insert(self, customer_id: UUID, wrapped: bytes) -> None:
         """Stores a key unless the customer already has a row (key or tombstone)."""
+
+    def _insert_or_read(self, customer_id: UUID, wrapped: bytes) -> Row:
+        """The customer's row after storing ``wrapped`` unless it had one (key or
+        tombstone; another process may have won). A backend may do it in one round trip."""
+        self._insert(customer_id, wrapped)
+        found, row = self._read(customer_id)
+        if not found:
+            raise DataKeyMissing(f"the key stored for customer {customer_id} is not there")
+        return row
 
     @abstractmethod
     def _erase(self, customer_id: UUID) -> bool:

@@ -95,6 +95,26 @@ class PostgresKeyStore(KeyStore):
                 (customer_id, wrapped),
             )
 
+    def _insert_or_read(self, customer_id: UUID, wrapped: bytes) -> Row:
+        """One statement, one round trip: a new customer's key is made on its first
+        personal value, so an import of new customers paid three round trips and a
+        transaction per customer before (a quarter of a PostgreSQL import's time)."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("SET LOCAL synchronous_commit TO OFF")  # see _insert
+            curs.execute(
+                sql.SQL(
+                    "WITH made AS (INSERT INTO {t} (customer_id, wrapped) VALUES (%s, %s) "
+                    "ON CONFLICT (customer_id) DO NOTHING RETURNING wrapped) "
+                    "SELECT wrapped FROM made UNION ALL "
+                    "SELECT wrapped FROM {t} WHERE customer_id = %s"
+                ).format(t=self.table),
+                (customer_id, wrapped, customer_id),
+            )
+            row = curs.fetchone()
+        if row is None:  # another writer's row, committed after this statement's snapshot
+            return super()._insert_or_read(customer_id, wrapped)
+        return None if row["wrapped"] is None else bytes(row["wrapped"])
+
     def _erase(self, customer_id: UUID) -> bool:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(

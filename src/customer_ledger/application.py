@@ -636,7 +636,8 @@ class CustomerLedger(Application[UUID]):
         return customer
 
     def after_command(self) -> None:
-        """Views catch up right after each command, so reads see the writes.
+        """With ``eager_views``, the views catch up right after each command (reads catch
+        them up anyway; this is for readers of the view tables themselves).
 
         The command is already recorded here: a view that fails to catch up must not
         make it look failed, so the error is logged and the next read retries.

@@ -26,10 +26,11 @@ class Metric:
     target: str = ""  # what the issue asks, in words
     met: bool | None = None  # None: no target for this metric here
     note: str = ""
+    compared: bool = True  # False: the baseline is shown beside ours, a ratio means nothing
 
     @property
     def ratio(self) -> float | None:
-        if self.ours is None or not self.baseline:
+        if self.ours is None or not self.baseline or not self.compared:
             return None
         return self.ours / self.baseline
 
@@ -161,6 +162,7 @@ def metrics(results: dict[str, Any], backend: str) -> list[Metric]:
                 base,
                 "< 10%",
                 growth < 10,
+                compared=False,
             )
         )
     return rows

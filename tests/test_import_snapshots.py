@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from functools import reduce
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import orjson
 import pytest
@@ -21,6 +19,7 @@ import pytest
 from customer_ledger import CustomerLedger
 from customer_ledger.domain.customer import Customer
 from customer_ledger.jsonl_import import BATCH_ENV, import_lines
+from customer_ledger.testing import aggregate_state, folded
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 
@@ -64,17 +63,6 @@ def history(customers: int, lines: int) -> list[bytes]:
     return [orjson.dumps(line) + b"\n" for line in out]
 
 
-def state(customer: Any) -> dict[str, Any]:
-    return {k: v for k, v in vars(customer).items() if k != "_pending_events"}
-
-
-def folded(ledger: CustomerLedger, customer_id: UUID, version: int) -> Customer:
-    events = list(ledger.events.get(customer_id, lte=version))
-    customer = reduce(lambda agg, event: event.mutate(agg), events, None)
-    assert isinstance(customer, Customer)
-    return customer
-
-
 @pytest.mark.parametrize("batch", ["1", "7", "1000"])
 @pytest.mark.parametrize("backend", ["memory", "sqlite"])
 def test_each_snapshot_of_an_import_is_the_fold_of_the_events_before_it(
@@ -99,7 +87,9 @@ def test_each_snapshot_of_an_import_is_the_fold_of_the_events_before_it(
             # and each holds exactly what the events before it fold to
             for snapshot in snapshots:
                 taken = snapshot.mutate(None)
-                assert state(taken) == state(folded(ledger, customer.id, taken.version))
+                assert aggregate_state(taken) == aggregate_state(
+                    folded(ledger, customer.id, taken.version)
+                )
         assert reads_back == []
     finally:
         ledger.close()

@@ -14,7 +14,6 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from functools import reduce
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -31,6 +30,7 @@ from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.values import Meta
 from customer_ledger.projections.profile import profile_of
 from customer_ledger.replay import SNAPSHOT_INTERVAL
+from customer_ledger.testing import aggregate_state, folded
 from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
     postgres_database,
     postgres_url_factory,
@@ -54,19 +54,6 @@ def backends(directory: Path, postgres_url_factory: Any) -> list[str]:  # noqa: 
         f"sqlite:///{directory}/{uuid.uuid4().hex}.db",
         postgres_url_factory(),  # a fresh schema each time
     ]
-
-
-def state(customer: Any) -> dict[str, Any]:
-    """Everything the aggregate holds, but its unsaved events."""
-    return {k: v for k, v in vars(customer).items() if k != "_pending_events"}
-
-
-def folded(ledger: CustomerLedger, customer_id: UUID, version: int) -> Customer:
-    """Events 1..version applied one by one, with no snapshot involved."""
-    events = list(ledger.events.get(customer_id, lte=version))
-    customer = reduce(lambda agg, event: event.mutate(agg), events, None)
-    assert isinstance(customer, Customer)
-    return customer
 
 
 def snapshot_versions(ledger: CustomerLedger, customer_id: UUID) -> list[int]:
@@ -126,7 +113,7 @@ def test_a_replay_from_a_snapshot_equals_the_fold_of_every_event_before_it(
             replayed = ledger.repository.get(customer_id, version=version)
             # then it is the customer folded from events 1..version, field for field
             expected = folded(ledger, customer_id, version)
-            assert state(replayed) == state(expected)
+            assert aggregate_state(replayed) == aggregate_state(expected)
             assert profile_of(replayed) == profile_of(expected)
         finally:
             ledger.close()
@@ -168,7 +155,9 @@ def test_a_long_history_replays_through_its_snapshots(url: str, spy_reads: Any) 
             # then only the events after the newest snapshot were read
             assert reads == [snapshot]
             # and it equals the fold of every event up to that version
-            assert state(replayed) == state(folded(ledger, customer.id, version))
+            assert aggregate_state(replayed) == aggregate_state(
+                folded(ledger, customer.id, version)
+            )
             assert ledger.replay("A001", version=version).interaction_count == version - 1
     finally:
         ledger.close()

@@ -128,21 +128,6 @@ def metadata_digest(
     return sha256(_canonical([columns, metadata]))
 
 
-def seal(
-    originator_id: UUID | str,
-    version: int,
-    topic: str,
-    body: bytes,
-    prev: bytes,
-    *,
-    opaque: bool,
-    data: Any = None,
-) -> bytes:
-    """The stored bytes for ``body`` sealed as ``version`` after an event hashing ``prev``
-    (``data``: the parsed body, if at hand, as for ``metadata_digest``)."""
-    return _sealed(originator_id, version, topic, body, prev, opaque, data)[0]
-
-
 def _sealed(
     originator_id: UUID | str,
     version: int,
@@ -152,7 +137,9 @@ def _sealed(
     opaque: bool,
     data: Any,
 ) -> tuple[bytes, bytes]:
-    """The sealed bytes and their own hash (what the next event links to)."""
+    """The stored bytes for ``body`` sealed as ``version`` after an event hashing ``prev``,
+    and their own hash (what the next event links to); ``data``: the parsed body, if at
+    hand, as for ``metadata_digest``."""
     sealed = (
         (MAGIC_OPAQUE if opaque else MAGIC_JSON)
         + _VERSION.pack(version)

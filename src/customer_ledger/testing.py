@@ -557,6 +557,23 @@ def histories(max_steps: int = 40) -> Any:
     return st.lists(step, min_size=1, max_size=max_steps)
 
 
+def aggregate_state(customer: Any) -> dict[str, Any]:
+    """Everything the aggregate holds, but its unsaved events (to compare two customers)."""
+    return {k: v for k, v in vars(customer).items() if k != "_pending_events"}
+
+
+def folded(ledger: CustomerLedger, customer_id: Any, version: int) -> Any:
+    """Events 1..version applied one by one, with no snapshot involved."""
+    from functools import reduce
+
+    from customer_ledger.domain.customer import Customer
+
+    events = list(ledger.events.get(customer_id, lte=version))
+    customer = reduce(lambda agg, event: event.mutate(agg), events, None)
+    assert isinstance(customer, Customer)
+    return customer
+
+
 def apply_history(ledger: CustomerLedger, steps: list[tuple[str, int, int, int]]) -> int:
     """Runs the steps as commands; returns how many were accepted."""
     from customer_ledger.domain.errors import DomainError

@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from attrs import frozen
+from cli_support import Run, invoke
 from strategies import fixed_clock
 from tampering import record_history, tamper_for
 
 from customer_ledger import CustomerLedger
 from customer_ledger.audit import KINDS
-from customer_ledger.cli import main
 from customer_ledger.testing_postgres import postgres_database, postgres_url_factory  # noqa: F401
 
 SCRIPT = Path(sys.executable).with_name("customer-ledger")
@@ -31,16 +30,6 @@ FINDING_KEYS = {
     "kind", "customer_id", "number", "aggregate", "originator_id", "version",
     "notification_id", "detail",
 }  # fmt: skip
-
-
-@frozen
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -62,9 +51,7 @@ def audit(store: str, capsys: pytest.CaptureFixture[str]) -> Any:
     """``audit("verify", "--json")`` runs ``customer-ledger --store STORE audit verify --json``."""
 
     def run(*argv: str) -> Run:
-        code = main(["--store", store, "audit", *argv])
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return invoke(capsys, ["--store", store, "audit", *argv])
 
     return run
 

@@ -6,31 +6,15 @@ invocation opens the store afresh, as a user's shell would.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from attrs import frozen
+from cli_support import CL, Run, invoke
 
 from customer_ledger import CustomerLedger, cli
 from customer_ledger.cli import main
 from customer_ledger.domain.access import Actor
 from customer_ledger.domain.customer import Customer
-
-
-@frozen
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-CL = Callable[..., Run]
 
 
 @pytest.fixture
@@ -49,9 +33,7 @@ def cl(capsys: pytest.CaptureFixture[str], store: str) -> CL:
     capsys.readouterr()  # the demo's output
 
     def run(*argv: str) -> Run:
-        code = main(["--store", store, *argv])
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return invoke(capsys, ["--store", store, *argv])
 
     return run
 

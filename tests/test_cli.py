@@ -10,30 +10,15 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from attrs import frozen
+from cli_support import CL, Run, invoke
 
 from customer_ledger import CustomerLedger, cli, demo
-from customer_ledger.cli import main
 
 SCRIPT = Path(sys.executable).with_name("customer-ledger")
-
-
-@frozen
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-CL = Callable[..., Run]
 
 
 @pytest.fixture
@@ -48,9 +33,7 @@ def cl(capsys: pytest.CaptureFixture[str], store: str) -> CL:
     """``cl("profile", "A001")`` runs ``customer-ledger --store STORE profile A001``."""
 
     def run(*argv: str, store_url: str | None = store) -> Run:
-        code = main([*(["--store", store_url] if store_url else []), *argv])
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return invoke(capsys, [*(["--store", store_url] if store_url else []), *argv])
 
     return run
 

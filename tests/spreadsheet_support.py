@@ -18,7 +18,11 @@ from strategies import FIXED_NOW, fixed_clock
 from customer_ledger import CustomerLedger
 from customer_ledger.spreadsheets.layouts import REGISTER, WORKSHEET
 from customer_ledger.spreadsheets.vocabulary import Lang
-from customer_ledger.testing_postgres import postgres_database, postgres_url_factory  # noqa: F401
+from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
+    fresh_store_url,
+    postgres_database,
+    postgres_url_factory,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REGISTER_ZH = REGISTER.headers(Lang.ZH)
@@ -54,11 +58,7 @@ def worksheet_row(**cells: str) -> list[str]:
 
 
 def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if backend == "memory":
-        return "memory://"
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path}/ledger.db"
-    return str(request.getfixturevalue("postgres_url_factory")()) + "&pool_size=2&max_overflow=2"
+    return fresh_store_url(backend, request, tmp_path, pool="&pool_size=2&max_overflow=2")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -34,19 +34,18 @@ from customer_ledger import Customer, CustomerLedger, Meta
 from customer_ledger.audit import Checkpoint, Finding, check_chain, checkpoint, verify
 from customer_ledger.chain import HEADER_SIZE, link_hash, open_seal
 from customer_ledger.testing import apply_history, histories
-from customer_ledger.testing_postgres import postgres_database, postgres_url_factory  # noqa: F401
+from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
+    fresh_store_url,
+    postgres_database,
+    postgres_url_factory,
+)
 
 BACKENDS = ("memory", "sqlite", "postgresql")
 V1_FIXTURE = Path(__file__).parent / "fixtures" / "v1_events.jsonl"
 
 
 def store_url_for(backend: str, request: pytest.FixtureRequest, directory: Path) -> str:
-    if backend == "memory":
-        return "memory://"
-    if backend == "sqlite":
-        return f"sqlite:///{directory}/ledger.db"
-    factory = request.getfixturevalue("postgres_url_factory")
-    return f"{factory()}&pool_size=2&max_overflow=2"
+    return fresh_store_url(backend, request, directory, pool="&pool_size=2&max_overflow=2")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -18,17 +18,16 @@ from customer_ledger import CustomerLedger, LedgerError
 from customer_ledger.audit import verify
 from customer_ledger.cli import main
 from customer_ledger.domain.errors import CorruptEvent
-from customer_ledger.testing_postgres import postgres_database, postgres_url_factory  # noqa: F401
+from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
+    fresh_store_url,
+    postgres_database,
+    postgres_url_factory,
+)
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CustomerLedger]:
-    if request.param == "memory":
-        url = "memory://"
-    elif request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/ledger.db"
-    else:
-        url = request.getfixturevalue("postgres_url_factory")() + "&pool_size=2&max_overflow=2"
+    url = fresh_store_url(request.param, request, tmp_path, pool="&pool_size=2&max_overflow=2")
     ledger = CustomerLedger.open(url, clock=fixed_clock)
     ledger.eager_views = False
     record_history(ledger)

@@ -30,6 +30,7 @@ from customer_ledger.domain.access import Actor
 from customer_ledger.domain.personal import ERASED, ForgottenCustomer
 from customer_ledger.projections.views import KINDS
 from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
+    fresh_store_url,
     postgres_database,
     postgres_url_factory,
 )
@@ -50,13 +51,8 @@ SECRETS += (QQ, CONTACT_ADDRESS, BIRTHDAY.isoformat(), NEW_LICENCE)
 
 
 @pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "memory":
-        yield "memory://"
-    elif request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/ledger.db"
-    else:
-        yield request.getfixturevalue("postgres_url_factory")()
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return fresh_store_url(request.param, request, tmp_path)
 
 
 @pytest.fixture

@@ -42,6 +42,7 @@ from customer_ledger.jsonl_import import import_objects
 from customer_ledger.privacy import masked
 from customer_ledger.projections.profile import profile_of
 from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
+    fresh_store_url,
     postgres_database,
     postgres_url_factory,
 )
@@ -73,12 +74,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> RecordingClock:
 
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
-    if request.param == "memory":
-        return "memory://"
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/ledger.db"
-    factory = request.getfixturevalue("postgres_url_factory")
-    return str(factory())
+    return fresh_store_url(request.param, request, tmp_path)
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from customer_ledger.projections.profile import profile_of
 from customer_ledger.replay import SNAPSHOT_INTERVAL
 from customer_ledger.testing import aggregate_state, folded
 from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
+    fresh_store_url,
     postgres_database,
     postgres_url_factory,
 )
@@ -121,11 +122,7 @@ def test_a_replay_from_a_snapshot_equals_the_fold_of_every_event_before_it(
 
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "memory":
-        return "memory://"
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/ledger.db"
-    return str(request.getfixturevalue("postgres_url_factory")())
+    return fresh_store_url(request.param, request, tmp_path)
 
 
 def test_a_long_history_replays_through_its_snapshots(url: str, spy_reads: Any) -> None:

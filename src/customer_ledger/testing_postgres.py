@@ -19,6 +19,7 @@ import base64
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -150,6 +151,19 @@ SMALL_POOLS = "&pool_size=1&max_overflow=4"
 def postgres_url(postgres_database: str) -> str:
     """A store URL (``postgresql://...?prefix=ledger``) on the session's fresh database."""
     return with_prefix(postgres_database, "ledger") + SMALL_POOLS
+
+
+def fresh_store_url(
+    backend: str, request: pytest.FixtureRequest, directory: Path, *, pool: str = ""
+) -> str:
+    """The URL of a new, empty store on ``backend``: ``memory``, ``sqlite`` (a file in
+    ``directory``) or anything else for PostgreSQL (a schema of its own, from
+    ``postgres_url_factory``, with ``pool`` appended to its query)."""
+    if backend == "memory":
+        return "memory://"
+    if backend == "sqlite":
+        return f"sqlite:///{directory}/ledger.db"
+    return str(request.getfixturevalue("postgres_url_factory")()) + pool
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -29,6 +28,7 @@ from tampering import (
     tamper_for,
     with_body,
 )
+from v1_fixture import v1_stored_events
 
 from customer_ledger import Customer, CustomerLedger, Meta
 from customer_ledger.audit import Checkpoint, Finding, check_chain, checkpoint, verify
@@ -41,7 +41,6 @@ from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
 )
 
 BACKENDS = ("memory", "sqlite", "postgresql")
-V1_FIXTURE = Path(__file__).parent / "fixtures" / "v1_events.jsonl"
 
 
 def store_url_for(backend: str, request: pytest.FixtureRequest, directory: Path) -> str:
@@ -333,23 +332,9 @@ def test_an_edit_anywhere_before_a_checkpoint_is_found(
 # -- events recorded before chaining ---------------------------------------------------------
 
 
-def v1_events() -> list[StoredEvent]:
-    with V1_FIXTURE.open(encoding="utf-8") as lines:
-        rows = [json.loads(line) for line in lines]
-    return [
-        StoredEvent(
-            UUID(r["originator_id"]),
-            r["originator_version"],
-            r["topic"],
-            r["state"].encode("utf-8"),
-        )
-        for r in rows
-    ]
-
-
 def test_events_from_before_chaining_are_unchained_not_tampered(ledger: CustomerLedger) -> None:
     # given a store holding the first release's (unsealed) events
-    legacy = v1_events()
+    legacy = v1_stored_events()
     ledger.recorder.insert_events(legacy)
     report = verify(ledger)
     assert report.ok
@@ -365,7 +350,7 @@ def test_events_from_before_chaining_are_unchained_not_tampered(ledger: Customer
 def test_the_first_sealed_event_vouches_for_the_last_unsealed_one(
     ledger: CustomerLedger,
 ) -> None:
-    ledger.recorder.insert_events(v1_events())
+    ledger.recorder.insert_events(v1_stored_events())
     last = len(ledger.history("A001"))
     ledger.tag("A001", tag="chained", occurred_at=DAY)
     tamper = tamper_for(ledger)

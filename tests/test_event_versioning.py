@@ -7,11 +7,8 @@ as None (not known), and a new interaction stores ``class_version`` 2 with its d
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import orjson
 import pytest
@@ -19,6 +16,7 @@ from eventsourcing.persistence import StoredEvent
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import FIXED_NOW, at, fresh
+from v1_fixture import v1_stored_events
 
 from customer_ledger import CommandIdReused, CustomerLedger, InvalidValue
 from customer_ledger.chain import open_seal
@@ -28,24 +26,14 @@ from customer_ledger.jsonl_import import import_lines
 from customer_ledger.projections.timeline import describe
 from customer_ledger.serialization import CattrsMapper
 
-FIXTURE = Path(__file__).parent / "fixtures" / "v1_events.jsonl"
 CST = timezone(timedelta(hours=8))
 InteractionLogged: Any = Customer.InteractionLogged
 
 
 def v1_interactions() -> list[StoredEvent]:
     """The InteractionLogged events release 0.1 stored, as the store gave them back."""
-    with FIXTURE.open(encoding="utf-8") as lines:
-        rows = [json.loads(line) for line in lines]
     return [
-        StoredEvent(
-            originator_id=UUID(row["originator_id"]),
-            originator_version=row["originator_version"],
-            topic=row["topic"],
-            state=row["state"].encode("utf-8"),
-        )
-        for row in rows
-        if row["topic"] == "customer_ledger.Customer.InteractionLogged"
+        e for e in v1_stored_events() if e.topic == "customer_ledger.Customer.InteractionLogged"
     ]
 
 

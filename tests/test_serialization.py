@@ -8,7 +8,6 @@ exponents, and datetimes' ISO text (wall clock, microseconds and offset).
 
 from __future__ import annotations
 
-import json
 import typing
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -41,6 +40,7 @@ from strategies import (
     sha256s,
     words,
 )
+from v1_fixture import v1_stored_events
 
 from customer_ledger import (
     Attachment,
@@ -402,7 +402,6 @@ def test_undecodable_bytes_name_the_event(state: bytes) -> None:
 # edit the file to make these tests pass: when an event changes shape, give it a
 # ``class_version`` and an ``upcast_v1_v2`` instead (see docs/domain.md).
 
-V1_FIXTURE = Path(__file__).parent / "fixtures" / "v1_events.jsonl"
 V1_TOPICS = {
     *(f"customer_ledger.Customer.{name}" for name in (
         "FirstContacted", "ProfileUpdated", "ContactAdded", "ContactUpdated", "ContactRemoved",
@@ -418,19 +417,6 @@ V1_TOPICS = {
     "customer_ledger.AccessLog.PersonalDataRead",
 }  # fmt: skip
 CST = timezone(timedelta(hours=8))
-
-
-def v1_stored_events() -> list[StoredEvent]:
-    with V1_FIXTURE.open(encoding="utf-8") as lines:
-        return [
-            StoredEvent(
-                originator_id=UUID(row["originator_id"]),
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=row["state"].encode("utf-8"),
-            )
-            for row in map(json.loads, lines)
-        ]
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reliability.support import STRESS, figures, store_url
+from strategies import EXAMPLES
 
 from customer_ledger import COMMANDS, Contact, CustomerLedger, LedgerError, Needs
 from customer_ledger.application import META_FIELDS
@@ -121,30 +122,8 @@ HUGE = "\x00huge\x00"
 
 ARGUMENTS: dict[str, dict[str, Any]] = {
     "first_contact": {"name": "*先生", "type": "individual"},
-    "update_profile": {"changes": {"industry": "教育"}},
-    "add_contact": {"contact": Contact("c2", "*女士", email="lisi@xyz.com")},
-    "update_contact": {"contact": Contact("c1", "*先生", title="经理")},
-    "remove_contact": {"contact_id": "c1"},
-    "assign_owner": {"owner": "*经理"},
-    "tag": {"tag": "重点"},
-    "untag": {"tag": "VIP"},
-    "record_needs": {"needs": Needs(core_needs="an industry solution")},
-    "log_interaction": {"channel": "phone", "topic": "asked about the launch"},
-    "record_purchase": {"product": "product A", "amount": "1000"},
-    "sign_contract": {"contract": "HT-2", "signed_on": date(2024, 1, 3)},
-    "renew_contract": {"contract": "HT-1", "expires_on": date(2027, 1, 1)},
-    "terminate_contract": {"contract": "HT-1"},
-    "file_complaint": {"complaint": "TS-2", "subject": "delivery delayed"},
-    "resolve_complaint": {"complaint": "TS-1", "resolution": "re-shipped", "satisfaction": 2},
-    "rate_satisfaction": {"score": 4},
-    "assign_grade": {"grade": "A", "vip": True},
-    "churn": {"reason": "budget cut"},
-    "reactivate": {},
-    "link_attachment": {"name": "scan", "uri": "s3://crm/ht-1.pdf", "sha256": "0" * 64},
-    "schedule_reminder": {"reminder": "R2", "subject": "expiry", "due_on": date(2025, 1, 1)},
-    "complete_reminder": {"reminder": "R1"},
-    "set_stage_on_import": {"stage": "customer", "row": "A001,*先生,活跃"},
-    "clear_risk_flag": {},
+    **EXAMPLES,
+    "renew_contract": {"contract": "HT-1", "expires_on": date(2027, 1, 1)},  # HT-1 ends 2026
 }
 assert set(ARGUMENTS) == set(COMMANDS)
 NESTED = {"add_contact": Contact, "update_contact": Contact, "record_needs": Needs}

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from customer_ledger import Contact, CustomerLedger
-from customer_ledger.serialization import CattrsMapper
+from customer_ledger.storage.mapper import CattrsMapper
 
 EVENTS_PER_CUSTOMER = 10
 NOW = datetime(2024, 6, 3, tzinfo=UTC)
@@ -28,7 +28,11 @@ class PlainLedger(CustomerLedger):
     """The baseline: the same ledger, personal fields stored in clear."""
 
     def construct_mapper(self) -> CattrsMapper:
-        return CattrsMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
+        return CattrsMapper(
+            compressor=self.factory.compressor(),
+            cipher=self.factory.cipher(),
+            recorder=self.construct_recorder(),
+        )
 
 
 def record(ledger: CustomerLedger, customers: int) -> None:

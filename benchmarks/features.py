@@ -14,7 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from customer_ledger.application import CustomerLedger
+from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.projections.views import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,8 +19,8 @@ import orjson
 
 from benchmarks.baseline import read_and_decode
 from benchmarks.timing import stopwatch, throughput
-from customer_ledger.application import CustomerLedger
-from customer_ledger.cli import main as cli_main
+from customer_ledger.application.ledger import CustomerLedger
+from customer_ledger.cli.main import main as cli_main
 from customer_ledger.projections.views import KINDS, Kind
 
 

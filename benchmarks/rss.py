@@ -64,7 +64,7 @@ def main(argv: list[str]) -> None:
     started_mb = peak_mb()
     started = time.perf_counter()
     if argv[0] == "ours":
-        from customer_ledger.application import CustomerLedger
+        from customer_ledger.application.ledger import CustomerLedger
 
         with CustomerLedger.open(argv[1]) as ledger:
             events = ledger.recorder.max_notification_id() or 0

@@ -28,7 +28,7 @@ from benchmarks.history import lines, number_of, plan, write_jsonl
 from benchmarks.seed import record
 from benchmarks.stores import Stores
 from benchmarks.timing import stopwatch, throughput
-from customer_ledger.application import CustomerLedger
+from customer_ledger.application.ledger import CustomerLedger
 
 PHASES = ("import", "rebuild", "replay", "commands", "rss")
 REPLAY_SAMPLES = 20

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from benchmarks.history import ZONE
-from customer_ledger.application import CustomerLedger
+from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.registry import CustomerNumber
 from customer_ledger.domain.values import Contact, Meta, Money, Needs

@@ -14,7 +14,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from customer_ledger.stores import StoreURL, adapter_for
+from customer_ledger.storage.registry import adapter_for
+from customer_ledger.storage.urls import StoreURL
 
 BACKENDS = ("memory", "sqlite", "postgres")
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"

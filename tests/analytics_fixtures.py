@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 from analytics_support import BACKENDS, RecordedStore, clock, opened, recorded_store, store_url
+from customer_ledger_postgres.testing import postgres_database  # noqa: F401 - a fixture
 
 from customer_ledger import CustomerLedger
 from customer_ledger.testing import record_sample
-from customer_ledger.testing_postgres import postgres_database  # noqa: F401 - a fixture
 
 
 @pytest.fixture(params=BACKENDS)

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 from attrs import frozen
+from customer_ledger_postgres.testing import with_prefix
 
 from customer_ledger import CustomerLedger
-from customer_ledger.testing_postgres import with_prefix
 
 NOW = datetime(2024, 12, 31, 12, 0, tzinfo=UTC)
 BACKENDS = ("memory", "sqlite", "postgres")

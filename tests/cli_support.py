@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from attrs import frozen
 
-from customer_ledger.cli import main
+from customer_ledger.cli.main import main
 
 
 @frozen

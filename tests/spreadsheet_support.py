@@ -11,18 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
+    fresh_store_url,
+    postgres_database,
+    postgres_url_factory,
+)
 from hypothesis import strategies as st
 from openpyxl import Workbook
 from strategies import FIXED_NOW, fixed_clock
 
 from customer_ledger import CustomerLedger
-from customer_ledger.spreadsheets.layouts import REGISTER, WORKSHEET
-from customer_ledger.spreadsheets.vocabulary import Lang
-from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
-    fresh_store_url,
-    postgres_database,
-    postgres_url_factory,
-)
+from customer_ledger.formats.spreadsheets.layouts import REGISTER, WORKSHEET
+from customer_ledger.formats.spreadsheets.vocabulary import Lang
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REGISTER_ZH = REGISTER.headers(Lang.ZH)

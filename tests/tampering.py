@@ -17,9 +17,9 @@ import orjson
 from eventsourcing.persistence import StoredEvent
 
 from customer_ledger import CustomerLedger
-from customer_ledger.chain import HEADER_SIZE
+from customer_ledger.audit.chain import HEADER_SIZE
 from customer_ledger.domain.registry import CustomerNumber
-from customer_ledger.stores import StoreURL
+from customer_ledger.storage.urls import StoreURL
 
 
 class Tamper(Protocol):

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from analytics_support import clock
 
-from customer_ledger import CustomerLedger, cli
-from customer_ledger.cli import main
+from customer_ledger import CustomerLedger
+from customer_ledger.cli import output as cli_output
+from customer_ledger.cli.main import main
 from customer_ledger.testing import record_analytics_extras, record_sample
 
 
@@ -32,7 +33,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(autouse=True)
 def no_default_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(cli.ENV_STORE, raising=False)
+    monkeypatch.delenv(cli_output.ENV_STORE, raising=False)
 
 
 def run(capsys: pytest.CaptureFixture[str], store: str, *argv: str) -> tuple[int, str, str]:
@@ -108,7 +109,7 @@ def test_report_writes_one_page_and_says_what_it_holds(capsys, store, tmp_path):
 def test_report_draws_its_steps_on_a_terminal_only(capsys, store, tmp_path, monkeypatch):
     from rich.console import Console
 
-    from customer_ledger import cli_analytics
+    from customer_ledger.cli import analytics as cli_analytics
 
     argv = ["report", "--out", str(tmp_path / "r.html"), "--as-of", "2024-06-01"]
     assert run(capsys, store, *argv)[2] == ""  # not a terminal: no bar

@@ -14,7 +14,7 @@ from analytics_support import NOW, buy, customer, d, talk
 
 from customer_ledger import Contact, CustomerLedger, Needs, Stage
 from customer_ledger.analytics import analyse
-from customer_ledger.analytics.facts import (
+from customer_ledger.projections.analytics_facts import (
     ComplaintFacts,
     ContractFacts,
     Interaction,
@@ -24,7 +24,7 @@ from customer_ledger.analytics.facts import (
     Term,
     latest,
 )
-from customer_ledger.analytics.fold import facts_of
+from customer_ledger.projections.analytics_fold import facts_of
 from customer_ledger.testing import record_sample
 
 pytest_plugins = ("analytics_fixtures",)

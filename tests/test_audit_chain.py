@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
+    fresh_store_url,
+    postgres_database,
+    postgres_url_factory,
+)
 from eventsourcing.persistence import IntegrityError, StoredEvent
+from histories import apply_history, histories
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import fixed_clock
@@ -31,14 +37,8 @@ from tampering import (
 from v1_fixture import v1_stored_events
 
 from customer_ledger import Customer, CustomerLedger, Meta
-from customer_ledger.audit import Checkpoint, Finding, check_chain, checkpoint, verify
-from customer_ledger.chain import HEADER_SIZE, link_hash, open_seal
-from customer_ledger.testing import apply_history, histories
-from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
-    fresh_store_url,
-    postgres_database,
-    postgres_url_factory,
-)
+from customer_ledger.audit.chain import HEADER_SIZE, link_hash, open_seal
+from customer_ledger.audit.verify import Checkpoint, Finding, check_chain, checkpoint, verify
 
 BACKENDS = ("memory", "sqlite", "postgresql")
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 from cli_support import Run, invoke
+from customer_ledger_postgres.testing import postgres_database, postgres_url_factory  # noqa: F401
 from strategies import fixed_clock
 from tampering import record_history, tamper_for
 
 from customer_ledger import CustomerLedger
-from customer_ledger.audit import KINDS
-from customer_ledger.testing_postgres import postgres_database, postgres_url_factory  # noqa: F401
+from customer_ledger.audit.verify import KINDS
 
 SCRIPT = Path(sys.executable).with_name("customer-ledger")
 REPORT_KEYS = {"ok", "events", "chains", "unchained_events", "findings", "checkpoint"}

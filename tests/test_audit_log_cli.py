@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from cli_support import CL, Run, invoke
 
-from customer_ledger import CustomerLedger, cli
-from customer_ledger.cli import main
+from customer_ledger import CustomerLedger
+from customer_ledger.cli import output as cli_output
+from customer_ledger.cli.main import main
 from customer_ledger.domain.access import Actor
 from customer_ledger.domain.customer import Customer
 
@@ -20,7 +21,7 @@ from customer_ledger.domain.customer import Customer
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A SQLite store holding the demo customers; tables print 240 columns wide."""
-    monkeypatch.delenv(cli.ENV_STORE, raising=False)
+    monkeypatch.delenv(cli_output.ENV_STORE, raising=False)
     monkeypatch.setenv("COLUMNS", "240")
     url = f"sqlite:///{tmp_path}/ledger.db"
     assert main(["--store", url, "demo", "--json"]) == 0

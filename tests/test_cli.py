@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 from cli_support import CL, Run, invoke
 
-from customer_ledger import CustomerLedger, cli, demo
+from customer_ledger import CustomerLedger
+from customer_ledger.cli import demo, recording
+from customer_ledger.cli import output as cli_output
 
 SCRIPT = Path(sys.executable).with_name("customer-ledger")
 
@@ -24,7 +26,7 @@ SCRIPT = Path(sys.executable).with_name("customer-ledger")
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh SQLite store; the environment variable is cleared so it cannot leak in."""
-    monkeypatch.delenv(cli.ENV_STORE, raising=False)
+    monkeypatch.delenv(cli_output.ENV_STORE, raising=False)
     return f"sqlite:///{tmp_path}/ledger.db"
 
 
@@ -184,7 +186,7 @@ def test_the_environment_names_the_store_and_the_option_overrides_it(
     cl: CL, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given the demo recorded into the store named by CUSTOMER_LEDGER_STORE
-    monkeypatch.setenv(cli.ENV_STORE, f"sqlite:///{tmp_path}/env.db")
+    monkeypatch.setenv(cli_output.ENV_STORE, f"sqlite:///{tmp_path}/env.db")
     assert cl("demo", "--json", store_url=None).code == 0
     # then commands without --store read it, and --store reads elsewhere
     assert cl("profile", "A001", "--json", store_url=None).json()["number"] == "A001"
@@ -278,16 +280,16 @@ def test_import_actor_option_names_who_recorded_unattributed_lines(cl: CL, tmp_p
 # -- extending the command line ---------------------------------------------------------
 
 
-def test_a_new_subcommand_plugs_in_through_the_registry(
+def test_a_new_subcommand_plugs_in_through_its_group(
     cl: CL, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given a subcommand registered the way another module would register one
-    monkeypatch.setattr(cli, "REGISTRY", dict(cli.REGISTRY))
+    # given a subcommand registered the way a group module registers one
+    monkeypatch.setattr(recording.group, "commands", list(recording.group.commands))
 
     def configure(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("word")
 
-    @cli.subcommand("echo", "say a word back", configure)
+    @recording.group.command("echo", "say a word back", configure)
     def run_echo(ledger: CustomerLedger, args: argparse.Namespace) -> int:
         print(args.word, ledger.url.scheme if ledger.url else None)
         return 0
@@ -302,7 +304,7 @@ def test_a_new_subcommand_plugs_in_through_the_registry(
 
 def test_the_console_script_runs_demo_profile_and_errors(tmp_path: Path) -> None:
     # given the installed script and a store named only by the environment
-    env = {**os.environ, cli.ENV_STORE: f"sqlite:///{tmp_path}/ledger.db"}
+    env = {**os.environ, cli_output.ENV_STORE: f"sqlite:///{tmp_path}/ledger.db"}
 
     def script(*argv: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

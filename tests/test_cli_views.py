@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from customer_ledger import CustomerLedger
-from customer_ledger.cli import main
+from customer_ledger.cli.main import main
 from customer_ledger.projections.views import KINDS
 from customer_ledger.testing import clock, record_sample
 
@@ -49,7 +49,7 @@ def test_timeline_of_one_customer_within_dates(store, capsys):
     argv = ("--store", store, "timeline", "B002", "--from", "2023-10-10", "--to", "2023-10-16")
     code, out = run(capsys, *argv, "--json")
     assert code == 0
-    assert [e["kind"] for e in json.loads(out)] == ["ComplaintFiled", "ComplaintResolved"]
+    assert [e["event"] for e in json.loads(out)] == ["ComplaintFiled", "ComplaintResolved"]
     code, out = run(capsys, *argv, "--lang", "zh")
     assert "投诉 K-1" in out
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from customer_ledger import CustomerLedger
-from customer_ledger.application import _copy_of
+from customer_ledger.application.arguments import copy_of as _copy_of
 from customer_ledger.domain.values import Contact
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")

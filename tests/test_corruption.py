@@ -11,18 +11,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from strategies import fixed_clock
-from tampering import HEADER_SIZE, body, claim_id, flip, record_history, tamper_for, with_body
-
-from customer_ledger import CustomerLedger, LedgerError
-from customer_ledger.audit import verify
-from customer_ledger.cli import main
-from customer_ledger.domain.errors import CorruptEvent
-from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
+from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
     fresh_store_url,
     postgres_database,
     postgres_url_factory,
 )
+from strategies import fixed_clock
+from tampering import HEADER_SIZE, body, claim_id, flip, record_history, tamper_for, with_body
+
+from customer_ledger import CustomerLedger, LedgerError
+from customer_ledger.audit.verify import verify
+from customer_ledger.cli.main import main
+from customer_ledger.errors import CorruptEvent
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from customer_ledger import CustomerLedger, demo
-from customer_ledger.cli import ENV_STORE, main
-from customer_ledger.jsonl_import import parse_command
+from customer_ledger import CustomerLedger
+from customer_ledger.cli import demo
+from customer_ledger.cli.main import ENV_STORE, main
+from customer_ledger.formats.jsonl import parse_command
 
 
 @pytest.fixture

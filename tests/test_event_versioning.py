@@ -19,12 +19,12 @@ from strategies import FIXED_NOW, at, fresh
 from v1_fixture import v1_stored_events
 
 from customer_ledger import CommandIdReused, CustomerLedger, InvalidValue
-from customer_ledger.chain import open_seal
+from customer_ledger.audit.chain import open_seal
 from customer_ledger.domain.customer import MAX_INTERACTION_MINUTES, Customer
 from customer_ledger.domain.registry import CommandReceipt
-from customer_ledger.jsonl_import import import_lines
+from customer_ledger.formats.jsonl import import_lines
 from customer_ledger.projections.timeline import describe
-from customer_ledger.serialization import CattrsMapper
+from customer_ledger.storage.mapper import CattrsMapper
 
 CST = timezone(timedelta(hours=8))
 InteractionLogged: Any = Customer.InteractionLogged

@@ -20,12 +20,12 @@ from spreadsheet_support import FIXTURES, events, memory_ledger
 from strategies import FIXED_NOW
 
 from customer_ledger import CustomerLedger
-from customer_ledger.cli import main
+from customer_ledger.application.privacy import masked
+from customer_ledger.cli.main import main
 from customer_ledger.domain.access import Actor
-from customer_ledger.domain.errors import LedgerError
-from customer_ledger.privacy import masked
-from customer_ledger.spreadsheets import headers as H
-from customer_ledger.spreadsheets.exports import (
+from customer_ledger.errors import LedgerError
+from customer_ledger.formats.spreadsheets import headers as H
+from customer_ledger.formats.spreadsheets.exports import (
     EXPORT_SOURCES,
     ExportRequest,
     Sheet,
@@ -33,11 +33,16 @@ from customer_ledger.spreadsheets.exports import (
     export_file,
     export_source,
 )
-from customer_ledger.spreadsheets.facts import worksheet_number
-from customer_ledger.spreadsheets.importing import import_sheet
-from customer_ledger.spreadsheets.layouts import FORMULA_TRIGGERS, clean_cell
-from customer_ledger.spreadsheets.vocabulary import Lang
-from customer_ledger.spreadsheets.writing import XLSX_MAX_CELL, neutralise, write_csv, write_xlsx
+from customer_ledger.formats.spreadsheets.facts import worksheet_number
+from customer_ledger.formats.spreadsheets.importing import import_sheet
+from customer_ledger.formats.spreadsheets.layouts import FORMULA_TRIGGERS, clean_cell
+from customer_ledger.formats.spreadsheets.vocabulary import Lang
+from customer_ledger.formats.spreadsheets.writing import (
+    XLSX_MAX_CELL,
+    neutralise,
+    write_csv,
+    write_xlsx,
+)
 
 ZHANG = worksheet_number("ABC公司", None, None, None)
 
@@ -396,7 +401,7 @@ def test_the_cli_draws_export_progress_only_on_a_terminal(
 ) -> None:
     from rich.console import Console
 
-    from customer_ledger.spreadsheets import command
+    from customer_ledger.cli import output as command
 
     store = f"sqlite:///{tmp_path}/x.db"
     assert main(["--store", store, "import", str(FIXTURES / "register.csv")]) == 0

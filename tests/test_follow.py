@@ -13,12 +13,13 @@ import subprocess
 import sys
 import time
 
-from customer_ledger import CustomerLedger
-from customer_ledger.testing import clock
-from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
+from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
     postgres_database,
     postgres_url_factory,
 )
+
+from customer_ledger import CustomerLedger
+from customer_ledger.testing import clock
 
 
 def test_follow_survives_eager_writers_and_stops_cleanly(postgres_url_factory):  # noqa: F811

@@ -21,15 +21,10 @@ from customer_ledger import (
     Stage,
     UnknownCustomer,
 )
-from customer_ledger.domain.access import Actor, PermissionDenied, Policy
-from customer_ledger.domain.personal import (
-    ERASED,
-    AlreadyForgotten,
-    ForgottenCustomer,
-    erased,
-    personal_fields,
-)
-from customer_ledger.privacy import ForgetResult
+from customer_ledger.application.privacy import ForgetResult
+from customer_ledger.domain.access import Actor, Policy
+from customer_ledger.domain.personal import ERASED, erased, personal_fields
+from customer_ledger.errors import AlreadyForgotten, ForgottenCustomer, PermissionDenied
 
 ADMIN = Actor("dpo", "admin")
 PHONE = "13912345678"

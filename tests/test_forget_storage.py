@@ -21,19 +21,20 @@ from uuid import uuid4
 import attrs
 import psycopg
 import pytest
-from psycopg import sql
-from strategies import fixed_clock
-
-from customer_ledger import Contact, CustomerLedger, Stage
-from customer_ledger.audit import checkpoint, verify
-from customer_ledger.domain.access import Actor
-from customer_ledger.domain.personal import ERASED, ForgottenCustomer
-from customer_ledger.projections.views import KINDS
-from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
+from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
     fresh_store_url,
     postgres_database,
     postgres_url_factory,
 )
+from psycopg import sql
+from strategies import fixed_clock
+
+from customer_ledger import Contact, CustomerLedger, Stage
+from customer_ledger.audit.verify import checkpoint, verify
+from customer_ledger.domain.access import Actor
+from customer_ledger.domain.personal import ERASED
+from customer_ledger.errors import ForgottenCustomer
+from customer_ledger.projections.views import KINDS
 
 ADMIN = Actor("dpo", "admin")
 BACKENDS = ("memory", "sqlite", "postgres")

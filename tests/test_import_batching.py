@@ -17,16 +17,17 @@ from typing import Any
 
 import orjson
 import pytest
+from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
+    postgres_database,
+    postgres_url_factory,
+)
 from eventsourcing.persistence import IntegrityError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customer_ledger import CustomerLedger, InvalidValue, jsonl_import
-from customer_ledger.jsonl_import import ImportReport, _import_one, import_lines
-from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
-    postgres_database,
-    postgres_url_factory,
-)
+from customer_ledger import CustomerLedger, InvalidValue
+from customer_ledger.formats import jsonl as jsonl_import
+from customer_ledger.formats.jsonl import ImportReport, _import_one, import_lines
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 

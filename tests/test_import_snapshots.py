@@ -15,11 +15,11 @@ from typing import Any
 
 import orjson
 import pytest
+from histories import aggregate_state, folded
 
 from customer_ledger import CustomerLedger
 from customer_ledger.domain.customer import Customer
-from customer_ledger.jsonl_import import BATCH_ENV, import_lines
-from customer_ledger.testing import aggregate_state, folded
+from customer_ledger.formats.jsonl import BATCH_ENV, import_lines
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 

@@ -15,13 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customer_ledger import COMMANDS, Contact, CustomerLedger, Needs
-from customer_ledger.application import META_FIELDS
-from customer_ledger.jsonl_import import (
+from customer_ledger.application.arguments import META_FIELDS
+from customer_ledger.application.schema import command_params
+from customer_ledger.errors import UnknownField, WrongType
+from customer_ledger.formats.jsonl import (
     DERIVED_ID_PREFIX,
     ImportReport,
-    UnknownField,
-    WrongType,
-    command_params,
     derived_command_id,
     import_file,
     import_lines,

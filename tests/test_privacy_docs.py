@@ -8,7 +8,7 @@ from pathlib import Path
 from customer_ledger import Contact
 from customer_ledger.domain.access import DEFAULT_ROLES
 from customer_ledger.domain.personal import personal_fields
-from customer_ledger.privacy import mask_email, mask_phone
+from customer_ledger.privacy.masking import mask_email, mask_phone
 
 DOC = (Path(__file__).parent.parent / "docs" / "privacy.md").read_text(encoding="utf-8")
 

@@ -19,6 +19,10 @@ from pathlib import Path
 
 import orjson
 import pytest
+from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
+    postgres_database,
+    postgres_url_factory,
+)
 from eventsourcing.persistence import StoredEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,24 +30,21 @@ from strategies import fixed_clock, words
 
 from customer_ledger import Contact, Customer, CustomerLedger, LedgerError, StoreError
 from customer_ledger.domain.access import Actor
-from customer_ledger.domain.errors import CorruptEvent
 from customer_ledger.domain.personal import ERASED, INDIVIDUALS_ONLY, PERSONAL, marker
 from customer_ledger.domain.registry import AccessLog, CommandReceipt, CustomerNumber
-from customer_ledger.keys import (
-    MASTER_KEY_ENV,
+from customer_ledger.errors import (
+    CorruptEvent,
     DataKeyMissing,
     KeyStoreUnknown,
     MasterKeyInvalid,
     MasterKeyMismatch,
     MasterKeyMissing,
 )
-from customer_ledger.privacy import Leaf, Values, plan_of
+from customer_ledger.privacy.fields import Leaf, Values, plan_of
+from customer_ledger.privacy.keys import MASTER_KEY_ENV
 from customer_ledger.serialization import converter
-from customer_ledger.stores import Adapter, StoreURL
-from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
-    postgres_database,
-    postgres_url_factory,
-)
+from customer_ledger.storage.port import Adapter
+from customer_ledger.storage.urls import StoreURL
 
 CONTACT_FIELDS = {"name", "phone", "email", "address", "wechat", "qq", "birthday"}
 SECRET = "秘"  # every generated personal text carries it; nothing else in a store does
@@ -187,7 +188,7 @@ def test_the_same_value_encrypts_alike_for_one_customer_and_field_only(ledger):
 
 
 def test_keys_in_memory_are_bounded_and_an_evicted_key_is_read_again(ledger, monkeypatch):
-    from customer_ledger import keys
+    from customer_ledger.privacy import keys
 
     monkeypatch.setattr(keys, "CACHE_LIMIT", 2)
     names = {f"P{i}": f"欧阳{i}" for i in range(5)}

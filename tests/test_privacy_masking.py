@@ -13,11 +13,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from customer_ledger import Contact, CustomerLedger, cli
-from customer_ledger.cli import main
-from customer_ledger.domain.access import Actor, PermissionDenied
+from customer_ledger import Contact, CustomerLedger
+from customer_ledger.application.privacy import masked
+from customer_ledger.cli import main as cli_main
+from customer_ledger.cli import output as cli_output
+from customer_ledger.cli.main import main
+from customer_ledger.domain.access import Actor
 from customer_ledger.domain.personal import ERASED
-from customer_ledger.privacy import mask_email, mask_phone, mask_text, masked, masked_fields
+from customer_ledger.errors import PermissionDenied
+from customer_ledger.privacy.masking import mask_email, mask_phone, mask_text, masked_fields
 
 MOBILE, LANDLINE, EMAIL = "13812345678", "01087654321", "zhangsan@abc.com"
 
@@ -111,7 +115,7 @@ def test_an_events_fields_are_masked_for_display(ledger):
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     """``run(*argv)`` → (exit code, stdout, stderr) on a SQLite store with A001 in it."""
-    for name in (cli.ENV_STORE, cli.ENV_ACTOR, cli.ENV_ROLE):
+    for name in (cli_output.ENV_STORE, cli_output.ENV_ACTOR, cli_output.ENV_ROLE):
         monkeypatch.delenv(name, raising=False)
     url = f"sqlite:///{tmp_path}/ledger.db"
     with CustomerLedger.open(url) as ledger:
@@ -153,22 +157,22 @@ def test_cli_unmasked_output_needs_a_role_a_reason_and_is_recorded(run, command)
 
 
 def test_cli_actor_and_role_come_from_the_environment_else_the_login_as_admin(run, monkeypatch):
-    monkeypatch.setattr(cli, "_login", lambda: "os-user")
+    monkeypatch.setattr(cli_output, "_login", lambda: "os-user")
     assert run("history", "A001", "--unmasked", "--why", "check")[0] == 0
-    monkeypatch.setenv(cli.ENV_ACTOR, "wang")
-    monkeypatch.setenv(cli.ENV_ROLE, "service")
+    monkeypatch.setenv(cli_output.ENV_ACTOR, "wang")
+    monkeypatch.setenv(cli_output.ENV_ROLE, "service")
     assert run("profile", "A001", "--unmasked", "--why", "visit")[0] == 0
-    monkeypatch.setenv(cli.ENV_ROLE, "auditor")
+    monkeypatch.setenv(cli_output.ENV_ROLE, "auditor")
     assert run("profile", "A001", "--unmasked", "--why", "visit")[0] == 1
     assert reads(run.url) == [("os-user", "admin", "check"), ("wang", "service", "visit")]
 
 
 def test_the_global_actor_and_imports_own_actor_option_do_not_clash():
-    args = cli.build_parser().parse_args(
+    args = cli_main.build_parser().parse_args(
         ["--actor", "alice", "--role", "sales", "import", "f.jsonl", "--actor", "bob"]
     )
     assert (args.acting_id, args.acting_role, args.actor) == ("alice", "sales", "bob")
-    assert cli.acting_actor(args) == Actor("alice", "sales")
+    assert cli_output.acting_actor(args) == Actor("alice", "sales")
 
 
 def test_cli_forget_needs_the_permission_and_refuses_twice(run):

@@ -11,22 +11,16 @@ import os
 import uuid
 from pathlib import Path
 
+from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
+    postgres_database,
+    postgres_url_factory,
+)
+from histories import apply_history, comparable, histories
 from hypothesis import HealthCheck, given, settings
 
 from customer_ledger import CustomerLedger
 from customer_ledger.projections.status import status_of
-from customer_ledger.testing import (
-    apply_history,
-    clock,
-    comparable,
-    histories,
-    reference_profiles,
-    snapshot_views,
-)
-from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
-    postgres_database,
-    postgres_url_factory,
-)
+from customer_ledger.testing import clock, reference_profiles, snapshot_views
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 
@@ -48,7 +42,9 @@ def backends(directory: Path, postgres_url_factory) -> list[str]:  # noqa: F811
 @EXAMPLES
 @given(steps=histories())
 def test_incremental_rebuilt_and_cross_backend_views_are_equal(
-    steps, tmp_path, postgres_url_factory  # noqa: F811
+    steps,
+    tmp_path,
+    postgres_url_factory,  # noqa: F811
 ):
     snapshots = []
     for url in backends(tmp_path, postgres_url_factory):

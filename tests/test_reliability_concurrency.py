@@ -25,6 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
+    postgres_database,
+    postgres_url_factory,
+)
 from reliability.support import (
     SMALL_POOLS,
     cli,
@@ -45,10 +49,6 @@ from customer_ledger.projections.fold import (
     state_bytes,
 )
 from customer_ledger.testing import reference_profiles, snapshot_views
-from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
-    postgres_database,
-    postgres_url_factory,
-)
 
 WRITERS = 4
 COMMANDS = scaled(100)

@@ -26,6 +26,10 @@ from typing import Any
 
 import orjson
 import pytest
+from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
+    postgres_database,
+    postgres_url_factory,
+)
 from reliability.support import (
     WAIT_SECONDS,
     Probe,
@@ -40,12 +44,8 @@ from reliability.support import (
 )
 
 from customer_ledger import CustomerLedger
-from customer_ledger.jsonl_import import derived_command_id
+from customer_ledger.formats.jsonl import derived_command_id
 from customer_ledger.projections.views import KINDS, LIVE, REBUILD
-from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
-    postgres_database,
-    postgres_url_factory,
-)
 
 KILLS = 10
 SEED = 20240601

@@ -18,6 +18,10 @@ from typing import Any
 
 import psycopg
 import pytest
+from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
+    postgres_database,
+    postgres_url_factory,
+)
 from reliability.private_postgres import PrivateServer, private_server
 from reliability.support import (
     WAIT_SECONDS,
@@ -36,11 +40,7 @@ from customer_ledger import (
     retry_command,
 )
 from customer_ledger.projections.views import KINDS
-from customer_ledger.retry import Backoff
-from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
-    postgres_database,
-    postgres_url_factory,
-)
+from customer_ledger.storage.failures import Backoff
 
 PATIENT = Backoff(attempts=40, first_delay=0.05, max_delay=1.0)
 

@@ -25,18 +25,18 @@ from typing import Any
 
 import attrs
 import pytest
+from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
+    postgres_database,
+    postgres_url_factory,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reliability.support import STRESS, figures, store_url
 from strategies import EXAMPLES
 
 from customer_ledger import COMMANDS, Contact, CustomerLedger, LedgerError, Needs
-from customer_ledger.application import META_FIELDS
-from customer_ledger.jsonl_import import import_lines
-from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
-    postgres_database,
-    postgres_url_factory,
-)
+from customer_ledger.application.arguments import META_FIELDS
+from customer_ledger.formats.jsonl import import_lines
 
 DAY = datetime(2024, 1, 2, 9, 0, tzinfo=UTC)
 EXAMPLES_PER_BACKEND = {"memory": 200, "sqlite": 60, "postgresql": 60}
@@ -323,7 +323,7 @@ def test_any_hostile_jsonl_line_is_reported_or_kept_never_raised(ready: Ready) -
 
 
 def test_a_file_that_is_not_utf8_is_reported_line_by_line(ready: Ready, tmp_path: Path) -> None:
-    from customer_ledger.jsonl_import import import_file
+    from customer_ledger.formats.jsonl import import_file
 
     fresh = ready.customer("tag")
     good = json.dumps({"command": "tag", "customer": fresh, "tag": "kept"}).encode()

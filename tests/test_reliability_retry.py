@@ -29,15 +29,15 @@ from customer_ledger import (
     retry_command,
     retrying,
 )
-from customer_ledger.jsonl_import import import_objects
-from customer_ledger.retry import Backoff, is_store_failure, retry_opening, store_failure
+from customer_ledger.formats.jsonl import import_objects
+from customer_ledger.storage.failures import Backoff, is_store_failure, retry_opening, store_failure
 
 
 @pytest.fixture
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Backoff pauses are recorded instead of slept."""
     slept: list[float] = []
-    monkeypatch.setattr("customer_ledger.retry.time.sleep", slept.append)
+    monkeypatch.setattr("customer_ledger.storage.failures.time.sleep", slept.append)
     return slept
 
 

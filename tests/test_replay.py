@@ -22,6 +22,11 @@ from zoneinfo import ZoneInfo
 
 import eventsourcing.domain
 import pytest
+from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
+    fresh_store_url,
+    postgres_database,
+    postgres_url_factory,
+)
 from eventsourcing.persistence import StoredEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,17 +40,13 @@ from customer_ledger import (
     NotYetKnown,
     Stage,
     UnknownCustomer,
-    demo,
 )
-from customer_ledger.domain.access import Actor, PermissionDenied
-from customer_ledger.jsonl_import import import_objects
-from customer_ledger.privacy import masked
+from customer_ledger.application.privacy import masked
+from customer_ledger.cli import demo
+from customer_ledger.domain.access import Actor
+from customer_ledger.errors import PermissionDenied
+from customer_ledger.formats.jsonl import import_objects
 from customer_ledger.projections.profile import profile_of
-from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
-    fresh_store_url,
-    postgres_database,
-    postgres_url_factory,
-)
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 

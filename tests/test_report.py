@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 from analytics_support import clock, customer
+from customer_ledger_postgres.testing import in_ci
 
 from customer_ledger import CustomerLedger
-from customer_ledger.cli import main
-from customer_ledger.report import gather, render
+from customer_ledger.cli.main import main
+from customer_ledger.formats.report import gather, render
 from customer_ledger.testing import record_analytics_extras, record_sample
-from customer_ledger.testing_postgres import in_ci
 
 AS_OF = date(2024, 6, 1)
 CHARTS = {"funnel", "abc", "revenue"}

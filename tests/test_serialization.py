@@ -62,13 +62,13 @@ from customer_ledger import (
 )
 from customer_ledger.domain.registry import AccessLog, CommandReceipt, CustomerNumber
 from customer_ledger.serialization import (
-    CattrsMapper,
     converter,
     decode,
     encode,
     structure_state,
     unstructure_state,
 )
+from customer_ledger.storage.mapper import CattrsMapper
 
 CUSTOMER_EVENTS = frozenset(
     cls

@@ -13,20 +13,14 @@ from __future__ import annotations
 
 import os
 
+from histories import apply_history, comparable, histories
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customer_ledger import CustomerLedger
 from customer_ledger.projections.engine import catch_up, projections_for
 from customer_ledger.projections.views import KINDS
-from customer_ledger.testing import (
-    apply_history,
-    clock,
-    comparable,
-    histories,
-    reference_facts,
-    snapshot_views,
-)
+from customer_ledger.testing import clock, reference_facts, snapshot_views
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 

@@ -19,23 +19,23 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
+    fresh_store_url,
+    postgres_database,
+    postgres_url_factory,
+)
 from eventsourcing.persistence import OperationalError
+from histories import aggregate_state, folded
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import fixed_clock, histories
 from strategies import replay as run_history
 
 from customer_ledger import CustomerLedger
+from customer_ledger.application.replay import SNAPSHOT_INTERVAL
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.values import Meta
 from customer_ledger.projections.profile import profile_of
-from customer_ledger.replay import SNAPSHOT_INTERVAL
-from customer_ledger.testing import aggregate_state, folded
-from customer_ledger.testing_postgres import (  # noqa: F401 - pytest fixtures
-    fresh_store_url,
-    postgres_database,
-    postgres_url_factory,
-)
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 
@@ -174,7 +174,7 @@ def test_a_snapshot_that_cannot_be_stored_does_not_fail_the_command(
     ledger.first_contact("A001", name="*先生", type="individual", occurred_at="2024-05-01")
     ledger.tag("A001", tag="VIP", occurred_at="2024-05-02")
     # when the third event is recorded (a snapshot is due)
-    with caplog.at_level(logging.WARNING, logger="customer_ledger.application"):
+    with caplog.at_level(logging.WARNING, logger="customer_ledger.application.ledger"):
         result = ledger.tag("A001", tag="重点", occurred_at="2024-05-03")
     # then the command succeeded and is recorded; only the snapshot is missing, and said so
     assert result.version == 3 and len(ledger.history("A001")) == 3

@@ -28,8 +28,8 @@ from spreadsheet_support import (
     write_xlsx,
 )
 
-from customer_ledger.spreadsheets.errors import SpreadsheetError, UnknownLayout, UnreadableSheet
-from customer_ledger.spreadsheets.importing import SheetReport, import_sheet
+from customer_ledger.errors import SpreadsheetError, UnknownLayout, UnreadableSheet
+from customer_ledger.formats.spreadsheets.importing import SheetReport, import_sheet
 
 INJECTIONS = [
     "=cmd|' /C calc'!A0", "@SUM(1)", "+1", "-1", "=1+1", "Robert'); DROP TABLE stored_events;--",

@@ -33,14 +33,15 @@ from spreadsheet_support import (  # noqa: F401
 )
 
 from customer_ledger import CustomerLedger, Stage
-from customer_ledger.cli import main
+from customer_ledger.cli import files as command
+from customer_ledger.cli import output as cli_output
+from customer_ledger.cli.main import main
+from customer_ledger.errors import UnknownColumn, UnknownLayout
+from customer_ledger.formats.spreadsheets.exports import ExportRequest, export_file
+from customer_ledger.formats.spreadsheets.facts import worksheet_number
+from customer_ledger.formats.spreadsheets.importing import ID_PREFIX, SheetReport, import_sheet
+from customer_ledger.formats.spreadsheets.vocabulary import Lang
 from customer_ledger.projections.profile import Profile
-from customer_ledger.spreadsheets import command
-from customer_ledger.spreadsheets.errors import UnknownColumn, UnknownLayout
-from customer_ledger.spreadsheets.exports import ExportRequest, export_file
-from customer_ledger.spreadsheets.facts import worksheet_number
-from customer_ledger.spreadsheets.importing import ID_PREFIX, SheetReport, import_sheet
-from customer_ledger.spreadsheets.vocabulary import Lang
 
 ZHANG = worksheet_number("ABC公司", None, None, None)
 LI = worksheet_number("XYZ公司", None, None, None)
@@ -748,7 +749,9 @@ def test_a_progress_bar_with_rows_per_second_on_a_terminal_for_large_sheets(
 ) -> None:
     screen = io.StringIO()
     terminal = Console(file=screen, force_terminal=True, width=120)
-    monkeypatch.setattr(command, "console", lambda stderr=False: terminal if stderr else Console())
+    monkeypatch.setattr(
+        cli_output, "console", lambda stderr=False: terminal if stderr else Console()
+    )
     rows = [REGISTER_ZH] + [
         register_row(number=f"P{n}", type="个人客户", name="*先生") for n in range(command.LARGE)
     ]
@@ -762,7 +765,9 @@ def test_small_sheets_draw_no_bar_even_on_a_terminal(
 ) -> None:
     screen = io.StringIO()
     terminal = Console(file=screen, force_terminal=True, width=120)
-    monkeypatch.setattr(command, "console", lambda stderr=False: terminal if stderr else Console())
+    monkeypatch.setattr(
+        cli_output, "console", lambda stderr=False: terminal if stderr else Console()
+    )
     assert run(capsys, store, "import", str(FIXTURES / "register.csv"))[0] == 0
     assert "rows/s" not in screen.getvalue()
 
@@ -781,7 +786,7 @@ def test_a_command_the_store_refuses_after_the_rehearsal_fails_its_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a rehearsal that did not see the customer another writer has just recorded
-    from customer_ledger.spreadsheets.importing import Rehearsal
+    from customer_ledger.formats.spreadsheets.importing import Rehearsal
 
     ledger = memory_ledger()
     ledger.first_contact("A001", name="*先生", type="individual", occurred_at="2023-01-01")

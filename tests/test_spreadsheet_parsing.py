@@ -12,16 +12,16 @@ from hypothesis import strategies as st
 from spreadsheet_support import amounts, days, text
 
 from customer_ledger import Channel, CustomerType
-from customer_ledger.spreadsheets.errors import (
+from customer_ledger.errors import (
     BadAmount,
     BadDate,
     BadNumber,
+    CellDateOutOfRange,
     CustomerTypeUnknown,
-    DateOutOfRange,
     UnknownWord,
     UnreadableNote,
 )
-from customer_ledger.spreadsheets.notes import (
+from customer_ledger.formats.spreadsheets.notes import (
     Basics,
     ComplaintNote,
     ContractNote,
@@ -29,7 +29,7 @@ from customer_ledger.spreadsheets.notes import (
     Phone,
     Purchase,
 )
-from customer_ledger.spreadsheets.parsing import (
+from customer_ledger.formats.spreadsheets.parsing import (
     parse_amount,
     parse_basics,
     parse_channel,
@@ -45,8 +45,8 @@ from customer_ledger.spreadsheets.parsing import (
     split_top,
     type_from_name,
 )
-from customer_ledger.spreadsheets.rendering import interaction_note, purchase_note
-from customer_ledger.spreadsheets.vocabulary import Lang, StatedStage
+from customer_ledger.formats.spreadsheets.rendering import interaction_note, purchase_note
+from customer_ledger.formats.spreadsheets.vocabulary import Lang, StatedStage
 
 # -- dates ----------------------------------------------------------------------------------
 
@@ -92,7 +92,7 @@ def test_a_month_and_day_without_any_year_is_a_bad_date() -> None:
 
 @pytest.mark.parametrize("cell", ["0001-01-01", "1899-12-31", "2101-01-01", "9999-12-31"])
 def test_years_outside_1900_to_2100_are_out_of_range(cell: str) -> None:
-    with pytest.raises(DateOutOfRange):
+    with pytest.raises(CellDateOutOfRange):
         parse_date(cell)
 
 

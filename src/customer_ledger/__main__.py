@@ -2,6 +2,6 @@
 
 import sys
 
-from customer_ledger.cli import main
+from customer_ledger.cli.main import main
 
 sys.exit(main())

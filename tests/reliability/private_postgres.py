@@ -4,7 +4,7 @@ Restarting the shared server would cut every other test's connections; a private
 made with ``initdb`` in a temporary directory (well under a second), is restarted
 without touching anyone. Run as root, the server runs as the ``postgres`` user (it
 refuses root). Without the server binaries the test is skipped loudly, and fails
-under ``CI=true``, as ``customer_ledger.testing_postgres`` does.
+under ``CI=true``, as ``customer_ledger_postgres.testing`` does.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from pathlib import Path
 
 import pytest
 from attrs import define
-
-from customer_ledger.testing_postgres import in_ci
+from customer_ledger_postgres.testing import in_ci
 
 USER = "postgres"
 

@@ -30,7 +30,7 @@ from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.registry import CustomerNumber
 from customer_ledger.domain.values import Meta, Money
 from customer_ledger.projections.views import KINDS, LIVE
-from customer_ledger.stores import StoreURL
+from customer_ledger.storage.urls import StoreURL
 from customer_ledger.testing import reference_facts, reference_profiles, snapshot_views
 
 STRESS = max(1, int(os.environ.get("CUSTOMER_LEDGER_STRESS", "1")))

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from customer_ledger import CustomerLedger, LedgerError, retry_command
-from customer_ledger.retry import Backoff
+from customer_ledger.storage.failures import Backoff
 
 # Patient enough that a command outlasts any streak of lost races among a few writers.
 BACKOFF = Backoff(attempts=50, first_delay=0.005, max_delay=0.5)

@@ -1,5 +1,5 @@
 """Fixtures for the PostgreSQL adapter's tests: a fresh database per session (see
-``customer_ledger.testing_postgres``), a fresh schema per test, views and samples."""
+``customer_ledger_postgres.testing``), a fresh schema per test, views and samples."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import psycopg
 import pytest
 from attrs import evolve
 from customer_ledger_postgres import PostgresViewSet
+from customer_ledger_postgres import testing as testing_postgres
 from eventsourcing.persistence import Tracking
 from psycopg import sql
 
-from customer_ledger import testing_postgres
-from customer_ledger.application import CustomerLedger
+from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.projections.profile import Profile, profile_of
 from customer_ledger.projections.views import ProfileRecord
 

@@ -19,9 +19,9 @@ from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
 from eventsourcing.tests import persistence as es_tests  # the module: see eventsourcing-notes
 from eventsourcing.utils import Environment
 
-from customer_ledger.application import CustomerLedger
-from customer_ledger.domain.errors import StoreError
-from customer_ledger.stores import StoreURL
+from customer_ledger.application.ledger import CustomerLedger
+from customer_ledger.errors import StoreError
+from customer_ledger.storage.urls import StoreURL
 
 pytestmark = pytest.mark.postgres
 

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from psycopg import sql
 
 from customer_ledger.domain.values import CustomerType, Grade, Stage
-from customer_ledger.memory import matches
 from customer_ledger.projections.profile import Profile
 from customer_ledger.projections.views import SORT_FIELDS, ProfileQuery, sort_key
+from customer_ledger.storage.memory import matches
 
 pytestmark = pytest.mark.postgres
 

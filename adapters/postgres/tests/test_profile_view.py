@@ -11,10 +11,10 @@ from conftest import APP, make_profile, record
 from customer_ledger_postgres import PostgresViewSet
 from eventsourcing.persistence import Tracking
 
-from customer_ledger.domain.errors import InvalidValue
 from customer_ledger.domain.values import CustomerType, Grade, Stage
-from customer_ledger.memory import MemoryProfileView
+from customer_ledger.errors import InvalidValue
 from customer_ledger.projections.views import ProfileQuery, encode_cursor
+from customer_ledger.storage.memory import MemoryProfileView
 
 pytestmark = pytest.mark.postgres
 CST = timezone(timedelta(hours=8))

@@ -11,7 +11,7 @@ from conftest import APP, make_profile, record
 from customer_ledger_postgres import PostgresViewSet
 from eventsourcing.persistence import Tracking
 
-from customer_ledger.domain.errors import StoreError
+from customer_ledger.errors import StoreError
 from customer_ledger.projections.views import LIVE, REBUILD, ProfileQuery
 
 pytestmark = pytest.mark.postgres

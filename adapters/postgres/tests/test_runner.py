@@ -10,11 +10,11 @@ from customer_ledger_postgres import PostgresAdapter, PostgresTimelineView, Post
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection, ProjectionRunner
 
-from customer_ledger.application import CustomerLedger
+from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.domain.customer import Customer
 from customer_ledger.projections.projectors import PROJECTIONS
 from customer_ledger.projections.views import TimelineEntry, TimelineQuery
-from customer_ledger.stores import StoreURL
+from customer_ledger.storage.urls import StoreURL
 
 pytestmark = pytest.mark.postgres
 

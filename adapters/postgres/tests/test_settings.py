@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from customer_ledger_postgres import PostgresAdapter, PostgresSettings
 
-from customer_ledger.domain.errors import StoreError
-from customer_ledger.stores import StoreURL, adapter_for
+from customer_ledger.errors import StoreError
+from customer_ledger.storage.registry import adapter_for
+from customer_ledger.storage.urls import StoreURL
 
 pytestmark = pytest.mark.postgres
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-
-from customer_ledger import testing_postgres
-from customer_ledger.testing_postgres import require_postgres, store_url, unavailable_reason
+from customer_ledger_postgres import testing as testing_postgres
+from customer_ledger_postgres.testing import require_postgres, store_url, unavailable_reason
 
 pytestmark = pytest.mark.postgres
 NOWHERE = "postgresql://nobody:secret@127.0.0.1:1/none"
@@ -51,7 +50,7 @@ def test_the_session_database_is_fresh_and_fast(postgres_database: str) -> None:
 
 
 def test_the_shared_store_url_opens_a_ledger(postgres_url: str) -> None:
-    from customer_ledger.application import CustomerLedger
+    from customer_ledger.application.ledger import CustomerLedger
 
     assert "prefix=ledger" in postgres_url
     ledger = CustomerLedger.open(postgres_url)

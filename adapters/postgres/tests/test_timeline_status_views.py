@@ -10,9 +10,8 @@ from conftest import APP
 from customer_ledger_postgres import PostgresViewSet
 from eventsourcing.persistence import Tracking
 
-from customer_ledger.domain.errors import InvalidValue
 from customer_ledger.domain.values import Stage
-from customer_ledger.memory import MemoryStatusView, MemoryTimelineView
+from customer_ledger.errors import InvalidValue
 from customer_ledger.projections.views import (
     StatusRecord,
     StatusRow,
@@ -20,6 +19,7 @@ from customer_ledger.projections.views import (
     TimelineQuery,
     encode_cursor,
 )
+from customer_ledger.storage.memory import MemoryStatusView, MemoryTimelineView
 
 pytestmark = pytest.mark.postgres
 CST = timezone(timedelta(hours=8))

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from attrs import evolve
 from eventsourcing.persistence import Tracking
 
-from customer_ledger.application import CustomerLedger
+from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.domain.values import Contact, Stage
 from customer_ledger.projections.profile import Profile, profile_of
 from customer_ledger.projections.views import (

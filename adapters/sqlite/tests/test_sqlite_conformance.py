@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from customer_ledger.application import CustomerLedger
+from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.testing import LedgerConformance, PersistentConformance
 
 

@@ -17,9 +17,10 @@ from customer_ledger_sqlite.factory import TOPIC
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from customer_ledger.application import CustomerLedger
-from customer_ledger.domain.errors import StoreError
-from customer_ledger.stores import StoreURL, adapter_for
+from customer_ledger.application.ledger import CustomerLedger
+from customer_ledger.errors import StoreError
+from customer_ledger.storage.registry import adapter_for
+from customer_ledger.storage.urls import StoreURL
 
 
 def tables(path: Path | str) -> set[str]:

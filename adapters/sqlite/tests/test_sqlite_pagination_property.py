@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from sqlite_samples import T0, profile, record, tracking
 
 from customer_ledger.domain.values import CustomerType, Grade, Stage
-from customer_ledger.memory import matches
 from customer_ledger.projections.views import SORT_FIELDS, ProfileQuery, sort_key
+from customer_ledger.storage.memory import matches
 
 # Small alphabets so that searches hit, ties happen and wildcards meet literal text.
 NAME = st.text(alphabet="aAbÄä张三_% ", min_size=1, max_size=6)

@@ -12,8 +12,8 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.sqlite import SQLiteCursor
 from sqlite_samples import APP, T0, customer_id, profile, record, tracking
 
-from customer_ledger.domain.errors import InvalidValue
 from customer_ledger.domain.values import CustomerType, Grade, Stage
+from customer_ledger.errors import InvalidValue
 from customer_ledger.projections.views import ProfileQuery, encode_cursor
 
 

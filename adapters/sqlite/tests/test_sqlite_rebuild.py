@@ -12,10 +12,10 @@ from customer_ledger_sqlite.profile import PROFILE_TABLES
 from eventsourcing.sqlite import SQLiteDatastore
 from sqlite_samples import APP, T0, entry, profile, record, status, tracking
 
-from customer_ledger.domain.errors import StoreError
+from customer_ledger.errors import StoreError
 from customer_ledger.projections.profile import Profile
 from customer_ledger.projections.views import KINDS, ProfileQuery, TimelineQuery
-from customer_ledger.stores import StoreURL
+from customer_ledger.storage.urls import StoreURL
 
 
 def tables(db_path: str) -> set[str]:

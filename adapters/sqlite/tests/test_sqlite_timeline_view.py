@@ -9,7 +9,7 @@ from customer_ledger_sqlite import SQLiteTimelineView, SQLiteViewSet
 from eventsourcing.persistence import IntegrityError
 from sqlite_samples import APP, SHANGHAI, T0, customer_id, entry, tracking
 
-from customer_ledger.domain.errors import InvalidValue
+from customer_ledger.errors import InvalidValue
 from customer_ledger.projections.views import TimelineQuery, encode_cursor, utc_key
 
 

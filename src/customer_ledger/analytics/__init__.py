@@ -6,11 +6,11 @@ them as of an explicit date, with explicit ``AnalyticsSettings`` (docs/analytics
 
 from customer_ledger.analytics.analysis import Analytics, CustomerAnalytics, analyse
 from customer_ledger.analytics.churn import ChurnReason
-from customer_ledger.analytics.facts import AnalyticsRecord, CustomerFacts
 from customer_ledger.analytics.indicators import PeriodIndicators, indicators
 from customer_ledger.analytics.reminders import DueReminder, ReminderKind, reminders_due
 from customer_ledger.analytics.segments import Cadence, Segment
 from customer_ledger.analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
+from customer_ledger.projections.analytics_facts import AnalyticsRecord, CustomerFacts
 
 __all__ = [
     "DEFAULT_SETTINGS",

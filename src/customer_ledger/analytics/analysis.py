@@ -11,12 +11,12 @@ from attrs import frozen
 
 from customer_ledger.analytics.churn import ChurnReason, churn_reasons, engagement
 from customer_ledger.analytics.dates import ratio
-from customer_ledger.analytics.facts import CustomerFacts
 from customer_ledger.analytics.grading import Ranking, abc, trailing_revenue
 from customer_ledger.analytics.segments import CADENCE, Cadence, Segment, segment_of
 from customer_ledger.analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
-from customer_ledger.domain.errors import InvalidValue
 from customer_ledger.domain.values import Grade, Stage
+from customer_ledger.errors import InvalidValue
+from customer_ledger.projections.analytics_facts import CustomerFacts
 
 
 @frozen

@@ -16,9 +16,9 @@ from decimal import Decimal
 
 from attrs import frozen
 
-from customer_ledger.analytics.facts import CustomerFacts, within
 from customer_ledger.analytics.grading import revenue
 from customer_ledger.analytics.settings import AnalyticsSettings
+from customer_ledger.projections.analytics_facts import CustomerFacts, within
 
 FALLING_ENGAGEMENT = "falling_engagement"
 OPEN_COMPLAINT = "open_complaint"

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from attrs import frozen
 
-from customer_ledger.domain.errors import InvalidDateRange, InvalidValue
+from customer_ledger.errors import InvalidDateRange, InvalidValue
 
 PeriodKind = Literal["month", "quarter"]
 PERIOD_KINDS: tuple[str, ...] = ("month", "quarter")

@@ -31,9 +31,9 @@ from decimal import Decimal
 from attrs import frozen
 
 from customer_ledger.analytics.dates import Period, periods, ratio
-from customer_ledger.analytics.facts import CustomerFacts
 from customer_ledger.analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
 from customer_ledger.domain.values import Stage
+from customer_ledger.projections.analytics_facts import CustomerFacts
 
 DEAL_STAGES = (Stage.CUSTOMER, Stage.AT_RISK)
 

@@ -21,10 +21,10 @@ from enum import StrEnum
 from attrs import frozen
 
 from customer_ledger.analytics.dates import next_yearly
-from customer_ledger.analytics.facts import CustomerFacts
 from customer_ledger.analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
-from customer_ledger.domain.errors import InvalidValue
 from customer_ledger.domain.values import Stage
+from customer_ledger.errors import InvalidValue
+from customer_ledger.projections.analytics_facts import CustomerFacts
 
 MAX_WITHIN_DAYS = 3660
 

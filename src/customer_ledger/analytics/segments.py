@@ -21,9 +21,9 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from customer_ledger.analytics.churn import Engagement
-from customer_ledger.analytics.facts import CustomerFacts, within
 from customer_ledger.analytics.settings import AnalyticsSettings
 from customer_ledger.domain.values import Grade, Stage
+from customer_ledger.projections.analytics_facts import CustomerFacts, within
 
 
 class Segment(StrEnum):

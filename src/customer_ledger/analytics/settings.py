@@ -13,8 +13,8 @@ from typing import Any
 
 from attrs import Attribute, field, frozen
 
-from customer_ledger.domain.errors import InvalidValue
 from customer_ledger.domain.values import CURRENCIES
+from customer_ledger.errors import InvalidValue
 
 
 def _share(value: Any) -> Decimal:

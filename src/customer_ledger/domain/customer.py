@@ -799,7 +799,7 @@ class Customer(Aggregate):
         self.risk_flagged = False
         self.stage = lifecycle.settle(self.stage, self.open_complaints, False)
 
-    # -- forgetting (the right to erasure; customer_ledger.privacy destroys the key) ----
+    # -- forgetting (the right to erasure; customer_ledger.privacy.fields destroys the key) ----
 
     def forget(self, *, occurred_at: datetime, meta: Meta, now: datetime | None = None) -> None:
         """Records that the customer's personal data is erased; the facts stay."""

@@ -4,7 +4,7 @@ Personal data is marked where it is declared, in the type hint:
 ``name: Annotated[str, PERSONAL]``. The marker travels with the field into every event
 and state class that uses the type (``Contact`` inside ``ContactAdded`` and inside the
 customer's ``contacts``), so one declaration drives the encryption in the mapper
-(``customer_ledger.privacy``), the erasure applied by ``CustomerForgotten`` and the
+(``customer_ledger.privacy.fields``), the erasure applied by ``CustomerForgotten`` and the
 masking of output. ``typing.get_type_hints`` drops the marker unless asked
 (``include_extras=True``), so cattrs and everything else see the plain type.
 """

@@ -162,9 +162,7 @@ def calendar_day(value: date, what: str) -> date:
     further ahead, and any time-zone conversion of such a moment stays in range."""
     day = value.date() if isinstance(value, datetime) else value
     if not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise DateOutOfRange(
-            f"{what} {value.isoformat()} is outside {EARLIEST_DAY}..{LATEST_DAY}"
-        )
+        raise DateOutOfRange(f"{what} {value.isoformat()} is outside {EARLIEST_DAY}..{LATEST_DAY}")
     return value
 
 

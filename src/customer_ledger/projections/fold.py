@@ -8,7 +8,7 @@ persisted by the views (opaque bytes), so a batch only loads customers it has no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -35,6 +35,27 @@ def customer_from_state(data: bytes) -> Customer:
     customer.__dict__.update(structure_state(Customer, decode(data)))
     customer.__dict__["_pending_events"] = []
     return customer
+
+
+def folding(events: Iterable[Any], customer: Customer | None = None) -> Iterator[Customer]:
+    """The customer after each of ``events``, applied in the given order through the
+    aggregate's own ``@event`` bodies, from ``customer`` (default: from nothing, so the
+    first event must be the first contact). The customer changes in place."""
+    state: Any = customer
+    for event in events:
+        state = event.mutate(state)
+        assert isinstance(state, Customer)
+        yield state
+
+
+def fold(events: Iterable[Any], customer: Customer | None = None) -> Customer:
+    """The customer ``events`` make, applied in order from ``customer`` (or nothing)."""
+    folded = customer
+    for folded in folding(events, customer):  # noqa: B007 - the last one is the answer
+        pass
+    if folded is None:
+        raise ValueError("no events to fold")
+    return folded
 
 
 class After(NamedTuple):

@@ -15,8 +15,8 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
 
-from customer_ledger.analytics.fold import FactsFold
 from customer_ledger.domain.customer import Customer
+from customer_ledger.projections.analytics_fold import FactsFold
 from customer_ledger.projections.fold import CustomerFold, SharedBatch
 from customer_ledger.projections.profile import profile_of
 from customer_ledger.projections.status import status_of

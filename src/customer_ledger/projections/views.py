@@ -46,9 +46,9 @@ import orjson
 from attrs import field, frozen
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
-from customer_ledger.analytics.facts import AnalyticsRecord, CustomerFacts
-from customer_ledger.domain.errors import InvalidValue
 from customer_ledger.domain.values import Stage
+from customer_ledger.errors import InvalidValue
+from customer_ledger.projections.analytics_facts import AnalyticsRecord, CustomerFacts
 from customer_ledger.projections.profile import Profile
 
 T = TypeVar("T")
@@ -119,6 +119,20 @@ class TimelineEntry:
     summary_en: str
     summary_zh: str
     late: bool = False  # registered more than a day after it happened (补录)
+
+    def to_json(self) -> dict[str, Any]:
+        """The one JSON shape of a timeline entry (the CLI's, the API's, exports')."""
+        return {
+            "number": self.number,
+            "version": self.version,
+            "event": self.kind,
+            "occurred_at": self.occurred_at.isoformat(),
+            "recorded_at": self.recorded_at.isoformat(),
+            "actor": self.actor,
+            "summary": self.summary_en,
+            "summary_zh": self.summary_zh,
+            "late": self.late,
+        }
 
 
 @frozen
@@ -210,7 +224,7 @@ class StatusView(TrackingRecorder, ABC):
 
 
 class AnalyticsView(TrackingRecorder, ABC):
-    """Dated facts per customer (``customer_ledger.analytics.facts``): the analytics
+    """Dated facts per customer (``customer_ledger.projections.analytics_facts``): the analytics
     rules read them as of a date, so what a view holds never depends on the day it
     was built."""
 

@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
-from customer_ledger.keys import KEY_STORE_URL_ENV, MasterKey
-from customer_ledger.stores import Adapter, StoreURL
+import psycopg
+
+from customer_ledger.storage.port import KEY_STORE_URL_ENV, Adapter, Failure, MasterKey, StoreURL
 from customer_ledger_postgres.keys import PostgresKeyStore
 from customer_ledger_postgres.settings import PostgresSettings
 from customer_ledger_postgres.viewset import PostgresViewSet
@@ -28,3 +29,27 @@ class PostgresAdapter(Adapter):
 
     def key_store(self, url: StoreURL, master_key: MasterKey | None) -> PostgresKeyStore:
         return PostgresKeyStore.open(url, master_key)
+
+    def classify(self, error: BaseException) -> Failure | None:
+        return classify(error)
+
+
+# lock_not_available (lock_timeout), serialization_failure and deadlock_detected
+BUSY_STATES = frozenset({"55P03", "40001", "40P01"})
+# unique_violation (in the catalog), duplicate_table, duplicate_object: two processes
+# running the same idempotent schema statements at the same instant
+SCHEMA_RACE_STATES = frozenset({"23505", "42P07", "42710"})
+
+
+def classify(error: BaseException) -> Failure | None:
+    """By SQLSTATE (psycopg's errors carry it as ``sqlstate``): a held lock is busy, a
+    schema statement that lost to another process's is a race; a failed connection
+    (``OperationalError``, ``InterfaceError``) leaves the store unavailable."""
+    state = getattr(error, "sqlstate", None)
+    if state in BUSY_STATES:
+        return "busy"
+    if state in SCHEMA_RACE_STATES or (state == "XX000" and "concurrently" in str(error)):
+        return "race"
+    if isinstance(error, (psycopg.OperationalError, psycopg.InterfaceError)):
+        return "unavailable"
+    return None

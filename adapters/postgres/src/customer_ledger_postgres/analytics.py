@@ -1,6 +1,6 @@
 """The analytics view: one row per customer, its dated facts as a JSONB document.
 
-The document is the whole read model (``customer_ledger.analytics.facts``); ``number``
+The document is the whole read model (``customer_ledger.projections.analytics_facts``); ``number``
 and ``owner`` are columns only to order and filter, and the rules run over the facts
 in Python, so every backend answers alike.
 """
@@ -14,7 +14,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 from psycopg import sql
 
-from customer_ledger.analytics.facts import AnalyticsRecord, CustomerFacts
+from customer_ledger.projections.analytics_facts import AnalyticsRecord, CustomerFacts
 from customer_ledger.projections.views import AnalyticsView
 from customer_ledger.serialization import converter, decode, encode
 from customer_ledger_postgres.base import PostgresView

@@ -10,7 +10,7 @@ import re
 
 from attrs import frozen
 
-from customer_ledger.domain.errors import StoreError
+from customer_ledger.errors import StoreError
 from customer_ledger.projections.views import KINDS, Kind
 
 _GENERATION = re.compile(r"^[a-z][a-z0-9]{0,19}$")  # no "_": names never end ambiguously

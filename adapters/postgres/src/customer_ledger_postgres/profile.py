@@ -23,7 +23,7 @@ from eventsourcing.persistence import Tracking
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from customer_ledger.domain.errors import InvalidValue
+from customer_ledger.errors import InvalidValue
 from customer_ledger.projections.profile import (
     Profile,
     profile_document,

@@ -15,7 +15,7 @@ from eventsourcing.persistence import Tracking
 from psycopg import sql
 from psycopg.rows import DictRow
 
-from customer_ledger.domain.errors import InvalidValue
+from customer_ledger.errors import InvalidValue
 from customer_ledger.projections.views import (
     Page,
     TimelineEntry,

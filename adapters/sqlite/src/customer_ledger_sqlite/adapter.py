@@ -6,8 +6,9 @@ thread from its pool), with an optional table prefix so ledgers can share a file
 
 from __future__ import annotations
 
-from customer_ledger.keys import KEY_STORE_URL_ENV, MasterKey
-from customer_ledger.stores import Adapter, StoreURL
+import sqlite3
+
+from customer_ledger.storage.port import KEY_STORE_URL_ENV, Adapter, Failure, MasterKey, StoreURL
 from customer_ledger_sqlite import factory
 from customer_ledger_sqlite.keys import SQLiteKeyStore
 from customer_ledger_sqlite.urls import database_path, lock_timeout, prefix
@@ -32,3 +33,24 @@ class SQLiteAdapter(Adapter):
 
     def key_store(self, url: StoreURL, master_key: MasterKey | None) -> SQLiteKeyStore:
         return SQLiteKeyStore.open(url, master_key)
+
+    def classify(self, error: BaseException) -> Failure | None:
+        return classify(error)
+
+
+# SQLite's result codes SQLITE_BUSY ("database is locked") and SQLITE_LOCKED ("database
+# table is locked"): another connection holds the lock.
+BUSY_CODES = frozenset({5, 6})
+
+
+def classify(error: BaseException) -> Failure | None:
+    """A locked database is busy; any other ``OperationalError`` (a file that cannot be
+    opened or written, a disk I/O error) leaves the store unavailable."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return None
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        busy = code & 0xFF in BUSY_CODES
+    else:
+        busy = "locked" in str(error) or "busy" in str(error)
+    return "busy" if busy else "unavailable"

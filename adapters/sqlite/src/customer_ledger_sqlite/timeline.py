@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from customer_ledger.domain.errors import InvalidValue
+from customer_ledger.errors import InvalidValue
 from customer_ledger.projections.views import (
     Page,
     TimelineEntry,

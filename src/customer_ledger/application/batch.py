@@ -1,0 +1,107 @@
+"""A unit of work: many commands, saved in one transaction.
+
+An import hands its lines to a ``Batch`` (``CustomerLedger.batch()``), which offers the
+same command methods as the ledger. Each command runs through the ledger's own pipeline
+(``CustomerLedger.execute``), checked exactly as alone, but on customers held here in
+memory; what it would save (the customer's new events, its receipt, a number's claim)
+is kept here until ``save()`` records all of it in one transaction. The batch also
+answers the pipeline's questions about what it holds: a receipt or a number claimed by
+an earlier command of the same batch. Numbers and receipts stored before the batch are
+only met when it saves: then the save fails whole, and the caller runs its commands
+again one by one (``formats.jsonl.LineBatch`` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from customer_ledger.application.commands import CommandResult, Commands
+from customer_ledger.domain.customer import Customer
+from customer_ledger.domain.registry import CommandReceipt, CustomerNumber
+
+KEEP_CUSTOMERS = 10_000  # customers kept in memory from one save to the next
+
+
+class Executor(Protocol):
+    """What a batch needs of its ledger."""
+
+    def execute(
+        self,
+        name: str,
+        number: str,
+        meta: dict[str, Any],
+        args: dict[str, Any],
+        batch: Batch | None = None,
+    ) -> CommandResult: ...
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any: ...
+
+
+class Batch(Commands):
+    """Commands run on in-memory customers, recorded together by ``save()``."""
+
+    def __init__(self, ledger: Executor) -> None:
+        self.ledger = ledger
+        self._customers: dict[str, Customer] = {}  # as saved, or pending in this batch
+        self._events: list[Any] = []
+        self._touched: dict[Any, Customer] = {}
+        self._claims: set[str] = set()
+        self._receipts: dict[str, CommandReceipt] = {}
+
+    def _run(self, name: str, number: str, meta: dict[str, Any], /, **args: Any) -> CommandResult:
+        return self.ledger.execute(name, number, meta, args, self)
+
+    def save(self) -> None:
+        """Records every pending command's events in one transaction (the aggregates go
+        along, for the ledger to snapshot them from memory). What is pending is dropped
+        either way: after a failure, run the commands again (alone, or in a new batch)."""
+        events, touched = self._events, self._touched
+        self.discard()
+        if not events:
+            return
+        if any(c.pending_events for c in touched.values()):  # a refused command's leftovers
+            raise RuntimeError("a customer holds events of no pending command")
+        self.ledger.save(*events, *touched.values())
+        if len(self._customers) > KEEP_CUSTOMERS:
+            self._customers.clear()
+
+    def discard(self) -> None:
+        """Drops what is pending (the customers in memory stay, as last saved)."""
+        self._events, self._touched = [], {}
+        self._claims, self._receipts = set(), {}
+
+    def forget(self, number: str | None = None) -> None:
+        """Drops a customer held in memory (all of them with no ``number``): it is loaded
+        again from the store by its next command (after a refused or failed one)."""
+        if number is None:
+            self._customers.clear()
+        else:
+            self._customers.pop(number, None)
+
+    # -- what the ledger's pipeline asks ------------------------------------------------
+
+    def receipt(self, command_id: str) -> CommandReceipt | None:
+        return self._receipts.get(command_id)
+
+    def claimed(self, number: str) -> bool:
+        return number in self._claims
+
+    def customer(self, number: str, load: Callable[[str], Customer]) -> Customer:
+        customer = self._customers.get(number)
+        if customer is None:
+            customer = self._customers[number] = load(number)
+        return customer
+
+    def add(
+        self, customer: Customer, claim: CustomerNumber | None, receipt: CommandReceipt | None
+    ) -> None:
+        self._events += customer.collect_events()  # in command order, as unbatched
+        self._touched[customer.id] = customer
+        if claim is not None:
+            self._events += claim.collect_events()
+            self._claims.add(customer.number)
+            self._customers[customer.number] = customer
+        if receipt is not None:
+            self._events += receipt.collect_events()
+            self._receipts[receipt.command_id] = receipt

@@ -1,0 +1,253 @@
+"""The ledger's commands, one method each: the one command schema.
+
+Each method names a command's fields (its keyword parameters, with their types) and
+hands them to ``_run``, which a ``CustomerLedger`` runs as one transaction and a
+``Batch`` (``application.batch``) as part of one. JSON Lines, the command line, web
+forms and the HTTP API all read their fields from these signatures
+(``application.schema``), so no front end states a command's fields again.
+
+Every command also takes the metadata ``META_FIELDS``: ``occurred_at`` (business time;
+default now), ``actor``, ``reason``, ``command_id`` (idempotency), ``correlation_id``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from attrs import field, frozen
+
+from customer_ledger.application.arguments import shown
+from customer_ledger.domain.customer import PROFILE_FIELDS
+from customer_ledger.domain.values import Contact, Money, Needs
+from customer_ledger.errors import InvalidValue
+
+
+@frozen
+class CommandResult:
+    """What a command did: the customer and its version after the command."""
+
+    customer_id: UUID
+    number: str
+    version: int
+    replayed: bool = field(default=False, eq=False)  # True when command_id was seen
+
+
+COMMANDS = (
+    "first_contact", "update_profile", "add_contact", "update_contact", "remove_contact",
+    "assign_owner", "tag", "untag", "record_needs", "log_interaction", "record_purchase",
+    "sign_contract", "renew_contract", "terminate_contract", "file_complaint",
+    "resolve_complaint", "rate_satisfaction", "assign_grade", "churn", "reactivate",
+    "link_attachment", "schedule_reminder", "complete_reminder", "set_stage_on_import",
+    "clear_risk_flag",
+)  # fmt: skip
+
+
+def _instance(cls: type[Any], value: Any) -> Any:
+    """``value`` if it is a ``cls`` (Contact, Needs): the rules read its fields."""
+    if not isinstance(value, cls):
+        raise InvalidValue(f"expected a {cls.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _money(amount: Any, currency: str) -> Money | None:
+    return None if amount is None else Money(amount, currency)
+
+
+class Commands(ABC):
+    """The commands; ``_run`` says where they run."""
+
+    @abstractmethod
+    def _run(self, name: str, number: str, meta: dict[str, Any], /, **args: Any) -> CommandResult:
+        """Runs ``Customer.<name>(**args)`` for the customer ``number``."""
+
+    def first_contact(
+        self,
+        number: str,
+        *,
+        name: str,
+        type: str,  # the record's own word (客户类型)
+        source: str | None = None,
+        industry: str | None = None,
+        region: str | None = None,
+        size: str | None = None,
+        owner: str | None = None,
+        licence_no: str | None = None,
+        registered_address: str | None = None,
+        **meta: Any,
+    ) -> CommandResult:
+        return self._run(
+            "first_contact", number, meta, name=name, type=type, source=source,
+            industry=industry, region=region, size=size, owner=owner, licence_no=licence_no,
+            registered_address=registered_address,
+        )  # fmt: skip
+
+    def update_profile(
+        self, number: str, *, changes: dict[str, str | None], **meta: Any
+    ) -> CommandResult:
+        if not isinstance(changes, dict):
+            raise InvalidValue("changes must map profile fields to new values")
+        # keys of any type: shown, not str()-ed or sorted as they come
+        unknown = sorted(k if isinstance(k, str) else shown(k) for k in changes)
+        unknown = [k for k in unknown if k not in PROFILE_FIELDS]
+        if unknown:  # before they can clash with the pipeline's own keywords
+            raise InvalidValue(f"not a profile field: {', '.join(unknown)}")
+        return self._run("update_profile", number, meta, **changes)
+
+    def add_contact(self, number: str, *, contact: Contact, **meta: Any) -> CommandResult:
+        return self._run("add_contact", number, meta, contact=_instance(Contact, contact))
+
+    def update_contact(self, number: str, *, contact: Contact, **meta: Any) -> CommandResult:
+        return self._run("update_contact", number, meta, contact=_instance(Contact, contact))
+
+    def remove_contact(self, number: str, *, contact_id: str, **meta: Any) -> CommandResult:
+        return self._run("remove_contact", number, meta, contact_id=contact_id)
+
+    def assign_owner(self, number: str, *, owner: str, **meta: Any) -> CommandResult:
+        return self._run("assign_owner", number, meta, owner=owner)
+
+    def tag(self, number: str, *, tag: str, **meta: Any) -> CommandResult:
+        return self._run("tag", number, meta, tag=tag)
+
+    def untag(self, number: str, *, tag: str, **meta: Any) -> CommandResult:
+        return self._run("untag", number, meta, tag=tag)
+
+    def record_needs(self, number: str, *, needs: Needs, **meta: Any) -> CommandResult:
+        return self._run("record_needs", number, meta, needs=_instance(Needs, needs))
+
+    def log_interaction(
+        self,
+        number: str,
+        *,
+        channel: str,
+        topic: str,
+        feedback: str | None = None,
+        participant: str | None = None,
+        follow_up: str | None = None,
+        follow_up_on: date | None = None,
+        duration_minutes: int | None = None,
+        **meta: Any,
+    ) -> CommandResult:
+        # passed only when given, so a command's fingerprint (idempotency) is the one
+        # release 0.1 computed for the same command
+        duration = {} if duration_minutes is None else {"duration_minutes": duration_minutes}
+        return self._run(
+            "log_interaction", number, meta, channel=channel, topic=topic, feedback=feedback,
+            participant=participant, follow_up=follow_up, follow_up_on=follow_up_on, **duration,
+        )  # fmt: skip
+
+    def record_purchase(
+        self,
+        number: str,
+        *,
+        product: str,
+        amount: Decimal | int | str,
+        currency: str = "CNY",
+        quantity: Decimal | int | str = 1,
+        payment_method: str | None = None,
+        **meta: Any,
+    ) -> CommandResult:
+        return self._run(
+            "record_purchase", number, meta, product=product, quantity=quantity,
+            amount=Money(amount, currency), payment_method=payment_method,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    def sign_contract(
+        self,
+        number: str,
+        *,
+        contract: str,
+        signed_on: date,
+        amount: Decimal | int | str | None = None,
+        currency: str = "CNY",
+        starts_on: date | None = None,
+        expires_on: date | None = None,
+        **meta: Any,
+    ) -> CommandResult:
+        meta.setdefault("occurred_at", signed_on)
+        return self._run(
+            "sign_contract", number, meta, contract_number=contract, signed_on=signed_on,
+            amount=_money(amount, currency), starts_on=starts_on, expires_on=expires_on,
+        )  # fmt: skip
+
+    def renew_contract(
+        self,
+        number: str,
+        *,
+        contract: str,
+        expires_on: date,
+        amount: Decimal | int | str | None = None,
+        currency: str = "CNY",
+        **meta: Any,
+    ) -> CommandResult:
+        return self._run(
+            "renew_contract", number, meta, contract_number=contract, expires_on=expires_on,
+            amount=_money(amount, currency),
+        )  # fmt: skip
+
+    def terminate_contract(self, number: str, *, contract: str, **meta: Any) -> CommandResult:
+        return self._run("terminate_contract", number, meta, contract_number=contract)
+
+    def file_complaint(
+        self, number: str, *, complaint: str, subject: str, **meta: Any
+    ) -> CommandResult:
+        return self._run("file_complaint", number, meta, complaint_id=complaint, subject=subject)
+
+    def resolve_complaint(
+        self,
+        number: str,
+        *,
+        complaint: str,
+        resolution: str,
+        satisfaction: int | None = None,
+        **meta: Any,
+    ) -> CommandResult:
+        return self._run(
+            "resolve_complaint", number, meta, complaint_id=complaint, resolution=resolution,
+            satisfaction=satisfaction,
+        )  # fmt: skip
+
+    def rate_satisfaction(
+        self, number: str, *, score: int, comment: str | None = None, **meta: Any
+    ) -> CommandResult:
+        return self._run("rate_satisfaction", number, meta, score=score, comment=comment)
+
+    def assign_grade(
+        self, number: str, *, grade: str | None, vip: bool = False, **meta: Any
+    ) -> CommandResult:
+        return self._run("assign_grade", number, meta, grade=grade, vip=vip)
+
+    def churn(self, number: str, *, reason: str, **meta: Any) -> CommandResult:
+        """The churn reason is also the event's recorded reason."""
+        return self._run("churn", number, {"reason": reason, **meta}, reason=reason)
+
+    def reactivate(self, number: str, **meta: Any) -> CommandResult:
+        return self._run("reactivate", number, meta)
+
+    def set_stage_on_import(
+        self, number: str, *, stage: str, row: str, **meta: Any
+    ) -> CommandResult:
+        """Records the stage a spreadsheet row states (see ``domain.lifecycle``)."""
+        return self._run("set_stage_on_import", number, meta, stage=stage, row=row)
+
+    def clear_risk_flag(self, number: str, **meta: Any) -> CommandResult:
+        return self._run("clear_risk_flag", number, meta)
+
+    def link_attachment(
+        self, number: str, *, name: str, uri: str, sha256: str, **meta: Any
+    ) -> CommandResult:
+        return self._run("link_attachment", number, meta, name=name, uri=uri, sha256=sha256)
+
+    def schedule_reminder(
+        self, number: str, *, reminder: str, subject: str, due_on: date, **meta: Any
+    ) -> CommandResult:
+        return self._run(
+            "schedule_reminder", number, meta, reminder_id=reminder, subject=subject,
+            due_on=due_on,
+        )  # fmt: skip
+
+    def complete_reminder(self, number: str, *, reminder: str, **meta: Any) -> CommandResult:
+        return self._run("complete_reminder", number, meta, reminder_id=reminder)

@@ -1,0 +1,99 @@
+"""The one command schema: what fields each command takes, read off its method.
+
+``command_params(name)`` lists the fields a command takes besides the customer number:
+the keyword parameters of its ``Commands`` method (with their type hints), where a
+method's one structured value (a ``Contact``, ``Needs``, a profile's changes) is given
+as flat fields, as JSON Lines, the command line and web forms give them, plus the
+metadata every command takes. ``nest`` puts such flat fields back into the method's
+parameter. Every front end builds its fields from this (JSON Lines, CLI subcommands,
+web forms, the HTTP API), so a command's fields are stated once, in its signature.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import attrs
+from attrs import frozen
+
+from customer_ledger.application.arguments import META_FIELDS
+from customer_ledger.application.commands import COMMANDS, CommandResult, Commands
+from customer_ledger.domain.customer import PROFILE_FIELDS
+from customer_ledger.domain.values import Contact, Needs
+from customer_ledger.errors import UnknownCommand
+
+# Commands whose one structured parameter is given as flat fields on the line.
+FLAT_VALUES: dict[str, tuple[str, type]] = {
+    "add_contact": ("contact", Contact),
+    "update_contact": ("contact", Contact),
+    "record_needs": ("needs", Needs),
+}
+
+
+@frozen
+class Param:
+    """One field a command line may carry: its type hint and whether it is required."""
+
+    name: str
+    hint: Any
+    required: bool
+
+
+@frozen
+class Command:
+    """A checked line, ready to run: ``getattr(ledger, name)(customer, **kwargs)``."""
+
+    name: str
+    customer: str
+    kwargs: dict[str, Any]
+
+    def run(self, target: Commands) -> CommandResult:
+        """On a ledger (its own transaction) or a ``Batch`` (part of the batch's)."""
+        result: CommandResult = getattr(target, self.name)(self.customer, **self.kwargs)
+        return result
+
+
+@cache
+def command_params(name: str) -> dict[str, Param]:
+    """The fields a line for ``name`` may carry, besides ``command`` and ``customer``."""
+    if name not in COMMANDS:
+        raise UnknownCommand(f"unknown command {name!r}; commands are: {', '.join(COMMANDS)}")
+    method = getattr(Commands, name)
+    hints = typing.get_type_hints(method)
+    params: dict[str, Param] = {}
+    for p in inspect.signature(method).parameters.values():
+        if p.kind is not inspect.Parameter.KEYWORD_ONLY:
+            continue  # self, the customer number, **meta
+        if name in FLAT_VALUES and p.name == FLAT_VALUES[name][0]:
+            params.update(_flat_params(FLAT_VALUES[name][1]))
+        elif name == "update_profile" and p.name == "changes":
+            params.update({f: Param(f, str | None, False) for f in PROFILE_FIELDS})
+        else:
+            params[p.name] = Param(p.name, hints[p.name], p.default is inspect.Parameter.empty)
+    for meta in META_FIELDS:  # churn's own ``reason`` is required, so it comes first
+        params.setdefault(
+            meta, Param(meta, datetime if meta == "occurred_at" else str | None, False)
+        )
+    return params
+
+
+def _flat_params(cls: type) -> dict[str, Param]:
+    hints = typing.get_type_hints(cls)
+    return {
+        f.name: Param(f.name, hints[f.name], f.default is attrs.NOTHING) for f in attrs.fields(cls)
+    }
+
+
+def nest(name: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Puts flat Contact / Needs / profile fields back into the method's one parameter."""
+    if name in FLAT_VALUES:
+        param, cls = FLAT_VALUES[name]
+        own = {k: values.pop(k) for k in list(values) if k in attrs.fields_dict(cls)}
+        values[param] = cls(**own)  # values are typed already; the domain validates
+    elif name == "update_profile":
+        values["changes"] = {k: values.pop(k) for k in list(values) if k in PROFILE_FIELDS}
+    return values

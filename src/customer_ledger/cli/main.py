@@ -1,0 +1,90 @@
+"""The command line: ``customer-ledger [--store URL] [--actor ID] [--role ROLE] COMMAND ...``.
+
+It parses, calls the ledger and prints; the logic lives in the library. Exit codes:
+0 ok, 1 a ledger error (the rule it broke goes to stderr), 2 a usage error.
+
+Adding a subcommand: in the module of its group (or a new one, listed in ``GROUPS``),
+decorate ``run(ledger, args) -> int`` with ``@group.command("name", "what it does",
+configure)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from eventsourcing.persistence import PersistenceError
+
+from customer_ledger.application.ledger import CustomerLedger
+from customer_ledger.cli import analytics, audit, files, reading, recording, views
+from customer_ledger.cli.output import (
+    DEFAULT_ROLE,
+    ENV_ACTOR,
+    ENV_ROLE,
+    ENV_STORE,
+    EXIT_ERROR,
+    EXIT_USAGE,
+    PROG,
+    print_error,
+)
+from customer_ledger.cli.registry import Group
+from customer_ledger.errors import LedgerError, StoreError
+from customer_ledger.storage.urls import DEFAULT_URL
+
+GROUPS: tuple[Group, ...] = (
+    recording.group,
+    reading.group,
+    files.group,
+    views.group,
+    audit.group,
+    analytics.group,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Customer records (客户档案) as an immutable, event-sourced history."
+    )
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help=f"where the ledger lives (default: ${ENV_STORE}, else {DEFAULT_URL})",
+    )
+    parser.add_argument(  # dest: import has an --actor of its own (for lines naming none)
+        "--actor", dest="acting_id", metavar="ID",
+        help=f"who you are, recorded with what you do (default: ${ENV_ACTOR}, else your login)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--role", dest="acting_role", metavar="ROLE",
+        help=f"the role you act in: what you may do and see (default: ${ENV_ROLE}, else "
+        f"{DEFAULT_ROLE})",
+    )  # fmt: skip
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for group in GROUPS:
+        for command in group.commands:
+            sub = commands.add_parser(command.name, help=command.help, description=command.help)
+            command.configure(sub)
+            sub.set_defaults(handler=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command; returns the exit code (the console script exits with it)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed the usage error (or --help)
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    try:
+        with CustomerLedger.open(args.store) as ledger:
+            code: int = args.handler(ledger, args)
+            return code
+    except LedgerError as error:
+        print_error(error)
+        return EXIT_ERROR
+    except PersistenceError as error:  # the database itself: unreachable, unreadable...
+        sys.stderr.write(f"error [{StoreError.rule}]: cannot use the store: {error}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130

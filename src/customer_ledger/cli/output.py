@@ -1,0 +1,156 @@
+"""What every subcommand prints with: the console, JSON, errors, progress bars, and who
+acts (``--actor``/``--role``). Output conventions: results on stdout (tables, or plain
+JSON with ``--json``), errors and progress on stderr, progress only on a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from customer_ledger.domain.access import Actor
+from customer_ledger.errors import LedgerError
+from customer_ledger.formats.jsonl import ImportReport
+from customer_ledger.serialization import converter
+
+PROG = "customer-ledger"
+ENV_STORE = "CUSTOMER_LEDGER_STORE"
+ENV_ACTOR, ENV_ROLE, DEFAULT_ROLE = "CUSTOMER_LEDGER_ACTOR", "CUSTOMER_LEDGER_ROLE", "admin"
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A rich console on the current stdout/stderr (colour only on a terminal).
+
+    Markup and emoji codes are off: customer data such as ``[VIP] 张三`` prints as is.
+    """
+    return Console(stderr=stderr, highlight=False, markup=False, emoji=False)
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print plain JSON instead of tables")
+
+
+def print_json(data: Any) -> None:
+    """Plain JSON on stdout: UTF-8 text as is, Decimals and dates as strings."""
+    text = orjson.dumps(converter.unstructure(data), default=str, option=orjson.OPT_INDENT_2)
+    sys.stdout.write(text.decode() + "\n")
+
+
+def print_error(error: LedgerError) -> None:
+    """One line on stderr naming the rule, e.g. ``error [complaint_not_open]: ...``."""
+    sys.stderr.write(f"error [{error.rule}]: {error}\n")
+
+
+def print_failures(report: ImportReport, where: str = "line") -> None:
+    """Each failed line on stderr: ``line 3: error [rule]: reason``."""
+    for failure in report.failures:
+        sys.stderr.write(f"{where} {failure.line}: error [{failure.rule}]: {failure.reason}\n")
+
+
+def local(moment: datetime, zone: ZoneInfo) -> str:
+    """A business or recorded time for people: the date alone when it is midnight."""
+    moment = moment.astimezone(zone)
+    if moment.time() == time(0):
+        return moment.date().isoformat()
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+# -- progress -----------------------------------------------------------------------------
+
+
+class RateColumn(ProgressColumn):
+    """Events per second."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("-" if speed is None else f"{speed:,.0f} events/s")
+
+
+class RowRateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("-" if speed is None else f"{speed:,.0f} rows/s")
+
+
+def progress_bar(label: str) -> Progress:
+    """Events checked and events/s on stderr when it is a terminal; nothing otherwise."""
+    err = console(stderr=True)
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), RateColumn())
+    return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
+
+
+@contextmanager
+def row_progress(label: str) -> Iterator[tuple[Progress, TaskID]]:
+    """A transient bar on stderr, drawn only on a terminal and only once ``_total`` says
+    the work is large enough."""
+    err = console(stderr=True)
+    columns = (
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), RowRateColumn(),
+        TimeRemainingColumn(),
+    )  # fmt: skip
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(label, total=None, visible=False)
+        yield bar, task
+
+
+def row_total(bar: Progress, task: TaskID, large: int) -> Callable[[int | None], None]:
+    def set_total(total: int | None) -> None:
+        bar.update(task, total=total, visible=total is None or total >= large)
+
+    return set_total
+
+
+# -- who acts -------------------------------------------------------------------------------
+
+
+def acting_actor(args: argparse.Namespace) -> Actor:
+    """Who runs the command: ``--actor``/``--role``, their variables, else the login as
+    admin. Subcommands pass it to the ledger's commands and reads."""
+    actor_id = getattr(args, "acting_id", None) or os.environ.get(ENV_ACTOR) or _login()
+    role = getattr(args, "acting_role", None) or os.environ.get(ENV_ROLE) or DEFAULT_ROLE
+    return Actor(actor_id, role)
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name: a container without a passwd entry
+        return "unknown"
+
+
+def add_unmasked_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--unmasked", action="store_true",
+        help="show phones and e-mails in full: needs a role that may read personal data and "
+        "--why; the read is recorded",
+    )  # fmt: skip
+    parser.add_argument("--why", metavar="TEXT", help="why you read personal data unmasked")
+
+
+def unmasked_without_why(args: argparse.Namespace) -> bool:
+    """True (after saying so on stderr) when ``--unmasked`` lacks its ``--why``."""
+    if args.unmasked and not (args.why or "").strip():
+        sys.stderr.write(f"{PROG} {args.command}: error: --unmasked needs --why TEXT (recorded)\n")
+        return True
+    return False

@@ -1,0 +1,76 @@
+"""Maintaining the views: ``rebuild`` them from the log, ``follow`` it to keep them current."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+import orjson
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from customer_ledger.application.follow import follow
+from customer_ledger.application.ledger import CustomerLedger
+from customer_ledger.cli.output import EXIT_OK, RateColumn, add_json_option, console
+from customer_ledger.cli.registry import Group
+from customer_ledger.projections.views import KINDS
+
+group = Group("views")
+
+
+def _configure_rebuild(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--projection", choices=(*KINDS, "all"), default="all", help="which view (default all)"
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="discard a half-done rebuild instead of resuming it"
+    )
+    add_json_option(parser)
+
+
+@group.command(
+    "rebuild", "replay the whole log into fresh views and swap them in", _configure_rebuild
+)
+def run_rebuild(ledger: CustomerLedger, args: argparse.Namespace) -> int:
+    kinds = KINDS if args.projection == "all" else (args.projection,)
+    err = console(stderr=True)
+    columns = (
+        TextColumn("rebuilding"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+        TimeRemainingColumn(),
+    )  # fmt: skip
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("rebuild", total=None)
+        results = ledger.rebuild(
+            kinds,
+            fresh=args.fresh,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    for result in results:
+        line = {"projection": result.projection, "events": result.events,
+                "seconds": result.seconds}  # fmt: skip
+        if args.json:
+            sys.stdout.write(orjson.dumps(line).decode() + "\n")
+        else:
+            console().print(
+                f"{result.projection}: {result.events} events in {result.seconds:.2f} s"
+            )
+    return EXIT_OK
+
+
+def _configure_follow(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--poll", type=float, default=0.5, metavar="SECONDS",
+        help="how often to look for new events where the store cannot notify (default 0.5)",
+    )  # fmt: skip
+
+
+@group.command("follow", "keep the views current until stopped (SIGINT/SIGTERM)", _configure_follow)
+def run_follow(ledger: CustomerLedger, args: argparse.Namespace) -> int:
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    err = console(stderr=True)
+    applied = follow(ledger, stop, poll_seconds=args.poll, report=err.print)
+    err.print(f"follow stopped cleanly ({applied} event applications)")
+    return EXIT_OK

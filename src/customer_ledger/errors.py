@@ -1,0 +1,385 @@
+"""The ledger's errors, every layer's in one place.
+
+Each error names the rule it enforces (``error.rule``), which the command line prints
+as ``error [rule]: ...`` and the web API returns as JSON. A command that raises one of
+these has recorded nothing (``StoreUnavailable`` says when that cannot be known).
+
+The business rules' own errors are declared in ``domain/`` (the domain imports nothing
+of the layers below it) and re-exported here; every other family is declared here:
+the store's, the keys', the audit's and the files'.
+"""
+
+from __future__ import annotations
+
+from customer_ledger.domain.access import PermissionDenied
+from customer_ledger.domain.errors import (
+    AlreadyChurned,
+    CommandIdReused,
+    ComplaintNotOpen,
+    ContractNotActive,
+    CustomerChurned,
+    DateOutOfRange,
+    DomainError,
+    DuplicateAttachment,
+    DuplicateComplaint,
+    DuplicateContact,
+    DuplicateContractNumber,
+    DuplicateCustomerNumber,
+    DuplicateReminder,
+    FutureDate,
+    InvalidDateRange,
+    InvalidValue,
+    LedgerError,
+    LifecycleError,
+    MalformedEmail,
+    MalformedPhone,
+    NegativeAmount,
+    NotChurned,
+    NothingChanged,
+    ReminderAlreadyCompleted,
+    SatisfactionOutOfRange,
+    UnknownContact,
+    UnknownContract,
+    UnknownCurrency,
+    UnknownCustomer,
+    UnknownReminder,
+    ZeroValuePurchase,
+)
+from customer_ledger.domain.personal import AlreadyForgotten, ForgottenCustomer
+
+# -- the store ----------------------------------------------------------------------------
+
+
+class ConcurrencyConflict(LedgerError):
+    """Another writer changed the customer first; reload and retry."""
+
+    rule = "concurrency_conflict"
+
+
+class CorruptEvent(LedgerError):
+    """A stored event cannot be read back as it was recorded (damaged or altered bytes).
+
+    Names the aggregate (``originator_id``), its ``version`` and, when it could be
+    read from the aggregate's first event, the customer ``number``.
+    """
+
+    rule = "corrupt_event"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        originator_id: object = None,
+        version: int | None = None,
+        number: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.originator_id = originator_id
+        self.version = version
+        self.number = number
+
+
+class StoreError(LedgerError):
+    """The store URL is wrong or its adapter is not installed."""
+
+    rule = "store"
+
+
+class StoreBusy(StoreError):
+    """Another writer held the store's lock past the lock timeout. Nothing was
+    recorded, so sending the command again is safe (``customer_ledger.storage.failures``)."""
+
+    rule = "store_busy"
+
+
+class StoreUnavailable(StoreError):
+    """The store failed mid-command (connection cut, server restarting). The command's
+    transaction rolled back, unless the failure hit its very commit: send it again with
+    the same ``command_id`` to be sure it is recorded exactly once."""
+
+    rule = "store_unavailable"
+
+
+# -- replay --------------------------------------------------------------------------------
+
+
+class NotYetKnown(UnknownCustomer):
+    """The customer has no history at the replay point (recorded or happened later)."""
+
+    rule = "not_yet_known"
+
+
+# -- personal data and its keys ------------------------------------------------------------
+
+
+class KeyProblem(LedgerError):
+    """The data keys cannot be used as configured."""
+
+    rule = "keys"
+
+
+class MasterKeyMissing(KeyProblem):
+    rule = "master_key_missing"
+
+
+class MasterKeyInvalid(KeyProblem):
+    rule = "master_key_invalid"
+
+
+class MasterKeyMismatch(KeyProblem):
+    """The master key is not the one this store's data keys were wrapped with."""
+
+    rule = "master_key_mismatch"
+
+
+class KeyStoreUnknown(KeyProblem):
+    """A ledger on a real store that does not say where its key table is."""
+
+    rule = "key_store_unknown"
+
+
+class DataKeyMissing(KeyProblem):
+    """Encrypted data whose key is neither in the key table nor destroyed there."""
+
+    rule = "data_key_missing"
+
+
+class PersonalDataUnreadable(LedgerError):
+    """A ciphertext fails authentication: altered, or moved from another field (the
+    event is damaged, not the keys)."""
+
+    rule = "personal_data_unreadable"
+
+
+# -- the audit -----------------------------------------------------------------------------
+
+
+class InvalidCheckpoint(LedgerError):
+    """A checkpoint given to ``verify`` is not one ``checkpoint`` printed."""
+
+    rule = "invalid_checkpoint"
+
+
+# -- JSON Lines ----------------------------------------------------------------------------
+
+
+class BadLine(LedgerError):
+    """A line that is not a well-formed command (the domain never saw it)."""
+
+    rule = "bad_line"
+
+
+class InvalidJSON(BadLine):
+    rule = "invalid_json"
+
+
+class UnknownCommand(BadLine):
+    rule = "unknown_command"
+
+
+class UnknownField(BadLine):
+    rule = "unknown_field"
+
+
+class MissingField(BadLine):
+    rule = "missing_field"
+
+
+class WrongType(BadLine):
+    rule = "wrong_type"
+
+
+# -- spreadsheets --------------------------------------------------------------------------
+
+
+class SpreadsheetError(LedgerError):
+    rule = "spreadsheet"
+
+
+# -- the whole file ---------------------------------------------------------------------
+
+
+class UnreadableSheet(SpreadsheetError):
+    """Not a CSV or XLSX file the importer can read (format, encoding, no header)."""
+
+    rule = "unreadable_sheet"
+
+
+class UnknownLayout(SpreadsheetError):
+    rule = "unknown_layout"
+
+
+class UnknownColumn(SpreadsheetError):
+    """A column the layout does not know: refused rather than silently dropped."""
+
+    rule = "unknown_column"
+
+
+class MissingColumn(SpreadsheetError):
+    rule = "missing_column"
+
+
+class ExportError(SpreadsheetError):
+    rule = "export"
+
+
+# -- one cell ---------------------------------------------------------------------------
+
+
+class BadCell(SpreadsheetError):
+    """A cell the importer cannot read; ``column`` is its header as the sheet wrote it."""
+
+    rule = "bad_cell"
+
+    def __init__(self, message: str = "", *, column: str | None = None) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+class UndecodableText(BadCell):
+    rule = "undecodable_text"
+
+
+class ControlCharacters(BadCell):
+    rule = "control_characters"
+
+
+class CellTooLong(BadCell):
+    rule = "cell_too_long"
+
+
+class FormulaCell(BadCell):
+    """An XLSX formula: its value is not in the file, so nothing can be imported."""
+
+    rule = "formula_cell"
+
+
+class BadDate(BadCell):
+    rule = "bad_date"
+
+
+class CellDateOutOfRange(BadCell):
+    """A sheet's date outside the calendar a record can hold."""
+
+    rule = "date_out_of_range"
+
+
+class BadNumber(BadCell):
+    rule = "bad_number"
+
+
+class BadAmount(BadCell):
+    rule = "bad_amount"
+
+
+class UnknownWord(BadCell):
+    """A channel, status, type or grade word outside the vocabulary."""
+
+    rule = "unknown_word"
+
+
+class CustomerTypeUnknown(BadCell):
+    """客户类型 states a stage (潜在客户) and the name does not tell person from company."""
+
+    rule = "customer_type_unknown"
+
+
+class UnreadableNote(BadCell):
+    """A free-text note (key dates, purchases, interactions, basics) not understood."""
+
+    rule = "unreadable_note"
+
+
+class MissingValue(BadCell):
+    rule = "missing_value"
+
+
+class InconsistentRow(BadCell):
+    """Cells that contradict or depend on each other (feedback without an interaction)."""
+
+    rule = "inconsistent_row"
+
+
+class UnexpectedRowError(SpreadsheetError):
+    """A row made the importer fail in a way no rule foresaw (a bug: please report)."""
+
+    rule = "unexpected_error"
+
+
+__all__ = [
+    "AlreadyChurned",
+    "AlreadyForgotten",
+    "BadAmount",
+    "BadCell",
+    "BadDate",
+    "BadLine",
+    "BadNumber",
+    "CellDateOutOfRange",
+    "CellTooLong",
+    "CommandIdReused",
+    "ComplaintNotOpen",
+    "ConcurrencyConflict",
+    "ContractNotActive",
+    "ControlCharacters",
+    "CorruptEvent",
+    "CustomerChurned",
+    "CustomerTypeUnknown",
+    "DataKeyMissing",
+    "DateOutOfRange",
+    "DomainError",
+    "DuplicateAttachment",
+    "DuplicateComplaint",
+    "DuplicateContact",
+    "DuplicateContractNumber",
+    "DuplicateCustomerNumber",
+    "DuplicateReminder",
+    "ExportError",
+    "ForgottenCustomer",
+    "FormulaCell",
+    "FutureDate",
+    "InconsistentRow",
+    "InvalidCheckpoint",
+    "InvalidDateRange",
+    "InvalidJSON",
+    "InvalidValue",
+    "KeyProblem",
+    "KeyStoreUnknown",
+    "LedgerError",
+    "LifecycleError",
+    "MalformedEmail",
+    "MalformedPhone",
+    "MasterKeyInvalid",
+    "MasterKeyMismatch",
+    "MasterKeyMissing",
+    "MissingColumn",
+    "MissingField",
+    "MissingValue",
+    "NegativeAmount",
+    "NotChurned",
+    "NotYetKnown",
+    "NothingChanged",
+    "PermissionDenied",
+    "PersonalDataUnreadable",
+    "ReminderAlreadyCompleted",
+    "SatisfactionOutOfRange",
+    "SpreadsheetError",
+    "StoreBusy",
+    "StoreError",
+    "StoreUnavailable",
+    "UndecodableText",
+    "UnexpectedRowError",
+    "UnknownColumn",
+    "UnknownCommand",
+    "UnknownContact",
+    "UnknownContract",
+    "UnknownCurrency",
+    "UnknownCustomer",
+    "UnknownField",
+    "UnknownLayout",
+    "UnknownReminder",
+    "UnknownWord",
+    "UnreadableNote",
+    "UnreadableSheet",
+    "WrongType",
+    "ZeroValuePurchase",
+]

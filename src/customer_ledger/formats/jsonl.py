@@ -1,0 +1,456 @@
+"""Imports CustomerLedger commands from JSON Lines, one command per line.
+
+A line looks like ``{"command": "log_interaction", "customer": "A001", "channel":
+"phone", "topic": "...", "occurred_at": "2023-10-20"}``: the command is a
+``CustomerLedger`` method and the fields are its parameters, except that
+``add_contact``/``update_contact``, ``record_needs`` and ``update_profile`` take the
+fields of ``Contact``, ``Needs`` and the profile flat. Values are checked against the
+method's type hints before anything runs, so a typo fails its line instead of
+recording a half-right event.
+
+A bad line records nothing and the import goes on. Every line runs under a
+``command_id`` (its own, or one derived from its content), so importing the same
+file twice records each command once. No printing here: the CLI prints the report.
+
+Lines are saved a thousand to a transaction (``LineBatch``; ``$CUSTOMER_LEDGER_IMPORT_BATCH``
+sets how many, 1 for one transaction per line), with the same outcome per line as one
+transaction each; the views catch up on the next read (or once, at the end, for a ledger
+with ``eager_views``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import attrs
+import orjson
+from attrs import define, field, frozen
+
+from customer_ledger.application.commands import CommandResult
+from customer_ledger.application.ledger import CustomerLedger
+from customer_ledger.application.retry import TRANSIENT, retrying
+from customer_ledger.application.schema import Command, command_params, nest
+from customer_ledger.domain.customer import Customer
+from customer_ledger.domain.values import customer_number
+from customer_ledger.errors import (
+    BadLine,
+    InvalidJSON,
+    InvalidValue,
+    LedgerError,
+    MissingField,
+    StoreError,
+    UnknownField,
+    WrongType,
+)
+from customer_ledger.serialization import converter, encode
+
+DEFAULT_ACTOR = "import"
+BATCH_LINES = 1_000  # lines saved in one transaction, unless $CUSTOMER_LEDGER_IMPORT_BATCH says
+BATCH_ENV = "CUSTOMER_LEDGER_IMPORT_BATCH"
+logger = logging.getLogger(__name__)
+DERIVED_ID_PREFIX = "import:"
+NoneType = type(None)
+
+
+@frozen
+class Failure:
+    """Why one line recorded nothing."""
+
+    line: int
+    rule: str
+    reason: str
+    command: str | None = None
+    customer: str | None = None
+
+
+@define
+class ImportReport:
+    """What an import did; ``failures`` name each bad line."""
+
+    lines: int = 0
+    recorded: int = 0
+    skipped: int = 0  # already imported: the command_id had been seen
+    failures: list[Failure] = field(factory=list)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lines": self.lines,
+            "recorded": self.recorded,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "failures": [attrs.asdict(f) for f in self.failures],
+        }
+
+
+# -- what each command takes ------------------------------------------------------------
+
+
+# -- one line ---------------------------------------------------------------------------
+
+
+def parse_command(line: Mapping[str, Any], *, actor: str = DEFAULT_ACTOR) -> Command:
+    """Checks a decoded line and converts its values to the method's types."""
+    name = line.get("command")
+    if not isinstance(name, str):
+        raise MissingField('a line needs "command": the name of a ledger command, as a string')
+    params = command_params(name)
+    customer = line.get("customer")
+    if not isinstance(customer, str):
+        raise MissingField('a line needs "customer": the customer number as a string')
+    given = {k: v for k, v in line.items() if k not in ("command", "customer")}
+    unknown = sorted(set(given) - set(params))
+    if unknown:
+        raise UnknownField(
+            f"{name} takes no field {', '.join(unknown)}; it takes: {', '.join(params)}"
+        )
+    missing = [p.name for p in params.values() if p.required and p.name not in given]
+    if missing:
+        raise MissingField(f"{name} needs field(s): {', '.join(missing)}")
+    values = {k: coerce(v, params[k].hint, k) for k, v in given.items()}
+    if values.get("actor") is None:
+        values["actor"] = actor
+    return Command(name, customer, nest(name, values))
+
+
+def coerce(value: Any, hint: Any, name: str) -> Any:
+    """A JSON value as ``hint`` wants it, refusing lossy or surprising conversions."""
+    nullable, options = _options(hint)
+    if value is None:
+        if nullable:
+            return None
+        raise WrongType(f"{name} must not be null")
+    if Decimal in options:
+        return _decimal(value, name)
+    if len(options) != 1:
+        raise TypeError(f"no JSON conversion for {name}: {hint!r}")  # a new signature
+    wanted = options[0]
+    if wanted is datetime:
+        return _moment(value, name)
+    if wanted is date:
+        return _parsed(value, name, date, "an ISO date such as 2023-10-20")
+    if wanted is bool:
+        if not isinstance(value, bool):
+            raise WrongType(f"{name} must be true or false, got {value!r}")
+        return value
+    if wanted is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise WrongType(f"{name} must be a whole number, got {value!r}")
+        return value
+    if wanted is str or wanted is Any:
+        if not isinstance(value, str):
+            raise WrongType(f"{name} must be a string, got {value!r}")
+        return value
+    raise TypeError(f"no JSON conversion for {name}: {hint!r}")
+
+
+def _is_union(hint: Any) -> bool:
+    return typing.get_origin(hint) in (typing.Union, types.UnionType)
+
+
+@cache
+def _options(hint: Any) -> tuple[bool, tuple[Any, ...]]:
+    """Whether ``hint`` takes None, and the types it takes besides (worked out once)."""
+    options = typing.get_args(hint) if _is_union(hint) else (hint,)
+    return NoneType in options, tuple(o for o in options if o is not NoneType)
+
+
+def _decimal(value: Any, name: str) -> Decimal:
+    if isinstance(value, float):
+        raise WrongType(
+            f"{name} {value!r} is a JSON float, which loses cents; "
+            f'write it as a string ("{value}") or a whole number'
+        )
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise WrongType(f"{name} must be a decimal string or a whole number, got {value!r}")
+    try:
+        number: Decimal = converter.structure(value, Decimal)
+    except (ArithmeticError, ValueError):
+        raise WrongType(f"{name} {value!r} is not a decimal number") from None
+    return number
+
+
+def _moment(value: Any, name: str) -> date | datetime:
+    """A business date (start of day in the ledger's zone) or an exact date-time."""
+    if isinstance(value, str) and ("T" in value or " " in value.strip()):
+        return _parsed(value, name, datetime, "an ISO date-time such as 2023-10-20T09:30+08:00")
+    return _parsed(value, name, date, "an ISO date such as 2023-10-20")
+
+
+def _parsed(value: Any, name: str, cls: type, example: str) -> Any:
+    if not isinstance(value, str):
+        raise WrongType(f"{name} must be {example}, got {value!r}")
+    try:
+        return converter.structure(value.strip(), cls)
+    except ValueError:
+        raise WrongType(f"{name} {value!r} is not {example}") from None
+
+
+def derived_command_id(line: Mapping[str, Any]) -> str:
+    """The same line content (whatever its spacing or key order) gives the same id."""
+    try:
+        return DERIVED_ID_PREFIX + hashlib.sha256(encode(line)).hexdigest()
+    except TypeError as error:  # e.g. a lone surrogate in an already decoded line
+        raise BadLine(f"the line cannot be recorded: {error}") from error
+
+
+# -- many lines -------------------------------------------------------------------------
+
+
+def import_objects(
+    ledger: CustomerLedger,
+    lines: Iterable[Mapping[str, Any]],
+    *,
+    actor: str = DEFAULT_ACTOR,
+) -> ImportReport:
+    """Runs already-decoded lines (numbered from 1), e.g. the demo's commands."""
+    batch = LineBatch(ledger, actor)
+    with batch:
+        for number, line in enumerate(lines, start=1):
+            batch.run(number, line)
+    return batch.report
+
+
+def import_lines(
+    ledger: CustomerLedger,
+    lines: Iterable[bytes | str],
+    *,
+    actor: str = DEFAULT_ACTOR,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Runs JSON Lines; ``progress`` is told how many bytes each line took."""
+    batch = LineBatch(ledger, actor)
+    with batch:
+        _run_lines(batch, lines, progress)
+    return batch.report
+
+
+def _run_lines(
+    batch: LineBatch, lines: Iterable[bytes | str], progress: Callable[[int], None] | None
+) -> None:
+    report = batch.report
+    for number, raw in enumerate(lines, start=1):
+        data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+        if progress is not None:
+            progress(len(data))
+        if number == 1:
+            data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM some editors add
+        if not data.strip():
+            continue
+        try:
+            line = _json(data)
+        except ValueError as error:
+            report.lines += 1
+            report.failures.append(Failure(number, InvalidJSON.rule, f"not JSON: {error}"))
+            continue
+        batch.run(number, line)
+
+
+def _json(data: bytes) -> Any:
+    """orjson for speed; the standard library for what orjson refuses (huge integers),
+    held to orjson's strictness otherwise: UTF-8 only, no lone surrogates, bounded depth."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        try:
+            return _storable(json.loads(data.decode("utf-8"), parse_constant=_no_constant))
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
+
+
+def _storable(value: Any) -> Any:
+    """``value``, unless a string in it holds a lone surrogate (``"\\ud800"`` decodes to
+    one): no store can keep it; or a whole number has more than 64 bits: no field takes
+    one, and past 4300 digits Python cannot even print it in an error message."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) >= 2**63:
+            raise ValueError("a whole number beyond 64 bits")
+        if isinstance(item, str) and not item.isascii():
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("a string holds a lone surrogate (not Unicode text)") from None
+        elif isinstance(item, dict):
+            pending.extend([*item.keys(), *item.values()])
+        elif isinstance(item, list):
+            pending.extend(item)
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def import_file(
+    ledger: CustomerLedger,
+    path: str | Path,
+    *,
+    actor: str = DEFAULT_ACTOR,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Imports a ``.jsonl`` file; raises ``OSError`` if it cannot be read."""
+    with open(path, "rb") as file:
+        return import_lines(ledger, file, actor=actor, progress=progress)
+
+
+def _import_one(
+    ledger: CustomerLedger, number: int, line: Any, report: ImportReport, actor: str
+) -> None:
+    """One line in its own transaction."""
+    if not isinstance(line, Mapping):
+        report.failures.append(Failure(number, BadLine.rule, "a line must be a JSON object"))
+        return
+    try:
+        command = parse_command(line, actor=actor)
+        if command.kwargs.get("command_id") is None:
+            command.kwargs["command_id"] = derived_command_id(line)
+        # Conflicts with concurrent writers are retried; every attempt has the same id.
+        result = retrying(lambda: command.run(ledger), retry_on=TRANSIENT)
+    except StoreError:
+        raise  # the store failed, not the line: stop here; a re-run resumes (command ids)
+    except LedgerError as error:
+        report.failures.append(_failure(number, line, error))
+        return
+    if result.replayed:
+        report.skipped += 1
+    else:
+        report.recorded += 1
+
+
+def batch_size() -> int:
+    """Lines per transaction: ``$CUSTOMER_LEDGER_IMPORT_BATCH``, else ``BATCH_LINES``."""
+    raw = os.environ.get(BATCH_ENV) or str(BATCH_LINES)
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidValue(f"${BATCH_ENV} must be a whole number of lines (1 or more), not {raw!r}")
+    return int(raw)
+
+
+def _failure(number: int, line: Mapping[str, Any], error: LedgerError) -> Failure:
+    name, customer = line.get("command"), line.get("customer")
+    return Failure(
+        number,
+        error.rule,
+        str(error),
+        name if isinstance(name, str) else None,
+        customer if isinstance(customer, str) else None,
+    )
+
+
+class LineBatch:
+    """Runs lines as commands of one unit of work (``CustomerLedger.batch()``) and saves
+    a batch of them in one transaction.
+
+    Each line runs through the ledger's own command pipeline, exactly as alone, except
+    that what it would save is kept by the unit of work. Wherever the batch cannot vouch
+    for a line's outcome, the one-line-one-transaction path decides it, so reports and
+    idempotency are those of unbatched lines:
+
+    * a line the ledger refuses is run again alone, after the lines before it are
+      saved (its receipt may be stored already: then it was imported before);
+    * a batch whose save fails (a receipt or a number stored before, another writer,
+      a busy store) is run again line by line.
+
+    A batch is also saved when a customer reaches a snapshot's version, so the ledger
+    snapshots it from memory. Views are not caught up per line but, for a ledger with
+    ``eager_views``, once, when the batch is closed (otherwise on the next read).
+    """
+
+    def __init__(self, ledger: CustomerLedger, actor: str = DEFAULT_ACTOR) -> None:
+        self.ledger, self.actor = ledger, actor
+        self.report = ImportReport()
+        self.size = batch_size()
+        self.unit = ledger.batch()
+        self._pending: list[tuple[int, Mapping[str, Any], bool]] = []  # (line, it, replayed)
+        self._saved = False
+
+    def __enter__(self) -> LineBatch:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None or issubclass(kind, Exception):  # not on ^C: nothing more is written
+            self.flush()
+        self.report.failures.sort(key=lambda f: f.line)  # a re-run batch reports late
+        if self._saved:
+            self.ledger.after_command()
+
+    def run(self, number: int, line: Any) -> None:
+        self.report.lines += 1
+        if not isinstance(line, Mapping):
+            self.report.failures.append(
+                Failure(number, BadLine.rule, "a line must be a JSON object")
+            )
+            return
+        try:
+            command = parse_command(line, actor=self.actor)
+            if command.kwargs.get("command_id") is None:
+                command.kwargs["command_id"] = derived_command_id(line)
+        except LedgerError as error:
+            self.report.failures.append(_failure(number, line, error))
+            return
+        try:
+            result = command.run(self.unit)
+        except LedgerError:
+            self._forget(command.customer)
+            self.flush()
+            _import_one(self.ledger, number, line, self.report, self.actor)
+            self._forget(command.customer)  # alone, it may have changed the customer
+            return
+        self._pending.append((number, line, result.replayed))
+        if len(self._pending) >= self.size or self._snapshot_due(result):
+            self.flush()
+
+    def _snapshot_due(self, result: CommandResult) -> bool:
+        """The customer just reached a snapshot's version: saved now, the ledger snapshots
+        it as it is in memory, instead of reading up to ``interval`` events back after
+        the batch has taken it further."""
+        interval = self.ledger.snapshotting_intervals.get(Customer)
+        return interval is not None and not result.replayed and result.version % interval == 0
+
+    def flush(self) -> None:
+        """Saves the pending lines in one transaction, or runs them one by one."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            self.unit.discard()
+            return
+        try:
+            self.unit.save()
+        except Exception as error:
+            logger.info(
+                "%d lines could not be saved together (%s): one by one", len(pending), error
+            )
+            self.unit.forget()
+            for number, line, _ in pending:
+                _import_one(self.ledger, number, line, self.report, self.actor)
+            return
+        self._saved = True
+        for _, _, replayed in pending:
+            if replayed:
+                self.report.skipped += 1
+            else:
+                self.report.recorded += 1
+
+    def _forget(self, number: str) -> None:
+        """Drops a customer a refused line ran on: the next line loads it again."""
+        with contextlib.suppress(LedgerError):  # no such number: nothing kept under it
+            self.unit.forget(customer_number(number))

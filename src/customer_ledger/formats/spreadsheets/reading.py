@@ -1,0 +1,178 @@
+"""Reading CSV and XLSX files into numbered rows of raw cell values.
+
+Nothing is interpreted here: a cell is whatever the file holds (text, or for XLSX a
+number, date or formula). Rows are numbered as a spreadsheet program shows them (the
+header row is row 1 when it is the first), so a report line points at the right row.
+
+CSV encodings: a BOM decides (UTF-8, UTF-16); otherwise the file is UTF-8 unless most
+of its non-ASCII lines are not, in which case it is GB18030 (a superset of GBK, what
+Excel writes on Chinese Windows). Bytes that do not decode are kept as surrogate
+escapes, so only the rows holding them fail, with ``undecodable_text``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from attrs import frozen
+
+from customer_ledger.errors import UnreadableSheet
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+SUFFIXES = CSV_SUFFIXES + XLSX_SUFFIXES
+
+
+@frozen
+class Formula:
+    """An XLSX cell holding a formula instead of a value."""
+
+    text: str
+
+
+@frozen
+class RawRow:
+    number: int
+    values: tuple[Any, ...]
+    error: str | None = None  # the file's own syntax broke here (CSV only)
+
+
+@frozen
+class RawSheet:
+    name: str  # the file name, for reports and reasons
+    encoding: str | None  # CSV only
+    rows: tuple[RawRow, ...]
+
+
+def is_spreadsheet(path: Path) -> bool:
+    return path.suffix.lower() in SUFFIXES
+
+
+def read_sheet(path: Path) -> RawSheet:
+    """Every row of a CSV file or of the first sheet of an XLSX workbook."""
+    suffix = path.suffix.lower()
+    if suffix in XLSX_SUFFIXES:
+        return RawSheet(path.name, None, tuple(_xlsx_rows(path)))
+    if suffix in CSV_SUFFIXES:
+        data = _read_bytes(path)
+        encoding, text = decode_csv(data)
+        return RawSheet(path.name, encoding, tuple(csv_rows(text)))
+    raise UnreadableSheet(f"{path.name}: not a spreadsheet (.csv or .xlsx)")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise UnreadableSheet(f"cannot read {path}: {error.strerror or error}") from None
+
+
+# -- CSV ----------------------------------------------------------------------------------
+
+
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """(encoding, text); undecodable bytes become surrogate escapes."""
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            errors = "surrogateescape" if encoding == "utf-8-sig" else "replace"
+            return encoding, data.decode(encoding, errors)
+    encoding = "utf-8" if _mostly_utf8(data) else "gb18030"
+    return encoding, data.decode(encoding, "surrogateescape")
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    valid = invalid = 0
+    for line in data.splitlines():
+        if max(line, default=0) < 0x80:
+            continue
+        try:
+            line.decode("utf-8")
+            valid += 1
+        except UnicodeDecodeError:
+            invalid += 1
+    return valid >= invalid
+
+
+def _delimiter(text: str) -> str:
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: first.count(d) for d in (",", "\t", ";")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def csv_rows(text: str) -> Iterator[RawRow]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    number = 0
+    while True:
+        number += 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # e.g. a field beyond csv's size limit
+            yield RawRow(number, (), f"the CSV record cannot be read: {error}")
+            continue
+        yield RawRow(number, tuple(values))
+
+
+# -- XLSX ---------------------------------------------------------------------------------
+
+
+def _xlsx_rows(path: Path) -> Iterator[RawRow]:
+    from openpyxl import load_workbook  # only for XLSX: it is slow to import
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=False)
+    except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as error:
+        raise UnreadableSheet(f"{path.name}: not a readable XLSX workbook ({error})") from None
+    try:
+        sheet = book.worksheets[0]
+        rows = []
+        try:
+            for number, cells in enumerate(sheet.iter_rows(), start=sheet.min_row or 1):
+                rows.append(RawRow(number, tuple(_xlsx_value(c) for c in cells)))
+        except (ValueError, OverflowError, TypeError, KeyError) as error:
+            raise UnreadableSheet(
+                f"{path.name}: row {len(rows) + 1} cannot be read ({error}); nothing was imported"
+            ) from None
+        return iter(rows)
+    finally:
+        book.close()
+
+
+def _xlsx_value(cell: Any) -> Any:
+    value = getattr(cell, "value", None)
+    if getattr(cell, "data_type", None) == "f" and isinstance(value, str):
+        return Formula(value)
+    return value
+
+
+def cell_text(value: Any) -> str:
+    """A typed XLSX value as the text a person sees in the cell."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)

@@ -1,0 +1,85 @@
+"""The audit log: every change and every unmasked read, with who, when and why."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from attrs import frozen
+
+from customer_ledger.domain.customer import Customer
+from customer_ledger.domain.registry import AccessLog
+from customer_ledger.projections.timeline import describe
+
+
+@frozen
+class AuditEntry:
+    recorded_at: datetime
+    occurred_at: datetime | None  # business time of a change; None for reads
+    actor: str
+    role: str | None
+    number: str
+    kind: str  # "change" or "read"
+    event: str
+    version: int
+    summary: str
+    why: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "recorded_at": self.recorded_at.isoformat(),
+            "occurred_at": None if self.occurred_at is None else self.occurred_at.isoformat(),
+            "actor": self.actor,
+            "role": self.role,
+            "customer": self.number,
+            "kind": self.kind,
+            "event": self.event,
+            "version": self.version,
+            "summary": self.summary,
+            "why": self.why,
+        }
+
+
+def change_entry(event: Any, number: str) -> AuditEntry:
+    return AuditEntry(
+        recorded_at=event.timestamp,
+        occurred_at=event.occurred_at,
+        actor=event.meta.actor,
+        role=event.meta.role,
+        number=number,
+        kind="change",
+        event=type(event).__name__,
+        version=event.originator_version,
+        summary=describe(event)[0],
+        why=event.meta.reason,
+    )
+
+
+def read_entry(event: Any, number: str) -> AuditEntry:
+    return AuditEntry(
+        recorded_at=event.timestamp,
+        occurred_at=None,
+        actor=event.actor,
+        role=event.role,
+        number=number,
+        kind="read",
+        event="PersonalDataRead",
+        version=event.originator_version,
+        summary=f"read {event.what} unmasked",
+        why=event.why,
+    )
+
+
+def entries(events: Iterator[Any], numbers: dict[Any, str]) -> Iterator[AuditEntry]:
+    """Audit entries for the changes and reads among ``events``; ``numbers`` maps
+    customer and access-log ids to customer numbers and is filled as it goes."""
+    for event in events:
+        if isinstance(event, Customer.Event):
+            if type(event).__name__ == "FirstContacted":
+                numbers[event.originator_id] = event.number
+            yield change_entry(event, numbers.get(event.originator_id, "?"))
+        elif isinstance(event, AccessLog.PersonalDataRead):  # type: ignore[attr-defined]
+            yield read_entry(event, numbers.get(event.originator_id, "?"))
+        elif isinstance(event, AccessLog.Opened):  # type: ignore[attr-defined]
+            numbers[event.originator_id] = event.number

@@ -1,6 +1,0 @@
-"""The visual report: one self-contained HTML page of charts and tables as of a date."""
-
-from customer_ledger.report.data import ReportData, gather
-from customer_ledger.report.html import render
-
-__all__ = ["ReportData", "gather", "render"]

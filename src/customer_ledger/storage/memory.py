@@ -1,0 +1,276 @@
+"""The in-memory store: eventsourcing's POPO recorders and dict-backed views.
+
+For tests and throw-away ledgers; nothing survives the process. The views here are
+also the reference the SQL adapters are checked against: plain Python over the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.popo import POPOTrackingRecorder
+
+from customer_ledger.domain.values import Stage
+from customer_ledger.errors import StoreError
+from customer_ledger.privacy.keys import MasterKey, MemoryKeyStore
+from customer_ledger.projections.analytics_facts import AnalyticsRecord, CustomerFacts
+from customer_ledger.projections.profile import Profile
+from customer_ledger.projections.views import (
+    KINDS,
+    LIVE,
+    REBUILD,
+    AnalyticsView,
+    Kind,
+    Page,
+    ProfileQuery,
+    ProfileRecord,
+    ProfileView,
+    StatusRecord,
+    StatusRow,
+    StatusView,
+    TimelineEntry,
+    TimelineQuery,
+    TimelineView,
+    ViewSet,
+    decode_cursor,
+    encode_cursor,
+    fold_text,
+    sort_key,
+    utc_key,
+)
+from customer_ledger.storage.port import Adapter
+from customer_ledger.storage.urls import StoreURL
+
+T = TypeVar("T")
+
+
+class MemoryAdapter(Adapter):
+    scheme = "memory"
+
+    def application_env(self, url: StoreURL) -> dict[str, str]:
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+    def views(self, url: StoreURL) -> ViewSet:
+        return MemoryViewSet()
+
+    def key_store(self, url: StoreURL, master_key: MasterKey | None) -> MemoryKeyStore:
+        return MemoryKeyStore(master_key)  # none given: a fresh one, gone with the events
+
+
+class _MemoryView(POPOTrackingRecorder):
+    def _track(self, tracking: Tracking) -> None:
+        """Checks before any write, so a stale save changes nothing."""
+        self._assert_tracking_uniqueness(tracking)
+        self._insert_tracking(tracking)
+
+
+class MemoryProfileView(_MemoryView, ProfileView):
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: dict[UUID, ProfileRecord] = {}
+        self._by_number: dict[str, UUID] = {}
+
+    def save(self, records: Sequence[ProfileRecord], tracking: Tracking) -> None:
+        with self._database_lock:
+            self._track(tracking)
+            for record in records:
+                self._rows[record.profile.customer_id] = record
+                self._by_number[record.profile.number] = record.profile.customer_id
+
+    def states(self, customer_ids: Collection[UUID]) -> dict[UUID, bytes]:
+        with self._database_lock:
+            return {i: self._rows[i].state for i in customer_ids if i in self._rows}
+
+    def get(self, customer_id: UUID) -> Profile | None:
+        record = self._rows.get(customer_id)
+        return None if record is None else record.profile
+
+    def get_by_number(self, number: str) -> Profile | None:
+        customer_id = self._by_number.get(number)
+        return None if customer_id is None else self.get(customer_id)
+
+    def search(self, query: ProfileQuery) -> Page[Profile]:
+        with self._database_lock:
+            profiles = [r.profile for r in self._rows.values() if matches(r.profile, query)]
+        return paginate(
+            profiles,
+            key=lambda p: (sort_key(p, query.sort), p.number),
+            descending=query.descending,
+            limit=query.limit,
+            after=query.after,
+        )
+
+
+class MemoryTimelineView(_MemoryView, TimelineView):
+    def __init__(self) -> None:
+        super().__init__()
+        self._entries: dict[tuple[UUID, int], TimelineEntry] = {}
+
+    def save(self, entries: Sequence[TimelineEntry], tracking: Tracking) -> None:
+        with self._database_lock:
+            self._track(tracking)
+            for entry in entries:
+                self._entries.setdefault((entry.customer_id, entry.version), entry)
+
+    def numbers(self, customer_ids: Collection[UUID]) -> dict[UUID, str]:
+        with self._database_lock:
+            wanted = set(customer_ids)
+            return {cid: e.number for (cid, _), e in self._entries.items() if cid in wanted}
+
+    def entries(self, query: TimelineQuery) -> Page[TimelineEntry]:
+        start, end = utc_key(query.start), utc_key(query.end)
+        with self._database_lock:
+            selected = [
+                e
+                for e in self._entries.values()
+                if (query.customer_id is None or e.customer_id == query.customer_id)
+                and (query.start is None or utc_key(e.occurred_at) >= start)
+                and (query.end is None or utc_key(e.occurred_at) < end)
+            ]
+        return paginate(
+            selected,
+            key=lambda e: (utc_key(e.occurred_at), e.number, e.version),
+            descending=False,
+            limit=query.limit,
+            after=query.after,
+        )
+
+
+class MemoryStatusView(_MemoryView, StatusView):
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: dict[UUID, StatusRecord] = {}
+
+    def save(self, records: Sequence[StatusRecord], tracking: Tracking) -> None:
+        with self._database_lock:
+            self._track(tracking)
+            for record in records:
+                self._rows[record.row.customer_id] = record
+
+    def states(self, customer_ids: Collection[UUID]) -> dict[UUID, bytes]:
+        with self._database_lock:
+            return {i: self._rows[i].state for i in customer_ids if i in self._rows}
+
+    def rows(self, stage: Stage | None = None, owner: str | None = None) -> list[StatusRow]:
+        with self._database_lock:
+            rows = [r.row for r in self._rows.values()]
+        return sorted(
+            (
+                r
+                for r in rows
+                if (stage is None or r.stage == stage) and (owner is None or r.owner == owner)
+            ),
+            key=lambda r: r.number,
+        )
+
+    def count_by_stage(self) -> dict[Stage, int]:
+        counts = dict.fromkeys(Stage, 0)
+        for row in self.rows():
+            counts[row.stage] += 1
+        return counts
+
+    def idle(self, before: datetime) -> list[StatusRow]:
+        cutoff = utc_key(before)
+        return [
+            r
+            for r in self.rows()
+            if r.stage is not Stage.CHURNED
+            and utc_key(r.last_interaction_at or r.first_contact_at) < cutoff
+        ]
+
+
+class MemoryAnalyticsView(_MemoryView, AnalyticsView):
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: dict[UUID, AnalyticsRecord] = {}
+
+    def save(self, records: Sequence[AnalyticsRecord], tracking: Tracking) -> None:
+        with self._database_lock:
+            self._track(tracking)
+            for record in records:
+                self._rows[record.facts.customer_id] = record
+
+    def records(self, customer_ids: Collection[UUID]) -> dict[UUID, AnalyticsRecord]:
+        with self._database_lock:
+            return {i: self._rows[i] for i in customer_ids if i in self._rows}
+
+    def facts(self, owner: str | None = None) -> list[CustomerFacts]:
+        with self._database_lock:
+            found = [r.facts for r in self._rows.values()]
+        return sorted(
+            (f for f in found if owner is None or f.owner == owner), key=lambda f: f.number
+        )
+
+
+VIEW_CLASSES: dict[Kind, Callable[[], _MemoryView]] = {
+    "profile": MemoryProfileView,
+    "timeline": MemoryTimelineView,
+    "status": MemoryStatusView,
+    "analytics": MemoryAnalyticsView,
+}
+
+
+class MemoryViewSet(ViewSet):
+    def __init__(self) -> None:
+        self._views: dict[tuple[Kind, str], Any] = {}
+
+    def view(self, kind: Kind, generation: str = LIVE) -> Any:
+        if kind not in KINDS:
+            raise StoreError(f"no {kind!r} view")
+        key = (kind, generation)
+        if key not in self._views:
+            self._views[key] = VIEW_CLASSES[kind]()
+        return self._views[key]
+
+    def swap(self, kind: Kind) -> None:
+        self._views[(kind, LIVE)] = self._views.pop((kind, REBUILD))
+
+    def discard(self, kind: Kind) -> None:
+        self._views.pop((kind, REBUILD), None)
+
+    def has_rebuild(self, kind: Kind) -> bool:
+        return (kind, REBUILD) in self._views
+
+
+# -- the reference semantics of search and pagination ----------------------------------
+
+
+def matches(profile: Profile, query: ProfileQuery) -> bool:
+    if query.text is not None:
+        needle = fold_text(query.text)
+        if needle not in fold_text(profile.name) and needle not in fold_text(profile.number):
+            return False
+    return (
+        (query.stage is None or profile.stage == query.stage)
+        and (query.type is None or profile.type.value == query.type)
+        and (query.industry is None or profile.industry == query.industry)
+        and (query.region is None or profile.region == query.region)
+        and (query.owner is None or profile.owner == query.owner)
+        and (
+            query.grade is None
+            or (profile.grade is not None and profile.grade.value == query.grade)
+        )
+        and (query.tag is None or query.tag in profile.tags)
+    )
+
+
+def paginate(
+    items: Iterable[T],
+    *,
+    key: Callable[[T], Any],
+    descending: bool,
+    limit: int,
+    after: str | None,
+) -> Page[T]:
+    """Sorted by ``key``; the page starts strictly after the cursor's key."""
+    ordered = sorted(items, key=key, reverse=descending)
+    if after is not None:
+        cursor = tuple(decode_cursor(after))
+        ordered = [i for i in ordered if (key(i) < cursor if descending else key(i) > cursor)]
+    page = ordered[:limit]
+    more = len(ordered) > limit
+    return Page(tuple(page), encode_cursor(*key(page[-1])) if more and page else None)

@@ -1,0 +1,150 @@
+"""The storage port: everything a backend implements, and everything it may use.
+
+A backend is a distribution registering an ``Adapter`` subclass in the entry-point group
+``customer_ledger.adapters`` under its URL scheme (``sqlite``, ``postgresql``). It
+supplies four things, each checked by the conformance suite (``customer_ledger.testing``):
+
+* ``application_env(url)``: eventsourcing's settings for its event store;
+* ``views(url)``: a ``ViewSet`` of the four views (``ProfileView``, ``TimelineView``,
+  ``StatusView``, ``AnalyticsView``), each an eventsourcing ``TrackingRecorder``;
+* ``key_store(url, master_key)``: a ``KeyStore`` over its key table (five primitives);
+* ``classify(error)``: what one of its driver's errors means for a command.
+
+The names below are re-exported from the layers that define them, so that an adapter
+imports from this one module: the view ports and their records and queries, the helpers
+that make every backend sort and page alike, the key store's base, the errors.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar, Literal
+
+from customer_ledger.domain.values import Stage
+from customer_ledger.errors import InvalidValue, MasterKeyMissing, StoreError
+from customer_ledger.privacy.keys import (
+    CHECK_ID,
+    KEY_STORE_URL_ENV,
+    KEY_TABLE,
+    MASTER_KEY_ENV,
+    KeyStore,
+    MasterKey,
+    Row,
+    how_to_set_master_key,
+)
+from customer_ledger.projections.analytics_facts import AnalyticsRecord, CustomerFacts
+from customer_ledger.projections.profile import Profile, profile_document, profile_from_document
+from customer_ledger.projections.views import (
+    KINDS,
+    LIVE,
+    REBUILD,
+    AnalyticsView,
+    Kind,
+    Page,
+    ProfileQuery,
+    ProfileRecord,
+    ProfileView,
+    StatusRecord,
+    StatusRow,
+    StatusView,
+    TimelineEntry,
+    TimelineQuery,
+    TimelineView,
+    ViewSet,
+    cents,
+    decode_cursor,
+    encode_cursor,
+    fold_text,
+    sort_key,
+    utc_key,
+)
+from customer_ledger.serialization import converter, decode, encode
+from customer_ledger.storage.urls import StoreURL
+
+Failure = Literal["busy", "unavailable", "race"]
+"""What a database error means for the command that met it:
+
+* ``busy``: another writer held a lock past the lock timeout; nothing was recorded;
+* ``unavailable``: the connection failed (cut, server restarting);
+* ``race``: opening the store lost a race with another process's schema statements.
+"""
+
+
+class Adapter(ABC):
+    """What a storage backend supplies: an event store, the views, the key table, and
+    the meaning of its driver's errors."""
+
+    scheme: ClassVar[str]
+
+    @abstractmethod
+    def application_env(self, url: StoreURL) -> dict[str, str]:
+        """eventsourcing settings (PERSISTENCE_MODULE, ...) for this URL."""
+
+    @abstractmethod
+    def views(self, url: StoreURL) -> ViewSet:
+        """The profile, timeline, status and analytics views for this URL."""
+
+    def key_store(self, url: StoreURL, master_key: MasterKey | None) -> KeyStore:
+        """The customers' data keys (``customer_ledger.privacy.keys``), in this store;
+        with no ``master_key`` configured, the adapter's default or ``MasterKeyMissing``.
+        Every ledger records personal data, so every adapter implements this: without
+        it, the first command refuses with a ``StoreError`` saying so."""
+        raise StoreError(
+            f"the {self.scheme}:// adapter keeps no data keys, so it cannot store personal "
+            "data (implement Adapter.key_store: see customer_ledger.storage.port)"
+        )
+
+    def classify(self, error: BaseException) -> Failure | None:
+        """What ``error``, raised by this backend's driver (eventsourcing passes it up as
+        the ``__cause__`` of its own errors), means; None when it is not this backend's,
+        or not a failure of the store (bad data, a bug). The core knows no error codes."""
+        return None
+
+
+__all__ = [
+    "CHECK_ID",
+    "KEY_STORE_URL_ENV",
+    "KEY_TABLE",
+    "KINDS",
+    "LIVE",
+    "MASTER_KEY_ENV",
+    "REBUILD",
+    "Adapter",
+    "AnalyticsRecord",
+    "AnalyticsView",
+    "CustomerFacts",
+    "Failure",
+    "InvalidValue",
+    "KeyStore",
+    "Kind",
+    "MasterKey",
+    "MasterKeyMissing",
+    "Page",
+    "Profile",
+    "ProfileQuery",
+    "ProfileRecord",
+    "ProfileView",
+    "Row",
+    "Stage",
+    "StatusRecord",
+    "StatusRow",
+    "StatusView",
+    "StoreError",
+    "StoreURL",
+    "TimelineEntry",
+    "TimelineQuery",
+    "TimelineView",
+    "ViewSet",
+    "cents",
+    "converter",
+    "decode",
+    "decode_cursor",
+    "encode",
+    "encode_cursor",
+    "fold_text",
+    "how_to_set_master_key",
+    "profile_document",
+    "profile_from_document",
+    "sort_key",
+    "utc_key",
+]

@@ -1,0 +1,58 @@
+"""Store URLs: ``memory://``, ``sqlite:///path.db``, ``postgresql://user@host/db?...``.
+
+The scheme picks the adapter (``storage.registry``); the rest is the adapter's to read,
+but for ``prefix``, which every adapter honours the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from attrs import frozen
+
+from customer_ledger.errors import StoreError
+
+DEFAULT_URL = "sqlite:///customer-ledger.db"
+_PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+@frozen
+class StoreURL:
+    """A parsed store URL: ``scheme://[user@host:port]/path?prefix=...``."""
+
+    raw: str
+    scheme: str
+    netloc: str
+    path: str
+    options: dict[str, str]
+
+    @classmethod
+    def parse(cls, url: str) -> StoreURL:
+        if not isinstance(url, str) or "://" not in url:
+            raise StoreError(
+                f"store URL {url!r} must look like memory://, sqlite:///path.db "
+                "or postgresql://user@host:port/db"
+            )
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme in ("postgres", "postgresql+psycopg"):
+            scheme = "postgresql"
+        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        return cls(url, scheme, parts.netloc, unquote(parts.path), options)
+
+    @property
+    def prefix(self) -> str:
+        """Names a ledger among several sharing one database (tables or schema)."""
+        prefix = self.options.get("prefix", "").lower()
+        if prefix and not _PREFIX.match(prefix):
+            raise StoreError(
+                f"prefix {prefix!r} must start with a letter and hold only letters, digits "
+                "and '_' (it names tables or a schema), at most 40 characters"
+            )
+        return prefix
+
+
+def default_url() -> str:
+    return os.environ.get("CUSTOMER_LEDGER_STORE") or DEFAULT_URL

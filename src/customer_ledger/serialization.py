@@ -35,9 +35,14 @@ converter.register_unstructure_hook(Decimal, str)
 converter.register_structure_hook(Decimal, lambda v, _: Decimal(v))
 converter.register_unstructure_hook(UUID, str)
 converter.register_structure_hook(UUID, lambda v, _: v if isinstance(v, UUID) else UUID(v))
+
+
+def _is_set(hint: Any) -> bool:
+    return typing.get_origin(hint) in (set, frozenset) or hint in (set, frozenset)
+
+
 converter.register_unstructure_hook_func(  # sets in canonical (sorted) order
-    lambda t: typing.get_origin(t) in (set, frozenset) or t in (set, frozenset),
-    lambda v: sorted(converter.unstructure(x) for x in v),
+    _is_set, lambda v: sorted(converter.unstructure(x) for x in v)
 )
 converter.register_unstructure_hook(Enum, lambda v: v.value)
 converter.register_unstructure_hook(StrEnum, lambda v: v.value)  # before its ``str`` base

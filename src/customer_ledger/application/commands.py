@@ -152,7 +152,7 @@ class Commands(ABC):
     ) -> CommandResult:
         return self._run(
             "record_purchase", number, meta, product=product, quantity=quantity,
-            amount=Money(amount, currency), payment_method=payment_method,  # type: ignore[arg-type]
+            amount=Money(amount, currency), payment_method=payment_method,
         )  # fmt: skip
 
     def sign_contract(

@@ -88,7 +88,7 @@ def _run_projection_runners(
             runners.append(
                 ProjectionRunner(
                     application_class=type(ledger),
-                    projection_class=PROJECTIONS[kind],  # type: ignore[index]
+                    projection_class=PROJECTIONS[kind],
                     view_class=view_class,
                     env=env,
                 )

@@ -38,9 +38,12 @@ class Ledger(Protocol):
     """What a replay reads: the event store, the repository (snapshots) and the
     recorder (a customer's newest version)."""
 
-    events: Any
-    repository: Any
-    recorder: Any
+    @property
+    def events(self) -> Any: ...
+    @property
+    def repository(self) -> Any: ...
+    @property
+    def recorder(self) -> Any: ...
 
 
 # Measured (see docs/audit.md, "Replay"): a snapshot every 100 events keeps a replay of

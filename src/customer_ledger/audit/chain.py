@@ -51,10 +51,14 @@ class CorruptStoredEvent(CorruptEvent, MapperDeserialisationError):
 
 
 class StoredLike(Protocol):
-    originator_id: Any
-    originator_version: int
-    topic: str
-    state: bytes
+    @property
+    def originator_id(self) -> Any: ...
+    @property
+    def originator_version(self) -> int: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def state(self) -> bytes: ...
 
 
 @frozen

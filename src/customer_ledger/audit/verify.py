@@ -48,9 +48,12 @@ class Ledger(Protocol):
     """What the audit reads: the recorder (rows as stored), the mapper (to decode them
     as a reader would) and the clock (when a checkpoint was taken)."""
 
-    recorder: Any
-    mapper: Any
-    clock: Callable[[], datetime]
+    @property
+    def recorder(self) -> Any: ...
+    @property
+    def mapper(self) -> Any: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
 
 
 Kind = Literal[

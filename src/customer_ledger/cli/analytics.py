@@ -67,7 +67,7 @@ def _settings(args: argparse.Namespace) -> AnalyticsSettings:
         "revenue_months": args.revenue_months,
         "window_days": args.window_days,
     }
-    return AnalyticsSettings(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
+    return AnalyticsSettings(**{k: v for k, v in given.items() if v is not None})
 
 
 def _as_of(ledger: CustomerLedger, args: argparse.Namespace) -> date:

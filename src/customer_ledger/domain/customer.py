@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 from attrs import evolve
@@ -148,7 +148,7 @@ def valid_contact(contact: Contact) -> Contact:
 def valid_profile_value(name: str, value: object) -> str | None:
     if name == "type":
         try:
-            return CustomerType(value).value
+            return CustomerType(cast(str, value)).value  # anything else: ValueError
         except ValueError as error:
             raise InvalidValue(f"type must be individual or company, not {value!r}") from error
     if name == "name":
@@ -194,7 +194,7 @@ class Customer(Aggregate):
         return cls(
             number=customer_number(number),
             name=text(name, "name", max_len=200),
-            type=CustomerType(valid_profile_value("type", type)),
+            type=CustomerType(cast(str, valid_profile_value("type", type))),
             source=optional_text(source, "source"),
             industry=optional_text(industry, "industry"),
             region=optional_text(region, "region"),
@@ -292,7 +292,7 @@ class Customer(Aggregate):
         meta: Meta,
     ) -> None:
         for name, value in changes.items():
-            setattr(self, name, CustomerType(value) if name == "type" else value)
+            setattr(self, name, CustomerType(cast(str, value)) if name == "type" else value)
 
     def add_contact(
         self, contact: Contact, *, occurred_at: datetime, meta: Meta, now: datetime | None = None

@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from attrs import field, frozen
 
@@ -157,7 +157,10 @@ EARLIEST_DAY = date(1900, 1, 1)
 LATEST_DAY = date(2999, 12, 31)
 
 
-def calendar_day(value: date, what: str) -> date:
+D = TypeVar("D", bound=date)  # a date or a datetime, given back as it came
+
+
+def calendar_day(value: D, what: str) -> D:
     """A date (or date-time) within 1900–2999: no customer record is older or plans
     further ahead, and any time-zone conversion of such a moment stays in range."""
     day = value.date() if isinstance(value, datetime) else value

@@ -192,8 +192,12 @@ def _decimal(value: Any, name: str) -> Decimal:
 def _moment(value: Any, name: str) -> date | datetime:
     """A business date (start of day in the ledger's zone) or an exact date-time."""
     if isinstance(value, str) and ("T" in value or " " in value.strip()):
-        return _parsed(value, name, datetime, "an ISO date-time such as 2023-10-20T09:30+08:00")
-    return _parsed(value, name, date, "an ISO date such as 2023-10-20")
+        moment: datetime = _parsed(
+            value, name, datetime, "an ISO date-time such as 2023-10-20T09:30+08:00"
+        )
+        return moment
+    day: date = _parsed(value, name, date, "an ISO date such as 2023-10-20")
+    return day
 
 
 def _parsed(value: Any, name: str, cls: type, example: str) -> Any:

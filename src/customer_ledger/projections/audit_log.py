@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from attrs import frozen
 
@@ -77,7 +77,7 @@ def entries(events: Iterator[Any], numbers: dict[Any, str]) -> Iterator[AuditEnt
     for event in events:
         if isinstance(event, Customer.Event):
             if type(event).__name__ == "FirstContacted":
-                numbers[event.originator_id] = event.number
+                numbers[event.originator_id] = cast(Any, event).number
             yield change_entry(event, numbers.get(event.originator_id, "?"))
         elif isinstance(event, AccessLog.PersonalDataRead):  # type: ignore[attr-defined]
             yield read_entry(event, numbers.get(event.originator_id, "?"))

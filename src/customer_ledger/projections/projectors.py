@@ -8,7 +8,7 @@ whole page of events in one transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import Aggregate
@@ -98,7 +98,9 @@ class TimelineProjection(BatchProjection):
 
     def process_batch(self, batch: Batch) -> None:
         events = [e for e, _ in batch if isinstance(e, Customer.Event)]
-        numbers = {e.originator_id: e.number for e in events if isinstance(e, Aggregate.Created)}
+        numbers = {
+            e.originator_id: cast(Any, e).number for e in events if isinstance(e, Aggregate.Created)
+        }
         unknown = {e.originator_id for e in events} - set(numbers)
         if unknown:
             numbers.update(self.view.numbers(unknown))

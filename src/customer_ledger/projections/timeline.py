@@ -137,15 +137,15 @@ SUMMARIES: dict[str, Describe] = {
     ),
 }
 
-STAGES_ZH = {
+STAGES_ZH: dict[str, str] = {
     "lead": "潜在（线索）",
     "prospect": "潜在（跟进中）",
     "customer": "活跃",
     "at_risk": "风险预警",
     "churned": "流失",
 }
-TYPES_ZH = {"individual": "个人", "company": "企业"}
-CHANNELS_ZH = {
+TYPES_ZH: dict[str, str] = {"individual": "个人", "company": "企业"}
+CHANNELS_ZH: dict[str, str] = {
     "phone": "电话",
     "visit": "上门拜访",
     "email": "邮件",

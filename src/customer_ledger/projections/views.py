@@ -39,7 +39,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, overload
 from uuid import UUID
 
 import orjson
@@ -245,6 +245,16 @@ class AnalyticsView(TrackingRecorder, ABC):
 class ViewSet(ABC):
     """The three views of one store, for one generation, plus rebuild management."""
 
+    @overload
+    def view(self, kind: Literal["profile"], generation: str = LIVE) -> ProfileView: ...
+    @overload
+    def view(self, kind: Literal["timeline"], generation: str = LIVE) -> TimelineView: ...
+    @overload
+    def view(self, kind: Literal["status"], generation: str = LIVE) -> StatusView: ...
+    @overload
+    def view(self, kind: Literal["analytics"], generation: str = LIVE) -> AnalyticsView: ...
+    @overload
+    def view(self, kind: Kind, generation: str = LIVE) -> TrackingRecorder: ...
     @abstractmethod
     def view(self, kind: Kind, generation: str = LIVE) -> TrackingRecorder:
         """The view of that kind and generation (tables created if missing)."""

@@ -220,13 +220,17 @@ class LedgerConformance:
 
     # -- the event store ------------------------------------------------------------------
 
-    def test_commands_are_recorded_in_order_with_gapless_versions(self, sample: CustomerLedger):
+    def test_commands_are_recorded_in_order_with_gapless_versions(
+        self, sample: CustomerLedger
+    ) -> None:
         history = sample.history("B002")
         assert [e.originator_version for e in history] == list(range(1, len(history) + 1))
         ids = [n.id for n in sample.recorder.select_notifications(start=1, limit=10_000)]
         assert ids == sorted(ids) and len(ids) == len(set(ids))
 
-    def test_a_stale_writer_gets_a_conflict_and_records_nothing(self, ledger: CustomerLedger):
+    def test_a_stale_writer_gets_a_conflict_and_records_nothing(
+        self, ledger: CustomerLedger
+    ) -> None:
         ledger.first_contact("A001", name="x", type="company", occurred_at="2024-01-01")
         stale = ledger.customer("A001")
         ledger.tag("A001", tag="first")
@@ -236,7 +240,7 @@ class LedgerConformance:
             ledger.save(stale)
         assert ledger.recorder.max_notification_id() == before
 
-    def test_a_resent_command_records_nothing(self, ledger: CustomerLedger):
+    def test_a_resent_command_records_nothing(self, ledger: CustomerLedger) -> None:
         first = ledger.first_contact("A001", name="x", type="company", command_id="cmd-1")
         before = ledger.recorder.max_notification_id()
         again = ledger.first_contact("A001", name="x", type="company", command_id="cmd-1")
@@ -245,7 +249,7 @@ class LedgerConformance:
 
     # -- the views ------------------------------------------------------------------------
 
-    def test_profiles_equal_the_aggregates_own_state(self, sample: CustomerLedger):
+    def test_profiles_equal_the_aggregates_own_state(self, sample: CustomerLedger) -> None:
         sample.refresh()
         view = sample.views.view("profile")
         for expected in reference_profiles(sample):
@@ -256,18 +260,20 @@ class LedgerConformance:
     @pytest.mark.parametrize("query", QUERIES, ids=repr)
     def test_search_pages_through_exactly_the_reference_answer(
         self, sample: CustomerLedger, query: ProfileQuery
-    ):
+    ) -> None:
         sample.refresh()
         expected = paginate_all(reference_profiles(sample), query)
         assert [p.number for p in all_pages(sample.search, query)] == [p.number for p in expected]
 
-    def test_search_finds_chinese_names_and_literal_wildcards(self, sample: CustomerLedger):
+    def test_search_finds_chinese_names_and_literal_wildcards(self, sample: CustomerLedger) -> None:
         assert [p.number for p in sample.search(text="科技").items] == ["B002"]
         assert [p.number for p in sample.search(text="张").items] == ["W001"]
         percent = [p.number for p in all_pages(sample.search, ProfileQuery(text="0%"))]
         assert percent and all("0%" in sample.profile(n).name for n in percent)
 
-    def test_timeline_has_one_entry_per_event_in_business_time_order(self, sample: CustomerLedger):
+    def test_timeline_has_one_entry_per_event_in_business_time_order(
+        self, sample: CustomerLedger
+    ) -> None:
         sample.refresh()
         entries = list(all_pages(sample.views.view("timeline").entries, TimelineQuery(limit=7)))
         assert len(entries) == sum(len(sample.history(n)) for n in sample.numbers())
@@ -277,7 +283,9 @@ class LedgerConformance:
         mine = sample.timeline("B002").items
         assert mine == tuple(sorted((entry_for(e, "B002") for e in history), key=_timeline_key))
 
-    def test_timeline_date_range_is_start_inclusive_end_exclusive(self, sample: CustomerLedger):
+    def test_timeline_date_range_is_start_inclusive_end_exclusive(
+        self, sample: CustomerLedger
+    ) -> None:
         page = sample.timeline(start="2023-10-10", end="2023-10-20")
         assert [(e.number, e.kind) for e in page.items] == [
             ("B002", "ComplaintFiled"),
@@ -288,7 +296,7 @@ class LedgerConformance:
             "InteractionLogged"
         )
 
-    def test_status_rows_counts_and_board(self, sample: CustomerLedger):
+    def test_status_rows_counts_and_board(self, sample: CustomerLedger) -> None:
         expected = sorted((status_of(sample.customer(n)) for n in sample.numbers()), key=_number)
         view = sample.views.view("status")
         assert sample.status() == expected
@@ -308,11 +316,12 @@ class LedgerConformance:
             and utc_key(r.last_interaction_at or r.first_contact_at) < cutoff
         ]
 
-    def test_a_stale_tracking_position_writes_nothing(self, sample: CustomerLedger):
+    def test_a_stale_tracking_position_writes_nothing(self, sample: CustomerLedger) -> None:
         sample.refresh()
         position = sample.recorder.max_notification_id()
+        assert position is not None
         for kind in KINDS:
-            view = sample.views.view(kind)
+            view: Any = sample.views.view(kind)
             assert view.max_tracking_id(sample.name) == position
             with pytest.raises(IntegrityError):
                 view.save([], Tracking(sample.name, position))
@@ -320,16 +329,19 @@ class LedgerConformance:
         record = profile_record_for(sample, "A001", name="changed")
         with pytest.raises(IntegrityError):
             profile.save([record], Tracking(sample.name, position))
-        assert profile.get_by_number("A001").name == "*先生"
+        found = profile.get_by_number("A001")
+        assert found is not None and found.name == "*先生"
 
-    def test_reads_see_each_command_and_the_views_wait_for_a_read(self, ledger: CustomerLedger):
+    def test_reads_see_each_command_and_the_views_wait_for_a_read(
+        self, ledger: CustomerLedger
+    ) -> None:
         ledger.first_contact("A001", name="x", type="company")
         assert ledger.views.view("profile").get_by_number("A001") is None  # events only, so far
         assert ledger.profile("A001").number == "A001"  # a read catches the views up first
         ledger.log_interaction("A001", channel="phone", topic="hi")
         assert ledger.status()[0].stage is Stage.PROSPECT
 
-    def test_eager_views_catch_up_after_each_command(self, ledger: CustomerLedger):
+    def test_eager_views_catch_up_after_each_command(self, ledger: CustomerLedger) -> None:
         ledger.eager_views = True
         ledger.first_contact("A001", name="x", type="company")
         assert ledger.views.view("profile").get_by_number("A001") is not None
@@ -338,7 +350,7 @@ class LedgerConformance:
 
     # -- analytics ------------------------------------------------------------------------
 
-    def test_analytics_facts_equal_the_reference(self, sample: CustomerLedger):
+    def test_analytics_facts_equal_the_reference(self, sample: CustomerLedger) -> None:
         record_analytics_extras(sample)
         sample.refresh()
         view = sample.views.view("analytics")
@@ -350,7 +362,7 @@ class LedgerConformance:
         records = view.records([*some, NIL])
         assert {i: r.facts for i, r in records.items()} == some
 
-    def test_analytics_answers_equal_the_reference(self, sample: CustomerLedger):
+    def test_analytics_answers_equal_the_reference(self, sample: CustomerLedger) -> None:
         from customer_ledger.analytics import analyse, indicators, reminders_due
 
         record_analytics_extras(sample)
@@ -368,7 +380,9 @@ class LedgerConformance:
 
     # -- rebuild --------------------------------------------------------------------------
 
-    def test_rebuild_gives_the_same_views_as_incremental_updates(self, sample: CustomerLedger):
+    def test_rebuild_gives_the_same_views_as_incremental_updates(
+        self, sample: CustomerLedger
+    ) -> None:
         before = snapshot_views(sample)
         results = sample.rebuild()
         assert [r.projection for r in results] == list(KINDS)
@@ -376,7 +390,7 @@ class LedgerConformance:
         assert snapshot_views(sample) == before
         assert not any(sample.views.has_rebuild(kind) for kind in KINDS)
 
-    def test_readers_see_the_old_view_until_the_swap(self, sample: CustomerLedger):
+    def test_readers_see_the_old_view_until_the_swap(self, sample: CustomerLedger) -> None:
         sample.refresh()
         old = snapshot_views(sample)
         partial = projections_for(sample.views, KINDS, REBUILD)
@@ -387,7 +401,7 @@ class LedgerConformance:
         sample.rebuild()
         assert snapshot_views(sample) == old
 
-    def test_a_killed_rebuild_resumes_from_its_position(self, sample: CustomerLedger):
+    def test_a_killed_rebuild_resumes_from_its_position(self, sample: CustomerLedger) -> None:
         partial = projections_for(sample.views, ["profile"], REBUILD)
         _catch_up_first_page(sample, partial, page_size=10)
         assert sample.views.view("profile", REBUILD).max_tracking_id(sample.name) == 10
@@ -396,7 +410,7 @@ class LedgerConformance:
             p.number: p for p in reference_profiles(sample)
         }
 
-    def test_fresh_rebuild_discards_a_half_done_one(self, sample: CustomerLedger):
+    def test_fresh_rebuild_discards_a_half_done_one(self, sample: CustomerLedger) -> None:
         partial = projections_for(sample.views, ["timeline"], REBUILD)
         _catch_up_first_page(sample, partial, page_size=10)
         sample.rebuild(["timeline"], fresh=True)
@@ -407,7 +421,7 @@ class LedgerConformance:
 class PersistentConformance:
     """What a store that outlives the process must also do (same ``store_url`` fixture)."""
 
-    def test_history_views_and_receipts_survive_a_reopen(self, store_url: str):
+    def test_history_views_and_receipts_survive_a_reopen(self, store_url: str) -> None:
         ledger = CustomerLedger.open(store_url, clock=clock)
         record_sample(ledger)
         ledger.first_contact("Z001", name="z", type="company", command_id="once")
@@ -426,7 +440,7 @@ class PersistentConformance:
         finally:
             reopened.close()
 
-    def test_a_rebuild_killed_in_one_process_resumes_in_the_next(self, store_url: str):
+    def test_a_rebuild_killed_in_one_process_resumes_in_the_next(self, store_url: str) -> None:
         ledger = CustomerLedger.open(store_url, clock=clock)
         record_sample(ledger)
         expected = snapshot_views(ledger)
@@ -441,7 +455,7 @@ class PersistentConformance:
         finally:
             reopened.close()
 
-    def test_two_ledgers_see_each_others_writes(self, store_url: str):
+    def test_two_ledgers_see_each_others_writes(self, store_url: str) -> None:
         one = CustomerLedger.open(store_url, clock=clock)
         two = CustomerLedger.open(store_url, clock=clock)
         try:
@@ -518,7 +532,8 @@ def _timeline_key(entry: Any) -> tuple[str, str, int]:
 
 
 def _number(row: Any) -> str:
-    return row.number
+    number: str = row.number
+    return number
 
 
 __all__ = [

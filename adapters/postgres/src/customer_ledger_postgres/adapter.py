@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import psycopg
 
-from customer_ledger.storage.port import KEY_STORE_URL_ENV, Adapter, Failure, MasterKey, StoreURL
+from customer_ledger.storage import (
+    KEY_STORE_URL_ENV,
+    Adapter,
+    Failure,
+    MasterKey,
+    StoreURL,
+)
 from customer_ledger_postgres.keys import PostgresKeyStore
 from customer_ledger_postgres.settings import PostgresSettings
 from customer_ledger_postgres.viewset import PostgresViewSet

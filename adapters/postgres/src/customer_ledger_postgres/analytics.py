@@ -14,9 +14,14 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 from psycopg import sql
 
-from customer_ledger.projections.analytics_facts import AnalyticsRecord, CustomerFacts
-from customer_ledger.projections.views import AnalyticsView
-from customer_ledger.serialization import converter, decode, encode
+from customer_ledger.storage import (
+    AnalyticsRecord,
+    AnalyticsView,
+    CustomerFacts,
+    converter,
+    decode,
+    encode,
+)
 from customer_ledger_postgres.base import PostgresView
 
 COLUMNS = ("customer_id", "number", "owner", "document", "state")

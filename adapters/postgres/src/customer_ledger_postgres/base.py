@@ -18,7 +18,10 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from customer_ledger.projections.views import LIVE, Kind
+from customer_ledger.storage import (
+    LIVE,
+    Kind,
+)
 from customer_ledger_postgres.names import TableNames, table_names
 
 
@@ -74,7 +77,7 @@ class PostgresView(PostgresTrackingRecorder):
                     (cls,),
                     {"generation": generation, "__module__": cls.__module__},
                 )
-            return cls._bound[key]  # type: ignore[no-any-return]
+            return cls._bound[key]
 
     # -- tables -------------------------------------------------------------------------
 

@@ -21,9 +21,15 @@ from attrs import evolve
 from eventsourcing.persistence import PersistenceError
 from psycopg import sql
 
-from customer_ledger.errors import MasterKeyMissing
-from customer_ledger.privacy.keys import KEY_TABLE, KeyStore, MasterKey, Row, how_to_set_master_key
-from customer_ledger.storage.urls import StoreURL
+from customer_ledger.storage import (
+    KEY_TABLE,
+    KeyStore,
+    MasterKey,
+    MasterKeyMissing,
+    Row,
+    StoreURL,
+    how_to_set_master_key,
+)
 from customer_ledger_postgres.settings import PostgresSettings
 
 EVENT_TABLE_SUFFIXES = ("_events", "_snapshots")

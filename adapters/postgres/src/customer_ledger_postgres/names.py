@@ -10,8 +10,11 @@ import re
 
 from attrs import frozen
 
-from customer_ledger.errors import StoreError
-from customer_ledger.projections.views import KINDS, Kind
+from customer_ledger.storage import (
+    KINDS,
+    Kind,
+    StoreError,
+)
 
 _GENERATION = re.compile(r"^[a-z][a-z0-9]{0,19}$")  # no "_": names never end ambiguously
 
@@ -46,4 +49,4 @@ def table_names(kind: str, generation: str) -> TableNames:
         raise StoreError(
             f"view generation {generation!r} must be 1-20 lowercase letters and digits"
         )
-    return TableNames(kind, generation)  # type: ignore[arg-type]
+    return TableNames(kind, generation)

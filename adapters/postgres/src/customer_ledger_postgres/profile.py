@@ -23,14 +23,10 @@ from eventsourcing.persistence import Tracking
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from customer_ledger.errors import InvalidValue
-from customer_ledger.projections.profile import (
-    Profile,
-    profile_document,
-    profile_from_document,
-)
-from customer_ledger.projections.views import (
+from customer_ledger.storage import (
+    InvalidValue,
     Page,
+    Profile,
     ProfileQuery,
     ProfileRecord,
     ProfileView,
@@ -38,6 +34,8 @@ from customer_ledger.projections.views import (
     decode_cursor,
     encode_cursor,
     fold_text,
+    profile_document,
+    profile_from_document,
     sort_key,
     utc_key,
 )

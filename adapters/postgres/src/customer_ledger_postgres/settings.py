@@ -16,8 +16,10 @@ from attrs import frozen
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
 
-from customer_ledger.errors import StoreError
-from customer_ledger.storage.urls import StoreURL
+from customer_ledger.storage import (
+    StoreError,
+    StoreURL,
+)
 
 DEFAULT_SCHEMA = "public"
 # Defaults chosen for a shared deployment: fail fast rather than hang forever.

@@ -15,8 +15,13 @@ from eventsourcing.persistence import Tracking
 from psycopg import sql
 from psycopg.rows import DictRow
 
-from customer_ledger.domain.values import Stage
-from customer_ledger.projections.views import StatusRecord, StatusRow, StatusView, utc_key
+from customer_ledger.storage import (
+    Stage,
+    StatusRecord,
+    StatusRow,
+    StatusView,
+    utc_key,
+)
 from customer_ledger_postgres.base import PostgresView
 from customer_ledger_postgres.columns import maybe_with_offset, offset_of, with_offset
 

@@ -15,8 +15,8 @@ from eventsourcing.persistence import Tracking
 from psycopg import sql
 from psycopg.rows import DictRow
 
-from customer_ledger.errors import InvalidValue
-from customer_ledger.projections.views import (
+from customer_ledger.storage import (
+    InvalidValue,
     Page,
     TimelineEntry,
     TimelineQuery,

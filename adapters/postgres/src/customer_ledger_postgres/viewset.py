@@ -17,9 +17,14 @@ from eventsourcing.utils import retry
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from customer_ledger.errors import StoreError
-from customer_ledger.projections.views import LIVE, REBUILD, Kind, ViewSet
-from customer_ledger.storage.urls import StoreURL
+from customer_ledger.storage import (
+    LIVE,
+    REBUILD,
+    Kind,
+    StoreError,
+    StoreURL,
+    ViewSet,
+)
 from customer_ledger_postgres.analytics import PostgresAnalyticsView
 from customer_ledger_postgres.base import PostgresView, existing_tables, lock_creation
 from customer_ledger_postgres.names import TableNames, table_names

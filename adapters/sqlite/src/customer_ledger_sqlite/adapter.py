@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 
-from customer_ledger.storage.port import KEY_STORE_URL_ENV, Adapter, Failure, MasterKey, StoreURL
+from customer_ledger.storage import (
+    KEY_STORE_URL_ENV,
+    Adapter,
+    Failure,
+    MasterKey,
+    StoreURL,
+)
 from customer_ledger_sqlite import factory
 from customer_ledger_sqlite.keys import SQLiteKeyStore
 from customer_ledger_sqlite.urls import database_path, lock_timeout, prefix

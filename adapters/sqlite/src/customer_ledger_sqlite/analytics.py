@@ -12,8 +12,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from customer_ledger.projections.analytics_facts import AnalyticsRecord, CustomerFacts
-from customer_ledger.projections.views import AnalyticsView
+from customer_ledger.storage import (
+    AnalyticsRecord,
+    AnalyticsView,
+    CustomerFacts,
+)
 from customer_ledger_sqlite.base import SQLiteView
 from customer_ledger_sqlite.documents import dump, load
 from customer_ledger_sqlite.schema import Index, family

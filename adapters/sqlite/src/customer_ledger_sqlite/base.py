@@ -18,7 +18,10 @@ from typing import Any, ClassVar, TypeVar
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
-from customer_ledger.projections.views import LIVE, Kind
+from customer_ledger.storage import (
+    LIVE,
+    Kind,
+)
 from customer_ledger_sqlite.schema import (
     TRACKING,
     TableFamily,

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from customer_ledger.serialization import converter, decode, encode
+from customer_ledger.storage import (
+    converter,
+    decode,
+    encode,
+)
 
 T = TypeVar("T")
 

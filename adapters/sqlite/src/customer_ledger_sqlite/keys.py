@@ -26,17 +26,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
-from customer_ledger.errors import MasterKeyMissing
-from customer_ledger.privacy.keys import (
+from customer_ledger.storage import (
     CHECK_ID,
     KEY_TABLE,
     MASTER_KEY_ENV,
     KeyStore,
     MasterKey,
+    MasterKeyMissing,
     Row,
+    StoreURL,
     how_to_set_master_key,
 )
-from customer_ledger.storage.urls import StoreURL
 from customer_ledger_sqlite.schema import prefixed
 from customer_ledger_sqlite.urls import database_path, lock_timeout, prefix
 

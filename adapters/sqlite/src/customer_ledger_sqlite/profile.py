@@ -16,20 +16,18 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from customer_ledger.errors import InvalidValue
-from customer_ledger.projections.profile import (
-    Profile,
-    profile_document,
-    profile_from_document,
-)
-from customer_ledger.projections.views import (
+from customer_ledger.storage import (
+    InvalidValue,
     Page,
+    Profile,
     ProfileQuery,
     ProfileRecord,
     ProfileView,
     cents,
     decode_cursor,
     encode_cursor,
+    profile_document,
+    profile_from_document,
     sort_key,
     utc_key,
 )

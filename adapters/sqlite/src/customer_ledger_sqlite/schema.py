@@ -19,7 +19,9 @@ from collections.abc import Sequence
 
 from attrs import frozen
 
-from customer_ledger.errors import StoreError
+from customer_ledger.storage import (
+    StoreError,
+)
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _GENERATION = re.compile(r"^[a-z][a-z0-9]*$")

@@ -13,8 +13,13 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from customer_ledger.domain.values import Stage
-from customer_ledger.projections.views import StatusRecord, StatusRow, StatusView, utc_key
+from customer_ledger.storage import (
+    Stage,
+    StatusRecord,
+    StatusRow,
+    StatusView,
+    utc_key,
+)
 from customer_ledger_sqlite.base import SQLiteView
 from customer_ledger_sqlite.documents import dump, load
 from customer_ledger_sqlite.schema import Index, family

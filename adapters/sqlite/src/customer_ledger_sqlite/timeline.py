@@ -13,8 +13,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from customer_ledger.errors import InvalidValue
-from customer_ledger.projections.views import (
+from customer_ledger.storage import (
+    InvalidValue,
     Page,
     TimelineEntry,
     TimelineQuery,

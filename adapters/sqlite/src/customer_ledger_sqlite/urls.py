@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from customer_ledger.errors import StoreError
-from customer_ledger.storage.urls import StoreURL
+from customer_ledger.storage import (
+    StoreError,
+    StoreURL,
+)
 from customer_ledger_sqlite.schema import table_prefix
 
 LOCK_TIMEOUT_SECONDS = 5

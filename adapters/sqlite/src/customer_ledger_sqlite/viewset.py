@@ -12,10 +12,16 @@ from typing import Any
 
 from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteDatastore
 
-from customer_ledger.errors import StoreError
-from customer_ledger.projections.views import KINDS, LIVE, REBUILD, Kind, ViewSet
-from customer_ledger.storage.failures import retry_opening
-from customer_ledger.storage.urls import StoreURL
+from customer_ledger.storage import (
+    KINDS,
+    LIVE,
+    REBUILD,
+    Kind,
+    StoreError,
+    StoreURL,
+    ViewSet,
+    retry_opening,
+)
 from customer_ledger_sqlite.analytics import SQLiteAnalyticsView
 from customer_ledger_sqlite.base import SQLiteView, table_name
 from customer_ledger_sqlite.profile import SQLiteProfileView

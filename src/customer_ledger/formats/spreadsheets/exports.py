@@ -132,7 +132,7 @@ def profiles(ledger: CustomerLedger, request: ExportRequest) -> Iterator[Profile
     view = ledger.views.view("profile")
     after = None
     while True:
-        page = view.search(ProfileQuery(limit=PAGE, after=after))  # type: ignore[attr-defined]
+        page = view.search(ProfileQuery(limit=PAGE, after=after))
         for profile in page.items:
             if request.unmasked:
                 yield ledger.profile(
@@ -147,7 +147,7 @@ def profiles(ledger: CustomerLedger, request: ExportRequest) -> Iterator[Profile
 
 def _count(ledger: CustomerLedger) -> int:
     ledger.refresh()
-    return sum(ledger.views.view("status").count_by_stage().values())  # type: ignore[attr-defined]
+    return sum(ledger.views.view("status").count_by_stage().values())
 
 
 @export_source("profiles")

@@ -6,6 +6,7 @@ a row never looks at the ledger, so a row's cells fail or pass on their own.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from datetime import date
@@ -115,7 +116,7 @@ def _year(row: SheetRow, registered: date | None) -> int | None:
 
 def register_facts(row: SheetRow, table: Table) -> RowFacts:
     """客户关系维护信息登记表: one row per customer, with its latest interaction."""
-    col = lambda field: _column(table, field)  # noqa: E731
+    col = functools.partial(_column, table)
     get = row.get
     number, name = _required(row, table, "number"), _required(row, table, "name")
     kind, stage_in_type = (
@@ -242,7 +243,7 @@ def worksheet_number(
 
 def worksheet_facts(row: SheetRow, table: Table) -> RowFacts:
     """客户管理工作表: one row per contact person, with their company's dealings."""
-    col = lambda field: _column(table, field)  # noqa: E731
+    col = functools.partial(_column, table)
     get = row.get
     person, company = get("contact"), get("company")
     if person is None and company is None:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from cli_support import Run, invoke
 from customer_ledger_postgres.testing import postgres_database, postgres_url_factory  # noqa: F401
+from paths import DOCS
 from strategies import fixed_clock
 from tampering import record_history, tamper_for
 
@@ -162,7 +163,7 @@ def test_the_installed_script_exits_with_3(store: str) -> None:
 
 # -- docs/audit.md stays true --------------------------------------------------------------
 
-DOC = (Path(__file__).parent.parent / "docs" / "audit.md").read_text(encoding="utf-8")
+DOC = (DOCS / "audit.md").read_text(encoding="utf-8")
 
 
 def test_the_docs_python_example_runs() -> None:

@@ -12,7 +12,6 @@ import typing
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid1, uuid4, uuid5
 
@@ -23,6 +22,7 @@ from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from paths import DOCS
 from strategies import (
     COMMAND_NAMES,
     HISTORY_START,
@@ -518,7 +518,7 @@ def test_v1_numbers_receipts_and_reads_still_work(v1_ledger) -> None:
 
 
 def test_every_event_and_field_is_in_the_catalogue() -> None:
-    docs = (Path(__file__).parent.parent / "docs" / "domain.md").read_text(encoding="utf-8")
+    docs = (DOCS / "domain.md").read_text(encoding="utf-8")
     catalogue = docs.split("## Event catalogue", 1)[1].split("\n## ", 1)[0]
     common = {"originator_id", "originator_version", "timestamp", "originator_topic"}
     common |= {"occurred_at", "meta", "originator_id_type"}

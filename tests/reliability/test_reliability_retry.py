@@ -18,6 +18,7 @@ import pytest
 from eventsourcing.persistence import DataError, IntegrityError, InternalError, OperationalError
 from hypothesis import given
 from hypothesis import strategies as st
+from paths import DOCS
 
 from customer_ledger import (
     ConcurrencyConflict,
@@ -276,7 +277,7 @@ def test_an_import_stops_at_a_store_failure_and_a_rerun_completes_it(
     assert [e.tag for e in ledger.history("A001")[1:]] == ["t0", "t1", "t2", "t3"]
 
 
-DOC = (Path(__file__).parent.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+DOC = (DOCS / "reliability.md").read_text(encoding="utf-8")
 
 
 def test_the_reliability_docs_example_runs() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from cli_support import CL, Run, invoke
+from paths import ROOT
 
 from customer_ledger import CustomerLedger
 from customer_ledger.cli import demo, recording
@@ -335,7 +336,7 @@ def count_events(url: str) -> int:
 
 
 def test_the_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     (example,) = re.findall(r"^```python\n(.*?)^```", readme, re.M | re.S)
     exec(example.replace("sqlite:///customer-ledger.db", "memory://"), {})
     assert capsys.readouterr().out.splitlines()[0] == "customer 1999.90"

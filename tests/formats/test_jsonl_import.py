@@ -13,6 +13,7 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paths import DOCS
 
 from customer_ledger import COMMANDS, Contact, CustomerLedger, Needs
 from customer_ledger.application.arguments import META_FIELDS
@@ -28,7 +29,7 @@ from customer_ledger.formats.jsonl import (
     parse_command,
 )
 
-DOCS = Path(__file__).parent.parent / "docs" / "commands.md"
+COMMANDS_DOC = DOCS / "commands.md"
 
 FIRST = {
     "command": "first_contact",
@@ -320,7 +321,7 @@ def test_the_issue_field_names_are_kept() -> None:
 
 
 def test_docs_name_every_command_and_every_field() -> None:
-    docs = DOCS.read_text(encoding="utf-8")
+    docs = COMMANDS_DOC.read_text(encoding="utf-8")
     for field in META_FIELDS:
         assert f"| `{field}` |" in docs, f"meta field {field} undocumented"
     for command in COMMANDS:
@@ -332,7 +333,7 @@ def test_docs_name_every_command_and_every_field() -> None:
 
 
 def test_the_docs_examples_import_cleanly_in_order(ledger: CustomerLedger) -> None:
-    docs = DOCS.read_text(encoding="utf-8")
+    docs = COMMANDS_DOC.read_text(encoding="utf-8")
     blocks = re.findall(r"^```jsonl\n(.*?)^```", docs, re.M | re.S)
     lines = [line.encode() for block in blocks for line in block.splitlines()]
     report = import_lines(ledger, lines, actor="docs")

@@ -29,6 +29,17 @@ from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
     postgres_database,
     postgres_url_factory,
 )
+from paths import RELIABILITY
+
+from customer_ledger import CustomerLedger
+from customer_ledger.domain.registry import CommandReceipt
+from customer_ledger.projections.fold import (
+    CustomerFold,
+    SharedBatch,
+    customer_from_state,
+    state_bytes,
+)
+from customer_ledger.testing import reference_profiles, snapshot_views
 from reliability.support import (
     SMALL_POOLS,
     cli,
@@ -40,20 +51,10 @@ from reliability.support import (
     views_as_stored,
 )
 
-from customer_ledger import CustomerLedger
-from customer_ledger.domain.registry import CommandReceipt
-from customer_ledger.projections.fold import (
-    CustomerFold,
-    SharedBatch,
-    customer_from_state,
-    state_bytes,
-)
-from customer_ledger.testing import reference_profiles, snapshot_views
-
 WRITERS = 4
 COMMANDS = scaled(100)
 CUSTOMERS = 20
-WRITER = Path(__file__).parent / "reliability" / "writer.py"
+WRITER = RELIABILITY / "writer.py"
 pytestmark = pytest.mark.slow
 
 

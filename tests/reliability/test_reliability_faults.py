@@ -22,6 +22,15 @@ from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
     postgres_database,
     postgres_url_factory,
 )
+
+from customer_ledger import (
+    CustomerLedger,
+    StoreBusy,
+    StoreUnavailable,
+    retry_command,
+)
+from customer_ledger.projections.views import KINDS
+from customer_ledger.storage.failures import Backoff
 from reliability.private_postgres import PrivateServer, private_server
 from reliability.support import (
     WAIT_SECONDS,
@@ -32,15 +41,6 @@ from reliability.support import (
     figures,
     start,
 )
-
-from customer_ledger import (
-    CustomerLedger,
-    StoreBusy,
-    StoreUnavailable,
-    retry_command,
-)
-from customer_ledger.projections.views import KINDS
-from customer_ledger.storage.failures import Backoff
 
 PATIENT = Backoff(attempts=40, first_delay=0.05, max_delay=1.0)
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import attrs
+from paths import ROOT
 
 from customer_ledger.analytics import AnalyticsSettings, PeriodIndicators, ReminderKind
 from customer_ledger.analytics.churn import REASON_LABELS_ZH
 from customer_ledger.analytics.reminders import KIND_LABELS_ZH
 from customer_ledger.analytics.segments import CADENCE, SEGMENT_LABELS_ZH
 
-ROOT = Path(__file__).parent.parent
 DOC = (ROOT / "docs" / "analytics.md").read_text(encoding="utf-8")
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+
+from paths import DOCS
 
 from customer_ledger import Contact
 from customer_ledger.domain.access import DEFAULT_ROLES
 from customer_ledger.domain.personal import personal_fields
 from customer_ledger.privacy.masking import mask_email, mask_phone
 
-DOC = (Path(__file__).parent.parent / "docs" / "privacy.md").read_text(encoding="utf-8")
+DOC = (DOCS / "privacy.md").read_text(encoding="utf-8")
 
 
 def test_the_python_example_runs():

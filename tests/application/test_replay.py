@@ -15,7 +15,6 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -30,6 +29,7 @@ from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
 from eventsourcing.persistence import StoredEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paths import DOCS, FIXTURES
 from strategies import FIXED_NOW, at, fresh, histories
 
 from customer_ledger import (
@@ -427,7 +427,7 @@ def test_as_of_after_everything_is_the_current_profile_and_counts_only_grow(
 def test_the_v1_fixture_customers_replay(clock: RecordingClock) -> None:
     # given a store holding exactly the events release 0.1 stored (the frozen fixture)
     ledger = CustomerLedger.open("memory://", clock=clock, timezone="Asia/Shanghai")
-    fixture = Path(__file__).parent / "fixtures" / "v1_events.jsonl"
+    fixture = FIXTURES / "v1_events.jsonl"
     with fixture.open(encoding="utf-8") as lines:
         rows = [json.loads(line) for line in lines]
     ledger.recorder.insert_events(
@@ -452,6 +452,6 @@ def test_the_v1_fixture_customers_replay(clock: RecordingClock) -> None:
 
 
 def test_the_docs_replay_example_runs() -> None:
-    doc = (Path(__file__).parent.parent / "docs" / "audit.md").read_text(encoding="utf-8")
+    doc = (DOCS / "audit.md").read_text(encoding="utf-8")
     (example,) = re.findall(r"```python\n(# audit: replay\n.*?)```", doc, re.S)
     exec(compile(example, "docs/audit.md", "exec"), {})

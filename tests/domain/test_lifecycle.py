@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from itertools import product, takewhile
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from paths import DOCS
 from strategies import (
     EXAMPLES,
     FIXED_NOW,
@@ -38,7 +38,7 @@ from customer_ledger import (
 from customer_ledger.domain.lifecycle import FORBIDDEN, TRANSITIONS, Trigger
 
 L, P, C, R, X = Stage.LEAD, Stage.PROSPECT, Stage.CUSTOMER, Stage.AT_RISK, Stage.CHURNED
-DOCS = Path(__file__).parent.parent / "docs" / "domain.md"
+DOMAIN_DOC = DOCS / "domain.md"
 
 # -- the table ---------------------------------------------------------------------------
 
@@ -95,7 +95,7 @@ def test_a_customer_is_at_risk_exactly_while_a_complaint_is_open_or_flagged(
 
 def test_the_docs_table_is_the_code_table() -> None:
     # docs/domain.md renders the table: one row per stage, one column per trigger
-    text = DOCS.read_text(encoding="utf-8")
+    text = DOMAIN_DOC.read_text(encoding="utf-8")
     section = text.split("## Lifecycle", 1)[1].splitlines()
     first = next(i for i, line in enumerate(section) if line.startswith("|"))
     rows = list(takewhile(lambda line: line.startswith("|"), section[first:]))

@@ -30,6 +30,10 @@ from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
     postgres_database,
     postgres_url_factory,
 )
+
+from customer_ledger import CustomerLedger
+from customer_ledger.formats.jsonl import derived_command_id
+from customer_ledger.projections.views import KINDS, LIVE, REBUILD
 from reliability.support import (
     WAIT_SECONDS,
     Probe,
@@ -42,10 +46,6 @@ from reliability.support import (
     start,
     store_url,
 )
-
-from customer_ledger import CustomerLedger
-from customer_ledger.formats.jsonl import derived_command_id
-from customer_ledger.projections.views import KINDS, LIVE, REBUILD
 
 KILLS = 10
 SEED = 20240601

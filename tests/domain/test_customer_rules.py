@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from paths import DOCS
 from strategies import (
     DAY,
     EXAMPLE_CONTACT,
@@ -711,7 +711,7 @@ def all_subclasses(cls: type) -> set[type]:
 def test_every_rule_is_in_the_docs_with_its_name() -> None:
     import customer_ledger.domain.access  # noqa: F401 - PermissionDenied lives there
 
-    docs = (Path(__file__).parent.parent / "docs" / "domain.md").read_text(encoding="utf-8")
+    docs = (DOCS / "domain.md").read_text(encoding="utf-8")
     rules = docs.split("## Rules", 1)[1].split("\n## ", 1)[0]
     rows = {
         cells[0].strip("` "): cells[1].strip("` ")

@@ -31,12 +31,12 @@ from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability.support import STRESS, figures, store_url
 from strategies import EXAMPLES
 
 from customer_ledger import COMMANDS, Contact, CustomerLedger, LedgerError, Needs
 from customer_ledger.application.arguments import META_FIELDS
 from customer_ledger.formats.jsonl import import_lines
+from reliability.support import STRESS, figures, store_url
 
 DAY = datetime(2024, 1, 2, 9, 0, tzinfo=UTC)
 EXAMPLES_PER_BACKEND = {"memory": 200, "sqlite": 60, "postgresql": 60}

@@ -1,0 +1,2 @@
+"""Personal data: which fields hold it, its per-customer keys and field encryption, and
+masking for display."""

@@ -74,12 +74,18 @@ def _configure_import(parser: argparse.ArgumentParser) -> None:
     _configure_import,
 )
 def run_import(ledger: CustomerLedger, args: argparse.Namespace) -> int:
-    code = _import_sheet(ledger, args)
-    if code is not None:
-        return code
-    if not args.file.is_file():
-        sys.stderr.write(f"{PROG} import: error: cannot read {args.file}: no such file\n")
+    path: Path = args.file
+    sheet = is_spreadsheet(path)
+    if not sheet and (args.dry_run or args.layout != "auto"):
+        sys.stderr.write(f"{PROG} import: error: --dry-run and --layout are for .csv/.xlsx\n")
         return EXIT_USAGE
+    if not path.is_file():
+        sys.stderr.write(f"{PROG} import: error: cannot read {path}: no such file\n")
+        return EXIT_USAGE
+    return _import_sheet(ledger, args) if sheet else _import_lines(ledger, args)
+
+
+def _import_lines(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     report = _import_with_progress(ledger, args.file, args.actor)
     print_failures(report)
     if args.json:
@@ -105,18 +111,8 @@ def _report_line(report: ImportReport, source: str) -> str:
     )
 
 
-def _import_sheet(ledger: CustomerLedger, args: argparse.Namespace) -> int | None:
-    """Imports ``args.file`` if it is a spreadsheet and returns the exit code; None for
-    any other file (the JSON Lines importer takes it)."""
+def _import_sheet(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     path: Path = args.file
-    if not is_spreadsheet(path):
-        if getattr(args, "dry_run", False) or getattr(args, "layout", "auto") != "auto":
-            sys.stderr.write(f"{PROG} import: error: --dry-run and --layout are for .csv/.xlsx\n")
-            return EXIT_USAGE
-        return None
-    if not path.is_file():
-        sys.stderr.write(f"{PROG} import: error: cannot read {path}: no such file\n")
-        return EXIT_USAGE
     with row_progress("importing") as (bar, task):
         report = import_sheet(
             ledger, path, layout=args.layout, dry_run=args.dry_run, actor=args.actor,

@@ -20,7 +20,6 @@ from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
     postgres_url_factory,
 )
 from eventsourcing.persistence import IntegrityError, StoredEvent
-from histories import apply_history, histories
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import fixed_clock
@@ -39,6 +38,7 @@ from v1_fixture import v1_stored_events
 from customer_ledger import Customer, CustomerLedger, Meta
 from customer_ledger.audit.chain import HEADER_SIZE, link_hash, open_seal
 from customer_ledger.audit.verify import Checkpoint, Finding, check_chain, checkpoint, verify
+from customer_ledger.testing.random_histories import apply_history, histories
 
 BACKENDS = ("memory", "sqlite", "postgresql")
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 
 import pytest
-from histories import apply_history, comparable, histories
 from hypothesis import HealthCheck, given, settings
 
 from customer_ledger import CustomerLedger
 from customer_ledger.projections import analytics_fold, engine, fold
 from customer_ledger.testing import clock, snapshot_views
+from customer_ledger.testing.random_histories import apply_history, comparable, histories
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 

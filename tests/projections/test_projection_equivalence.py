@@ -15,12 +15,12 @@ from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
     postgres_database,
     postgres_url_factory,
 )
-from histories import apply_history, comparable, histories
 from hypothesis import HealthCheck, given, settings
 
 from customer_ledger import CustomerLedger
 from customer_ledger.projections.status import status_of
 from customer_ledger.testing import clock, reference_profiles, snapshot_views
+from customer_ledger.testing.random_histories import apply_history, comparable, histories
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 

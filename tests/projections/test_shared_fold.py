@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 
-from histories import apply_history, comparable, histories
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +20,7 @@ from customer_ledger import CustomerLedger
 from customer_ledger.projections.engine import catch_up, projections_for
 from customer_ledger.projections.views import KINDS
 from customer_ledger.testing import clock, reference_facts, snapshot_views
+from customer_ledger.testing.random_histories import apply_history, comparable, histories
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 

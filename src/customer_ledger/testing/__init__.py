@@ -545,3 +545,16 @@ __all__ = [
     "reference_profiles",
     "snapshot_views",
 ]
+
+
+_RANDOM_HISTORIES = ("OPERATIONS", "apply_history", "comparable", "histories")
+
+
+def __getattr__(name: str) -> Any:
+    """The random histories' names, where release 0.1 had them (now in
+    ``customer_ledger.testing.random_histories``)."""
+    if name in _RANDOM_HISTORIES:
+        from customer_ledger.testing import random_histories
+
+        return getattr(random_histories, name)
+    raise AttributeError(f"module 'customer_ledger.testing' has no attribute {name!r}")

@@ -100,6 +100,12 @@ class StoreUnavailable(StoreError):
     rule = "store_unavailable"
 
 
+class ActorRequired(PermissionDenied):
+    """A ledger opened without a default actor was called without naming who acts."""
+
+    rule = "actor_required"
+
+
 # -- replay --------------------------------------------------------------------------------
 
 

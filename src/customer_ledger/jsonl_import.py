@@ -15,7 +15,6 @@ from customer_ledger.errors import (
 from customer_ledger.formats.jsonl import (
     BATCH_ENV,
     BATCH_LINES,
-    DEFAULT_ACTOR,
     DERIVED_ID_PREFIX,
     Failure,
     ImportReport,
@@ -38,7 +37,6 @@ warnings.warn(
 __all__ = [
     "BATCH_ENV",
     "BATCH_LINES",
-    "DEFAULT_ACTOR",
     "DERIVED_ID_PREFIX",
     "FLAT_VALUES",
     "BadLine",

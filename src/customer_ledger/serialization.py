@@ -23,6 +23,7 @@ import orjson
 from cattrs.gen import make_dict_structure_fn
 
 from customer_ledger.domain.personal import ERASED
+from customer_ledger.domain.values import Meta
 
 converter = cattrs.Converter()
 converter.register_unstructure_hook(datetime, datetime.isoformat)
@@ -124,3 +125,21 @@ def encode(data: Any) -> bytes:
 
 
 decode = orjson.loads
+
+
+def _unstructure_meta(meta: Meta) -> dict[str, Any]:
+    """Meta as stored; ``source_actor`` only when there is one, so an event with none
+    encodes exactly as before the field existed."""
+    data = {
+        "actor": meta.actor,
+        "reason": meta.reason,
+        "command_id": meta.command_id,
+        "correlation_id": meta.correlation_id,
+        "role": meta.role,
+    }
+    if meta.source_actor is not None:
+        data["source_actor"] = meta.source_actor
+    return data
+
+
+converter.register_unstructure_hook(Meta, _unstructure_meta)

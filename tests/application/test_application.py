@@ -27,6 +27,7 @@ from customer_ledger import (
     UnknownCurrency,
 )
 from customer_ledger.domain.access import Actor
+from customer_ledger.errors import ActorRequired, PermissionDenied
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOUR = timedelta(hours=1)
@@ -144,11 +145,27 @@ def test_an_event_records_who_why_and_under_which_command(ledger) -> None:
     assert (meta.command_id, meta.correlation_id) == ("cmd-9", "import-7")
 
 
-def test_a_bare_actor_name_acts_as_system_and_the_default_actor_is_system(ledger) -> None:
+def test_a_bare_actor_name_is_an_ordinary_user_and_no_actor_is_the_embedding_program(
+    ledger,
+) -> None:
+    # given a lead recorded by a name alone, and a tag recorded naming no one
     a_lead(ledger)  # actor="*助理"
     ledger.tag("A001", tag="VIP")
+    # then the name acts in the policy's default role (sales), the other as system
     metas = [e.meta for e in ledger.history("A001")]
-    assert [(m.actor, m.role) for m in metas] == [("*助理", "system"), ("system", "system")]
+    assert [(m.actor, m.role) for m in metas] == [("*助理", "sales"), ("system", "system")]
+    # and a name alone may do only what that role may: no churn
+    with pytest.raises(PermissionDenied):
+        ledger.churn("A001", reason="gone", actor="*助理")
+    assert len(ledger.history("A001")) == 2
+
+
+def test_a_ledger_without_a_default_actor_refuses_calls_that_name_no_one() -> None:
+    with CustomerLedger.open("memory://", default_actor=None) as ledger:
+        with pytest.raises(ActorRequired):
+            ledger.first_contact("A001", name="x", type="company")
+        ledger.first_contact("A001", name="x", type="company", actor=Actor("li", "sales"))
+        assert [e.meta.actor for e in ledger.history("A001")] == ["li"]
 
 
 def test_business_time_is_kept_apart_from_recorded_time(ledger) -> None:

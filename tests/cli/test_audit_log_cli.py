@@ -24,7 +24,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv(cli_output.ENV_STORE, raising=False)
     monkeypatch.setenv("COLUMNS", "240")
     url = f"sqlite:///{tmp_path}/ledger.db"
-    assert main(["--store", url, "demo", "--json"]) == 0
+    assert main(["--store", url, "--actor", "operator", "demo", "--json"]) == 0
     return url
 
 
@@ -117,9 +117,9 @@ def test_the_log_lists_a_customers_changes_with_who_and_why(cl: CL) -> None:
         "ContactAdded", "NeedsRecorded", "StageSetOnImport",
     ]  # fmt: skip
     assert [e["version"] for e in entries] == [1, 2, 3, 4, 5, 6, 7]
-    assert {(e["customer"], e["kind"], e["actor"], e["role"]) for e in entries} == {
-        ("B002", "change", "*专员", "system")
-    }
+    assert {
+        (e["customer"], e["kind"], e["actor"], e["role"], e["source_actor"]) for e in entries
+    } == {("B002", "change", "operator", "admin", "*专员")}
     assert entries[1]["summary"] == "Complaint B002-2023-10-10: logistics delivery delayed"
     assert entries[1]["why"] == "客户关系维护登记表 row B002, registered 2023-10-19"
     assert entries[1]["occurred_at"] == "2023-10-10T00:00:00+08:00"

@@ -5,6 +5,7 @@ every invocation opens the store afresh (as a user's shell would)."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import re
@@ -111,7 +112,7 @@ def test_history_json_lists_the_raw_events(cl: CL, demo_store: None) -> None:
     resolved = events[2]
     assert resolved["occurred_at"].startswith("2023-10-16")
     assert resolved["recorded_at"] > "2024"  # recorded now, not on the business date
-    assert resolved["actor"] == "*专员"
+    assert (resolved["actor"], resolved["source_actor"]) == (getpass.getuser(), "*专员")
     assert resolved["command_id"] == "demo:B002:3"
     assert resolved["fields"] == {
         "complaint_id": "B002-2023-10-10",
@@ -269,13 +270,38 @@ def test_import_of_a_missing_file_is_a_usage_error(cl: CL, tmp_path: Path) -> No
     assert "cannot read" in run.err
 
 
-def test_import_actor_option_names_who_recorded_unattributed_lines(cl: CL, tmp_path: Path) -> None:
+def test_an_import_is_recorded_as_who_runs_it_and_a_lines_actor_as_its_source(
+    cl: CL, tmp_path: Path
+) -> None:
+    # given a file whose second line says who recorded it
     path = write_jsonl(
         tmp_path / "in.jsonl",
         {"command": "first_contact", "customer": "K001", "name": "王五", "type": "company"},
+        {"command": "tag", "customer": "K001", "tag": "VIP", "actor": "*助理"},
     )
-    assert cl("import", str(path), "--actor", "migration").code == 0
-    assert cl("history", "K001", "--json").json()[0]["actor"] == "migration"
+    # when "migration" imports it as a manager
+    assert cl("--actor", "migration", "--role", "manager", "import", str(path)).code == 0
+    # then migration recorded both lines, and the file's own claim is kept as the source
+    events = cl("history", "K001", "--json").json()
+    assert [(e["actor"], e["role"], e["source_actor"]) for e in events] == [
+        ("migration", "manager", None),
+        ("migration", "manager", "*助理"),
+    ]
+
+
+def test_an_import_is_checked_against_the_importers_role(cl: CL, tmp_path: Path) -> None:
+    # given a customer, and a file that churns it
+    first = {"command": "first_contact", "customer": "K001", "name": "王五", "type": "company"}
+    assert cl("import", str(write_jsonl(tmp_path / "a.jsonl", first))).code == 0
+    churn = {"command": "churn", "customer": "K001", "reason": "moved", "actor": "*经理"}
+    path = write_jsonl(tmp_path / "churn.jsonl", churn)
+    # when an auditor imports it, then the line is refused and nothing is recorded on K001
+    run = cl("--actor", "审计员", "--role", "auditor", "import", str(path))
+    assert run.code == 1 and "permission_denied" in run.err
+    assert [e["event"] for e in cl("history", "K001", "--json").json()] == ["FirstContacted"]
+    # and the refused attempt is in the audit log
+    log = cl("audit", "log", "--customer", "K001", "--json").json()
+    assert [(e["kind"], e["actor"], e["role"]) for e in log][-1] == ("denied", "审计员", "auditor")
 
 
 # -- extending the command line ---------------------------------------------------------

@@ -178,7 +178,7 @@ def test_profiles_in_a_source_layout_have_that_layouts_headers(ledger: CustomerL
 
 def test_an_unmasked_export_needs_a_role_that_may_read_and_a_reason(ledger: CustomerLedger) -> None:
     with pytest.raises(LedgerError) as denied:
-        exported(ledger, "profiles", unmasked=True, why="audit", actor="someone")
+        exported(ledger, "profiles", unmasked=True, why="audit", actor=Actor("someone", "auditor"))
     assert denied.value.rule == "permission_denied"
     with pytest.raises(LedgerError) as no_reason:
         exported(ledger, "profiles", unmasked=True, actor=Actor("王经理", "manager"))

@@ -95,7 +95,7 @@ def unbatched(ledger: CustomerLedger, lines: list[bytes]) -> ImportReport:
             failure = jsonl_import.Failure(number, "invalid_json", f"not JSON: {error}")
             report.failures.append(failure)
             continue
-        _import_one(ledger, number, line, report, jsonl_import.DEFAULT_ACTOR)
+        _import_one(ledger, number, line, report, None)
     return report
 
 

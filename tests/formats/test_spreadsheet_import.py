@@ -101,7 +101,10 @@ def test_the_registers_rows_become_the_customers_the_material_describes(
         "*经理",
         "推荐高级套餐",
     )
-    assert {e.meta.actor for e in ledger.history("A001")} == {"*助理"}  # 登记人 records
+    # the 登记人 is what the sheet says (the source), the importer is who recorded it
+    assert {(e.meta.source_actor, e.meta.actor) for e in ledger.history("A001")} == {
+        ("*助理", "system")
+    }
     assert "set_stage_on_import" not in kinds(ledger, "A001")  # the contract made it active
 
     # B002: the complaint filed 2023-10-10 and resolved 2023-10-16 with score 2; at risk by
@@ -551,7 +554,7 @@ def test_an_interaction_registered_days_later_is_kept_and_marked_late(tmp_path: 
     visit = event(ledger, "G007", "InteractionLogged")
     assert local_day(ledger, visit.occurred_at) == date(2023, 10, 18) and visit.late
     assert "registered late (补录): happened 2023-10-18" in visit.meta.reason
-    assert visit.meta.actor == "*专员"
+    assert (visit.meta.source_actor, visit.meta.actor) == ("*专员", "system")
 
 
 def test_rows_without_a_registrar_are_recorded_by_the_importer(tmp_path: Path) -> None:

@@ -167,12 +167,19 @@ def test_cli_actor_and_role_come_from_the_environment_else_the_login_as_admin(ru
     assert reads(run.url) == [("os-user", "admin", "check"), ("wang", "service", "visit")]
 
 
-def test_the_global_actor_and_imports_own_actor_option_do_not_clash():
+def test_import_has_no_actor_of_its_own_only_the_global_one():
+    # (release 0.1's import --actor overwrote the global one: events were credited to it)
     args = cli_main.build_parser().parse_args(
-        ["--actor", "alice", "--role", "sales", "import", "f.jsonl", "--actor", "bob"]
+        ["--actor", "alice", "--role", "sales", "import", "f"]
     )
-    assert (args.acting_id, args.acting_role, args.actor) == ("alice", "sales", "bob")
     assert cli_output.acting_actor(args) == Actor("alice", "sales")
+    with pytest.raises(SystemExit):
+        cli_main.build_parser().parse_args(["import", "f.jsonl", "--actor", "bob"])
+    # audit log's --actor is a filter, apart from who acts
+    args = cli_main.build_parser().parse_args(
+        ["--actor", "alice", "audit", "log", "--actor", "bob"]
+    )
+    assert (args.acting_id, args.actor) == ("alice", "bob")
 
 
 def test_cli_forget_needs_the_permission_and_refuses_twice(run):

@@ -37,6 +37,13 @@ def test_a_full_url_maps_to_eventsourcing_settings() -> None:
         "POSTGRES_PRE_PING": "n",
         "SINGLE_ROW_TRACKING": "y",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        # eventsourcing's other settings, pinned to their defaults
+        "ORIGINATOR_ID_TYPE": "uuid",
+        "CREATE_TABLE": "y",
+        "APPLICATION_RECORDER_TOPIC": "",
+        "TRACKING_RECORDER_TOPIC": "",
+        "PROCESS_RECORDER_TOPIC": "",
+        "POSTGRES_GET_PASSWORD_TOPIC": "",
     }
 
 

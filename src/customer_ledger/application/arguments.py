@@ -35,13 +35,17 @@ from customer_ledger.domain.values import (
 from customer_ledger.errors import InvalidValue
 from customer_ledger.serialization import converter, encode
 
-META_FIELDS = ("occurred_at", "actor", "reason", "command_id", "correlation_id")
+# The metadata every command takes besides its fields. ``actor`` is who acts (the
+# caller's identity, not a field of the command: the schema leaves it out); a file's own
+# claim of who recorded something is ``source_actor``.
+META_FIELDS = ("occurred_at", "actor", "reason", "command_id", "correlation_id", "source_actor")
+SYSTEM = Actor("system", "system")  # the embedding program, when it names no one
+
+Acting = Callable[[Actor | str | None], Actor]
 
 
-DEFAULT_ACTOR = Actor("system", "system")
-
-
-def checked_meta(given: dict[str, Any]) -> dict[str, Any]:
+def checked_meta(given: dict[str, Any], acting: Acting) -> dict[str, Any]:
+    """The command's metadata, checked, with ``actor`` resolved by ``acting``."""
     unknown = sorted(set(given) - set(META_FIELDS))
     if unknown:
         raise InvalidValue(f"unexpected field(s): {', '.join(unknown)}")
@@ -51,30 +55,17 @@ def checked_meta(given: dict[str, Any]) -> dict[str, Any]:
             raise InvalidValue(f"{key} must be text of at most 500 characters")
         if value is not None and value.strip():
             text(value, key, max_len=500)  # lone surrogates, control characters: refused
+    source = given.get("source_actor")
+    if source is not None:
+        source = text(source, "source_actor", max_len=200)
     return {
         "occurred_at": given.get("occurred_at"),
-        "actor": as_actor(given.get("actor")),
+        "actor": acting(given.get("actor")),
         "reason": given.get("reason"),
         "command_id": given.get("command_id"),
         "correlation_id": given.get("correlation_id"),
+        "source_actor": source,
     }
-
-
-def as_actor(actor: Actor | str | None) -> Actor:
-    """A bare name acts in the ``system`` role (imports, scripts, the demo)."""
-    if actor is None:
-        return DEFAULT_ACTOR
-    if isinstance(actor, Actor):
-        return actor
-    if type(actor) is str:
-        return _system_actor(actor)
-    return Actor(actor, "system")
-
-
-@functools.lru_cache(maxsize=256)
-def _system_actor(name: str) -> Actor:
-    """Actors are frozen: an import's every line acts as the same one, checked once."""
-    return Actor(name, "system")
 
 
 def fingerprint(name: str, number: str, args: dict[str, Any], occurred_at: Any) -> str:

@@ -8,6 +8,7 @@ after a restart, and two writers can never both claim a number.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -32,6 +33,7 @@ from eventsourcing.persistence import (
     PersistenceError,
     Recording,
 )
+from eventsourcing.utils import Environment, EnvType
 
 from customer_ledger.analytics import (
     Analytics,
@@ -44,7 +46,7 @@ from customer_ledger.analytics import indicators as indicators_of
 from customer_ledger.analytics import reminders_due as reminders_of
 from customer_ledger.analytics.dates import business_date
 from customer_ledger.application.arguments import (
-    as_actor,
+    SYSTEM,
     checked_meta,
     copy_of,
     no_huge_numbers,
@@ -60,11 +62,14 @@ from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.registry import AccessLog, CommandReceipt, CustomerNumber
 from customer_ledger.domain.values import Meta, Stage, calendar_day, customer_number, text
 from customer_ledger.errors import (
+    ActorRequired,
     AlreadyForgotten,
     CommandIdReused,
     ConcurrencyConflict,
     DuplicateCustomerNumber,
     InvalidValue,
+    LedgerError,
+    PermissionDenied,
     UnknownCustomer,
 )
 from customer_ledger.notifications import notifications
@@ -99,6 +104,7 @@ from customer_ledger.storage.registry import adapter_for
 from customer_ledger.storage.urls import StoreURL, default_url
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+LEDGER_WIDE = "*"  # the access log of attempts on no one customer (an export of all)
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
@@ -123,10 +129,14 @@ class CustomerLedger(Application[UUID], Commands):
         clock: Clock = _utc_now,
         timezone: str | None = None,
         policy: Policy | None = None,
+        default_actor: Actor | None = SYSTEM,
     ) -> None:
         self._recorder: ApplicationRecorder | None = None  # made with the mapper
         super().__init__(env)
         self.policy = policy or Policy()
+        # Who acts in a call that names no one (docs/privacy.md says why ``system``);
+        # None: such calls are refused with ``actor_required``.
+        self.default_actor = default_actor
         self.clock = clock
         self.timezone = ZoneInfo(
             timezone or os.environ.get("CUSTOMER_LEDGER_TIMEZONE") or DEFAULT_TIMEZONE
@@ -151,17 +161,32 @@ class CustomerLedger(Application[UUID], Commands):
         timezone: str | None = None,
         policy: Policy | None = None,
         eager_views: bool = False,
+        default_actor: Actor | None = SYSTEM,
     ) -> CustomerLedger:
         """Opens the store at ``url`` (default ``$CUSTOMER_LEDGER_STORE`` or SQLite)."""
         store = StoreURL.parse(url or default_url())
         adapter = adapter_for(store)
         env = {**adapter.application_env(store), KEY_STORE_URL_ENV: store.raw}
         ledger = retry_opening(
-            lambda: cls(env, clock=clock, timezone=timezone, policy=policy), adapter=adapter
+            lambda: cls(
+                env, clock=clock, timezone=timezone, policy=policy, default_actor=default_actor
+            ),
+            adapter=adapter,
         )
         ledger.url, ledger.adapter = store, adapter
         ledger.eager_views = eager_views
         return ledger
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """eventsourcing's environment, but what ``env`` gives (the settings the store URL
+        pins) wins over the process environment under every name eventsourcing reads it
+        by: ``CUSTOMERLEDGER_SQLITE_DBNAME`` must not move the events of
+        ``sqlite:///a.db`` into another file while its views and keys stay in a.db."""
+        environment = super().construct_env(name, env)
+        for key, value in (env or {}).items():
+            for alias in environment.create_keys(key):
+                environment[alias] = value
+        return environment
 
     def construct_mapper(self) -> Mapper[UUID]:
         """Built with the recorder, which its hash chain reads an event's predecessor from
@@ -372,24 +397,82 @@ class CustomerLedger(Application[UUID], Commands):
             raise UnknownCustomer(f"no customer numbered {number!r}")
         if not unmasked:
             return masked(profile)
-        reader = as_actor(actor)
-        self.policy.check_personal_read(reader)
+        reader = self.acting(actor)
+        self.may_read(reader, "profile", profile.number, why)
         self._record_read(profile, reader, text(why, "why (the reason for reading)"), "profile")
         return profile
 
+    # -- who acts, and what they may do ---------------------------------------------------
+
+    def acting(self, actor: Actor | str | None) -> Actor:
+        """Who acts: ``actor``; a name alone acts in the policy's default role (never
+        ``system``); no actor at all, the ledger's ``default_actor``."""
+        if actor is None:
+            if self.default_actor is None:
+                raise ActorRequired("name who acts: this ledger has no default actor")
+            return self.default_actor
+        return self.policy.actor(actor)
+
+    def may_read(
+        self, reader: Actor, what: str, number: str | None = None, why: str | None = None
+    ) -> None:
+        """Checks that ``reader`` may read personal data unmasked (``what``: of customer
+        ``number``, or of many); a refused read is recorded, then raised."""
+        try:
+            self.policy.check_personal_read(reader)
+        except PermissionDenied:
+            self.record_denial(number, reader, f"read {what} unmasked", why)
+            raise
+
+    def record_denial(
+        self, number: str | None, actor: Actor, what: str, reason: str | None = None
+    ) -> None:
+        """Records in the customer's access log (for a number no customer holds, that
+        number's; for no number, the ledger's own) that the policy refused ``actor``
+        ``what``. A denial that cannot be recorded (the store is failing) is logged:
+        the refusal itself stands."""
+        customer_id: UUID | None = None
+        if number is None:
+            number = LEDGER_WIDE
+        else:
+            with contextlib.suppress(UnknownCustomer, InvalidValue):
+                customer_id = self.customer_id(number)
+        reason = (reason.strip()[:500] or None) if isinstance(reason, str) else None
+        try:
+            self._log_access(
+                customer_id, number,
+                lambda log: log.record_denial(
+                    actor=actor.id, role=actor.role, what=what, reason=reason
+                ),
+            )  # fmt: skip
+        except (LedgerError, PersistenceError) as error:
+            logger.warning("could not record that %s was refused %s: %s", actor.id, what, error)
+
     def _record_read(self, profile: Profile, actor: Actor, why: str, what: str) -> None:
+        self._log_access(
+            profile.customer_id, profile.number,
+            lambda log: log.record_read(actor=actor.id, role=actor.role, why=why, what=what),
+        )  # fmt: skip
+
+    def _log_access(
+        self, customer_id: UUID | None, number: str, record: Callable[[AccessLog], None]
+    ) -> None:
+        if customer_id is None:
+            log_id = AccessLog.id_for_number(number)
+        else:
+            log_id = AccessLog.id_for(customer_id)
         for _ in range(5):  # concurrent readers of one customer race on its access log
             try:
-                log: AccessLog = self.repository.get(AccessLog.id_for(profile.customer_id))
+                log: AccessLog = self.repository.get(log_id)
             except AggregateNotFoundError:
-                log = AccessLog(customer_id=profile.customer_id, number=profile.number)
-            log.record_read(actor=actor.id, role=actor.role, why=why, what=what)
+                log = AccessLog(customer_id=customer_id, number=number)
+            record(log)
             try:
                 self.save(log)
                 return
             except IntegrityError:
                 continue
-        raise ConcurrencyConflict(f"could not record the read of {profile.number}; retry")
+        raise ConcurrencyConflict(f"could not record access to {number} in its log; retry")
 
     def search(self, query: ProfileQuery | None = None, **criteria: Any) -> Page[Profile]:
         """Profiles matching ``query`` (or ``ProfileQuery(**criteria)``), phones masked."""
@@ -415,9 +498,9 @@ class CustomerLedger(Application[UUID], Commands):
         ``snapshots=False`` reads only sealed events (no snapshot), as ``audit replay`` does."""
         point = replay_point(self.timezone, version=version, recorded_at=recorded_at, as_of=as_of)
         customer_id = self.customer_id(number)
-        reader = as_actor(actor)
+        reader = self.acting(actor)
         if unmasked:  # refused before any work
-            self.policy.check_personal_read(reader)
+            self.may_read(reader, f"replay {point.describe()}", number, why)
             why = text(why, "why (the reason for reading)")
         profile = profile_of(replay_customer(self, customer_id, point, snapshots=snapshots))
         if not unmasked:
@@ -428,16 +511,22 @@ class CustomerLedger(Application[UUID], Commands):
     def audit_log(
         self, number: str | None = None, *, actor: str | None = None
     ) -> Iterator[AuditEntry]:
-        """Every change and unmasked read, oldest first, for one customer or all."""
+        """Every change, unmasked read and refused attempt, oldest first, for one customer
+        (refusals on its number before it was recorded included) or all."""
         if number is not None:
-            customer_id = self.customer_id(number)
+            number = customer_number(number)
+            logs = [AccessLog.id_for_number(number)]
+            try:
+                customer_id = self.customer_id(number)
+                logs += [customer_id, AccessLog.id_for(customer_id)]
+            except UnknownCustomer:
+                if not list(self.events.get(logs[0], limit=1)):
+                    raise
             events: list[Any] = sorted(
-                [*self.events.get(customer_id), *self.events.get(AccessLog.id_for(customer_id))],
+                (e for log in logs for e in self.events.get(log)),
                 key=lambda e: cast(Any, e).timestamp,
             )
-            found = entries(
-                iter(events), {customer_id: number, AccessLog.id_for(customer_id): number}
-            )
+            found = entries(iter(events), dict.fromkeys(logs, number))
         else:
             found = entries(self._all_events(), {})
         return (e for e in found if actor is None or e.actor == actor)
@@ -553,10 +642,15 @@ class CustomerLedger(Application[UUID], Commands):
         """Runs ``Customer.<name>(**args)`` as one command: checked, recorded, receipted;
         or, in a ``batch``, checked and kept there until the batch is saved."""
         no_huge_numbers([number, meta, args])  # before any rule quotes one in a message
-        given = checked_meta(meta)
+        given = checked_meta(meta, self.acting)
         actor: Actor = given["actor"]
-        self.policy.check(actor, name)
         number = customer_number(number)
+        try:
+            self.policy.check(actor, name)
+        except PermissionDenied:
+            if batch is None:  # (a batch's refused command is run again alone: recorded then)
+                self.record_denial(number, actor, name, given["reason"])
+            raise
         command_id = given["command_id"]
         fingerprint = command_fingerprint(name, number, args, given["occurred_at"])
         if command_id is not None:
@@ -569,6 +663,7 @@ class CustomerLedger(Application[UUID], Commands):
             reason=given["reason"],
             command_id=command_id,
             correlation_id=given["correlation_id"],
+            source_actor=given["source_actor"],
         )
         now = self.clock()
         when = self.business_time(given["occurred_at"] or now)
@@ -709,7 +804,7 @@ class CustomerLedger(Application[UUID], Commands):
     ) -> None:
         """Checks that ``actor`` may read the customer's personal data unmasked, and
         records the read (for reads other than ``profile``, e.g. ``history --unmasked``)."""
-        reader = as_actor(actor)
-        self.policy.check_personal_read(reader)
+        reader = self.acting(actor)
+        self.may_read(reader, what, number, why)
         reason = text(why, "why (the reason for reading)")
         self._record_read(self.profile(number), reader, reason, what)

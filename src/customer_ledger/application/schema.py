@@ -26,6 +26,10 @@ from customer_ledger.domain.customer import PROFILE_FIELDS
 from customer_ledger.domain.values import Contact, Needs
 from customer_ledger.errors import UnknownCommand
 
+# The metadata a command's schema has: all but ``actor``, who acts, which a front end
+# supplies from the identity of its user, never from the command's fields.
+SCHEMA_META = tuple(m for m in META_FIELDS if m != "actor")
+
 # Commands whose one structured parameter is given as flat fields on the line.
 FLAT_VALUES: dict[str, tuple[str, type]] = {
     "add_contact": ("contact", Contact),
@@ -74,7 +78,7 @@ def command_params(name: str) -> dict[str, Param]:
             params.update({f: Param(f, str | None, False) for f in PROFILE_FIELDS})
         else:
             params[p.name] = Param(p.name, hints[p.name], p.default is inspect.Parameter.empty)
-    for meta in META_FIELDS:  # churn's own ``reason`` is required, so it comes first
+    for meta in SCHEMA_META:  # churn's own ``reason`` is required, so it comes first
         params.setdefault(
             meta, Param(meta, datetime if meta == "occurred_at" else str | None, False)
         )

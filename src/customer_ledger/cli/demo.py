@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from customer_ledger.application.ledger import CustomerLedger
+from customer_ledger.domain.access import Actor
 from customer_ledger.formats.jsonl import ImportReport, import_objects
 
 REGISTER = "客户关系维护登记表"
@@ -279,6 +280,7 @@ COMMANDS: tuple[Line, ...] = (*A001, *B002, *C003, *W001, *W002)
 NUMBERS: tuple[str, ...] = tuple(dict.fromkeys(c["customer"] for c in COMMANDS))
 
 
-def record(ledger: CustomerLedger) -> ImportReport:
-    """Records the demo customers; safe to run again (it then records nothing)."""
-    return import_objects(ledger, COMMANDS)
+def record(ledger: CustomerLedger, actor: Actor | str | None = None) -> ImportReport:
+    """Records the demo customers as ``actor`` (default: the ledger's), each line's own
+    ``actor`` kept as its source's; safe to run again (it then records nothing)."""
+    return import_objects(ledger, COMMANDS, actor=actor)

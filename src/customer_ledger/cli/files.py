@@ -32,7 +32,8 @@ from customer_ledger.cli.output import (
     row_total,
 )
 from customer_ledger.cli.registry import Group
-from customer_ledger.formats.jsonl import DEFAULT_ACTOR, ImportReport, import_file
+from customer_ledger.domain.access import Actor
+from customer_ledger.formats.jsonl import ImportReport, import_file
 from customer_ledger.formats.spreadsheets.exports import EXPORT_SOURCES, ExportRequest, export
 from customer_ledger.formats.spreadsheets.importing import SheetReport, import_sheet
 from customer_ledger.formats.spreadsheets.layouts import LAYOUTS
@@ -50,11 +51,6 @@ LARGE = 200  # rows: smaller imports finish before a bar would help
 def _configure_import(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "file", metavar="FILE", type=Path, help="FILE.jsonl, or a spreadsheet: .csv / .xlsx"
-    )
-    parser.add_argument(
-        "--actor",
-        default=DEFAULT_ACTOR,
-        help=f"who records lines that name no actor (default: {DEFAULT_ACTOR})",
     )
     add_json_option(parser)
     parser.add_argument(
@@ -86,7 +82,7 @@ def run_import(ledger: CustomerLedger, args: argparse.Namespace) -> int:
 
 
 def _import_lines(ledger: CustomerLedger, args: argparse.Namespace) -> int:
-    report = _import_with_progress(ledger, args.file, args.actor)
+    report = _import_with_progress(ledger, args.file, acting_actor(args))
     print_failures(report)
     if args.json:
         print_json(report.to_json())
@@ -95,7 +91,7 @@ def _import_lines(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_ERROR
 
 
-def _import_with_progress(ledger: CustomerLedger, path: Path, actor: str) -> ImportReport:
+def _import_with_progress(ledger: CustomerLedger, path: Path, actor: Actor) -> ImportReport:
     """A progress bar on stderr when it is a terminal; nothing otherwise."""
     err = console(stderr=True)
     columns = (TextColumn("importing"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
@@ -115,7 +111,7 @@ def _import_sheet(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     path: Path = args.file
     with row_progress("importing") as (bar, task):
         report = import_sheet(
-            ledger, path, layout=args.layout, dry_run=args.dry_run, actor=args.actor,
+            ledger, path, layout=args.layout, dry_run=args.dry_run, actor=acting_actor(args),
             progress=lambda n: bar.advance(task, n), total=row_total(bar, task, LARGE),
         )  # fmt: skip
     if args.json:

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help=f"where the ledger lives (default: ${ENV_STORE}, else {DEFAULT_URL})",
     )
-    parser.add_argument(  # dest: import has an --actor of its own (for lines naming none)
+    parser.add_argument(  # dest: audit log has an --actor filter of its own
         "--actor", dest="acting_id", metavar="ID",
         help=f"who you are, recorded with what you do (default: ${ENV_ACTOR}, else your login)",
     )  # fmt: skip

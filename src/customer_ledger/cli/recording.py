@@ -43,7 +43,7 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
     _configure_demo,
 )
 def run_demo(ledger: CustomerLedger, args: argparse.Namespace) -> int:
-    report = demo.record(ledger)
+    report = demo.record(ledger, acting_actor(args))
     print_failures(report, "demo command")
     customers = [
         (ledger.profile(n), list(ledger.timeline(n, limit=1000).items))

@@ -37,6 +37,8 @@ def event_json(event: Customer.Event, *, masked: bool = True) -> dict[str, Any]:
         "occurred_at": event.occurred_at.isoformat(),
         "recorded_at": event.timestamp.isoformat(),
         "actor": meta.actor,
+        "role": meta.role,
+        "source_actor": meta.source_actor,
         "reason": meta.reason,
         "command_id": meta.command_id,
         "correlation_id": meta.correlation_id,

@@ -7,12 +7,15 @@ embedding application passes its own ``Policy`` (or a JSON file via the CLI).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 
 from attrs import field, frozen
 
 from customer_ledger.domain.errors import DomainError, InvalidValue
 from customer_ledger.domain.values import text
+
+DEFAULT_ROLE = "sales"  # of an actor named without a role: an ordinary user, never system
 
 
 class PermissionDenied(DomainError):
@@ -36,7 +39,7 @@ class Actor:
     """A person or system acting on the ledger, in one role."""
 
     id: str = field(converter=_actor_id)
-    role: str = field(default="system", converter=_role)
+    role: str = field(default=DEFAULT_ROLE, converter=_role)
 
 
 RECORD_KEEPING = frozenset(
@@ -61,32 +64,41 @@ EVERYTHING = "*"
 
 @frozen
 class Role:
+    """What a role may do: run ``commands``, read personal data unmasked (with a reason,
+    recorded), and see individuals' names in masked output (``show_names``: the people
+    who work with a customer call them by name; an auditor needs no names)."""
+
     commands: frozenset[str]
     read_personal: bool
+    show_names: bool = False
 
     def allows(self, command: str) -> bool:
         return EVERYTHING in self.commands or command in self.commands
 
 
 DEFAULT_ROLES: dict[str, Role] = {
-    "sales": Role(SALES, read_personal=True),
-    "service": Role(SERVICE, read_personal=True),
-    "manager": Role(MANAGER, read_personal=True),
+    "sales": Role(SALES, read_personal=True, show_names=True),
+    "service": Role(SERVICE, read_personal=True, show_names=True),
+    "manager": Role(MANAGER, read_personal=True, show_names=True),
     "auditor": Role(frozenset(), read_personal=False),
-    "admin": Role(frozenset({EVERYTHING}), read_personal=True),
-    "system": Role(frozenset({EVERYTHING}), read_personal=False),  # imports, demo, jobs
+    "admin": Role(frozenset({EVERYTHING}), read_personal=True, show_names=True),
+    "system": Role(frozenset({EVERYTHING}), read_personal=False),  # the embedding program
 }
 
 
 @frozen
 class Policy:
-    """Roles by name; an unknown role may do nothing."""
+    """Roles by name; an unknown role may do nothing. ``default_role`` is the role of an
+    actor named without one (a plain string): an ordinary user's (a policy without that
+    role lets such an actor do nothing)."""
 
     roles: Mapping[str, Role] = field(factory=lambda: dict(DEFAULT_ROLES))
+    default_role: str = field(default=DEFAULT_ROLE, converter=_role)
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, object]) -> Policy:
-        """``{"role": {"commands": [...] or "*", "read_personal": bool}, ...}``."""
+    def from_mapping(cls, data: Mapping[str, object], default_role: str = DEFAULT_ROLE) -> Policy:
+        """``{"role": {"commands": [...] or "*", "read_personal": bool, "show_names":
+        bool}, ...}``."""
         roles = {}
         for name, spec in data.items():
             if not isinstance(spec, Mapping):
@@ -97,9 +109,19 @@ class Policy:
             if not isinstance(commands, Iterable) or isinstance(commands, str):
                 raise InvalidValue(f"role {name!r}: commands must be a list or '*'")
             roles[_role(name)] = Role(
-                frozenset(str(c) for c in commands), bool(spec.get("read_personal", False))
+                frozenset(str(c) for c in commands),
+                bool(spec.get("read_personal", False)),
+                bool(spec.get("show_names", False)),
             )
-        return cls(roles)
+        return cls(roles, default_role)
+
+    def actor(self, actor: Actor | str) -> Actor:
+        """``actor``, or for a name alone an actor of that name in the default role."""
+        if isinstance(actor, Actor):
+            return actor
+        if type(actor) is not str:
+            raise InvalidValue("actor must be an Actor or the name of who acts")
+        return _named(actor, self.default_role)
 
     def check(self, actor: Actor, command: str) -> None:
         role = self.roles.get(actor.role)
@@ -110,3 +132,14 @@ class Policy:
         role = self.roles.get(actor.role)
         if role is None or not role.read_personal:
             raise PermissionDenied(f"{actor.id} ({actor.role}) may not read personal data")
+
+    def shows_names(self, actor: Actor) -> bool:
+        """Whether masked output shows this reader individuals' names."""
+        role = self.roles.get(actor.role)
+        return role is not None and role.show_names
+
+
+@functools.lru_cache(maxsize=1024)
+def _named(name: str, role: str) -> Actor:
+    """Actors are frozen: an import's every line acts as the same one, checked once."""
+    return Actor(name, role)

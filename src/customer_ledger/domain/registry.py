@@ -63,7 +63,9 @@ class CommandReceipt(Aggregate):
 
 
 class AccessLog(Aggregate):
-    """Every unmasked read of one customer's personal data: who, when, why."""
+    """Every unmasked read of one customer's personal data, and every attempt the policy
+    refused on the customer: who, when, why. Attempts on a number no customer holds
+    (a refused first contact) go to that number's own log (``id_for_number``)."""
 
     TOPIC = "customer_ledger.AccessLog"
 
@@ -75,14 +77,25 @@ class AccessLog(Aggregate):
         return uuid5(NAMESPACE, f"access:{customer_id}")
 
     @staticmethod
-    def create_id(customer_id: UUID, number: str) -> UUID:
+    def id_for_number(number: str) -> UUID:
+        return uuid5(NAMESPACE, f"access-number:{number}")
+
+    @staticmethod
+    def create_id(customer_id: UUID | None, number: str) -> UUID:
+        if customer_id is None:
+            return AccessLog.id_for_number(number)
         return AccessLog.id_for(customer_id)
 
     @event("Opened", topic="customer_ledger.AccessLog.Opened")
-    def __init__(self, customer_id: UUID, number: str) -> None:
+    def __init__(self, customer_id: UUID | None, number: str) -> None:
         self.customer_id = customer_id
         self.number = number
 
     @event("PersonalDataRead", topic="customer_ledger.AccessLog.PersonalDataRead")
     def record_read(self, actor: str, role: str, why: str, what: str) -> None:
         """Applied as recorded: reads are facts, not requests."""
+
+    @event("AccessDenied", topic="customer_ledger.AccessLog.AccessDenied")
+    def record_denial(self, actor: str, role: str, what: str, reason: str | None) -> None:
+        """A write or an unmasked read the policy refused (``what``: the command, or the
+        read); ``reason``: the one the actor gave, if any."""

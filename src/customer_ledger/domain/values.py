@@ -197,11 +197,14 @@ class Money:
 class Meta:
     """Who recorded an event, why, and under which command."""
 
-    actor: str
+    actor: str  # who did it: the acting user or program, as the policy checked it
     reason: str | None = None
     command_id: str | None = None
     correlation_id: str | None = None
     role: str | None = None  # None in events recorded before roles existed
+    # Who a file said recorded it (a sheet's 登记人, a JSON line's "actor"): what the
+    # source says, never who did it. Left out of the stored JSON when None.
+    source_actor: str | None = None
 
 
 @frozen

@@ -42,6 +42,7 @@ from customer_ledger.application.commands import CommandResult
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.application.retry import TRANSIENT, retrying
 from customer_ledger.application.schema import Command, command_params, nest
+from customer_ledger.domain.access import Actor
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.values import customer_number
 from customer_ledger.errors import (
@@ -56,7 +57,6 @@ from customer_ledger.errors import (
 )
 from customer_ledger.serialization import converter, encode
 
-DEFAULT_ACTOR = "import"
 BATCH_LINES = 1_000  # lines saved in one transaction, unless $CUSTOMER_LEDGER_IMPORT_BATCH says
 BATCH_ENV = "CUSTOMER_LEDGER_IMPORT_BATCH"
 logger = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class ImportReport:
 # -- one line ---------------------------------------------------------------------------
 
 
-def parse_command(line: Mapping[str, Any], *, actor: str = DEFAULT_ACTOR) -> Command:
+def parse_command(line: Mapping[str, Any], *, actor: Actor | str | None = None) -> Command:
     """Checks a decoded line and converts its values to the method's types."""
     name = line.get("command")
     if not isinstance(name, str):
@@ -118,7 +118,7 @@ def parse_command(line: Mapping[str, Any], *, actor: str = DEFAULT_ACTOR) -> Com
     if not isinstance(customer, str):
         raise MissingField('a line needs "customer": the customer number as a string')
     given = {k: v for k, v in line.items() if k not in ("command", "customer")}
-    unknown = sorted(set(given) - set(params))
+    unknown = sorted(set(given) - set(params) - {"actor"})
     if unknown:
         raise UnknownField(
             f"{name} takes no field {', '.join(unknown)}; it takes: {', '.join(params)}"
@@ -126,9 +126,12 @@ def parse_command(line: Mapping[str, Any], *, actor: str = DEFAULT_ACTOR) -> Com
     missing = [p.name for p in params.values() if p.required and p.name not in given]
     if missing:
         raise MissingField(f"{name} needs field(s): {', '.join(missing)}")
+    if "actor" in given:  # a file's "actor": who it says recorded the line (release 0.1)
+        if "source_actor" in given:
+            raise WrongType('give "source_actor" or its older name "actor", not both')
+        given["source_actor"] = given.pop("actor")
     values = {k: coerce(v, params[k].hint, k) for k, v in given.items()}
-    if values.get("actor") is None:
-        values["actor"] = actor
+    values["actor"] = actor  # who does it: never what the file says
     return Command(name, customer, nest(name, values))
 
 
@@ -224,7 +227,7 @@ def import_objects(
     ledger: CustomerLedger,
     lines: Iterable[Mapping[str, Any]],
     *,
-    actor: str = DEFAULT_ACTOR,
+    actor: Actor | str | None = None,
 ) -> ImportReport:
     """Runs already-decoded lines (numbered from 1), e.g. the demo's commands."""
     batch = LineBatch(ledger, actor)
@@ -238,7 +241,7 @@ def import_lines(
     ledger: CustomerLedger,
     lines: Iterable[bytes | str],
     *,
-    actor: str = DEFAULT_ACTOR,
+    actor: Actor | str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Runs JSON Lines; ``progress`` is told how many bytes each line took."""
@@ -310,7 +313,7 @@ def import_file(
     ledger: CustomerLedger,
     path: str | Path,
     *,
-    actor: str = DEFAULT_ACTOR,
+    actor: Actor | str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Imports a ``.jsonl`` file; raises ``OSError`` if it cannot be read."""
@@ -319,7 +322,7 @@ def import_file(
 
 
 def _import_one(
-    ledger: CustomerLedger, number: int, line: Any, report: ImportReport, actor: str
+    ledger: CustomerLedger, number: int, line: Any, report: ImportReport, actor: Actor | str | None
 ) -> None:
     """One line in its own transaction."""
     if not isinstance(line, Mapping):
@@ -380,7 +383,7 @@ class LineBatch:
     ``eager_views``, once, when the batch is closed (otherwise on the next read).
     """
 
-    def __init__(self, ledger: CustomerLedger, actor: str = DEFAULT_ACTOR) -> None:
+    def __init__(self, ledger: CustomerLedger, actor: Actor | str | None = None) -> None:
         self.ledger, self.actor = ledger, actor
         self.report = ImportReport()
         self.size = batch_size()

@@ -1,4 +1,5 @@
-"""The audit log: every change and every unmasked read, with who, when and why."""
+"""The audit log: every change, every unmasked read and every refused attempt, with who,
+when and why."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class AuditEntry:
     version: int
     summary: str
     why: str | None
+    source_actor: str | None = None  # who the file it came from said recorded it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -38,6 +40,7 @@ class AuditEntry:
             "version": self.version,
             "summary": self.summary,
             "why": self.why,
+            "source_actor": self.source_actor,
         }
 
 
@@ -53,6 +56,7 @@ def change_entry(event: Any, number: str) -> AuditEntry:
         version=event.originator_version,
         summary=describe(event)[0],
         why=event.meta.reason,
+        source_actor=getattr(event.meta, "source_actor", None),
     )
 
 
@@ -71,6 +75,21 @@ def read_entry(event: Any, number: str) -> AuditEntry:
     )
 
 
+def denial_entry(event: Any, number: str) -> AuditEntry:
+    return AuditEntry(
+        recorded_at=event.timestamp,
+        occurred_at=None,
+        actor=event.actor,
+        role=event.role,
+        number=number,
+        kind="denied",
+        event="AccessDenied",
+        version=event.originator_version,
+        summary=f"refused: {event.what}",
+        why=event.reason,
+    )
+
+
 def entries(events: Iterator[Any], numbers: dict[Any, str]) -> Iterator[AuditEntry]:
     """Audit entries for the changes and reads among ``events``; ``numbers`` maps
     customer and access-log ids to customer numbers and is filled as it goes."""
@@ -81,5 +100,7 @@ def entries(events: Iterator[Any], numbers: dict[Any, str]) -> Iterator[AuditEnt
             yield change_entry(event, numbers.get(event.originator_id, "?"))
         elif isinstance(event, AccessLog.PersonalDataRead):  # type: ignore[attr-defined]
             yield read_entry(event, numbers.get(event.originator_id, "?"))
+        elif isinstance(event, AccessLog.AccessDenied):  # type: ignore[attr-defined]
+            yield denial_entry(event, numbers.get(event.originator_id, "?"))
         elif isinstance(event, AccessLog.Opened):  # type: ignore[attr-defined]
             numbers[event.originator_id] = event.number

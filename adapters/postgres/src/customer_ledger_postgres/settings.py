@@ -30,6 +30,14 @@ DEFAULTS = {
     "lock_timeout": 5,  # seconds a statement waits for a table lock
     "idle_timeout": 5,  # seconds a transaction may sit idle before the server ends it
 }
+# (least, most) each option may be: a pool of millions of connections would never open.
+BOUNDS = {
+    "pool_size": (1, 100),
+    "max_overflow": (0, 1000),
+    "connect_timeout": (1, 300),
+    "lock_timeout": (0, 3600),
+    "idle_timeout": (0, 86_400),
+}
 OPTIONS = (*DEFAULTS, "prefix", "host", "pre_ping")
 
 
@@ -88,12 +96,12 @@ class PostgresSettings:
             user=user,
             password=password,
             schema=schema_for(url.prefix),
-            pool_size=_int_option(url, "pool_size", minimum=1),
-            max_overflow=_int_option(url, "max_overflow", minimum=0),
-            connect_timeout=_int_option(url, "connect_timeout", minimum=1),
-            lock_timeout=_int_option(url, "lock_timeout", minimum=0),
-            idle_timeout=_int_option(url, "idle_timeout", minimum=0),
-            pre_ping=url.options.get("pre_ping", "n").lower() in ("1", "y", "yes", "true", "t"),
+            pool_size=_int_option(url, "pool_size"),
+            max_overflow=_int_option(url, "max_overflow"),
+            connect_timeout=_int_option(url, "connect_timeout"),
+            lock_timeout=_int_option(url, "lock_timeout"),
+            idle_timeout=_int_option(url, "idle_timeout"),
+            pre_ping=_flag(url, "pre_ping"),
         )
 
     def application_env(self) -> dict[str, str]:
@@ -117,6 +125,14 @@ class PostgresSettings:
             # functions drop tracking records (see eventsourcing-notes.md).
             "SINGLE_ROW_TRACKING": "y",
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            # The rest of what eventsourcing would read, pinned to its default: the
+            # ledger's tables and recorders are these, whatever the environment says.
+            "ORIGINATOR_ID_TYPE": "uuid",
+            "CREATE_TABLE": "y",
+            "APPLICATION_RECORDER_TOPIC": "",
+            "TRACKING_RECORDER_TOPIC": "",
+            "PROCESS_RECORDER_TOPIC": "",
+            "POSTGRES_GET_PASSWORD_TOPIC": "",
         }
 
     def datastore(self) -> PostgresDatastore:
@@ -196,14 +212,21 @@ def redact(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def _int_option(url: StoreURL, name: str, *, minimum: int) -> int:
+def _int_option(url: StoreURL, name: str) -> int:
     raw = url.options.get(name)
     if raw is None:
         return DEFAULTS[name]
-    try:
-        value = int(raw)
-    except ValueError:
-        value = minimum - 1
-    if value < minimum:
-        raise StoreError(f"option {name}={raw!r} must be a whole number >= {minimum}")
-    return value
+    least, most = BOUNDS[name]
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 6) or not least <= int(text) <= most:
+        raise StoreError(f"option {name}={raw[:20]!r} must be a whole number {least}..{most}")
+    return int(text)
+
+
+def _flag(url: StoreURL, name: str) -> bool:
+    raw = url.options.get(name, "n").strip().lower()
+    if raw in ("1", "y", "yes", "true", "t"):
+        return True
+    if raw in ("0", "n", "no", "false", "f", ""):
+        return False
+    raise StoreError(f"option {name}={raw[:20]!r} must be yes or no")

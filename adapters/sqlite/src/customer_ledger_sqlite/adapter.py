@@ -17,7 +17,7 @@ from customer_ledger.storage import (
 )
 from customer_ledger_sqlite import factory
 from customer_ledger_sqlite.keys import SQLiteKeyStore
-from customer_ledger_sqlite.urls import database_path, lock_timeout, prefix
+from customer_ledger_sqlite.urls import check_options, database_path, lock_timeout, prefix
 from customer_ledger_sqlite.viewset import SQLiteViewSet
 
 
@@ -25,12 +25,20 @@ class SQLiteAdapter(Adapter):
     scheme = "sqlite"
 
     def application_env(self, url: StoreURL) -> dict[str, str]:
+        """Every setting eventsourcing reads, pinned: what the URL says (or the default)
+        wins over the environment (the core applies these to the prefixed names too)."""
+        check_options(url)
         return {
             "PERSISTENCE_MODULE": factory.TOPIC,
             "SQLITE_DBNAME": database_path(url),
             "SQLITE_LOCK_TIMEOUT": str(lock_timeout(url)),
-            # Always set, so a stray SQLITE_TABLE_PREFIX in os.environ cannot leak in.
             factory.PrefixedSQLiteFactory.SQLITE_TABLE_PREFIX: prefix(url),
+            "SINGLE_ROW_TRACKING": "t",
+            "ORIGINATOR_ID_TYPE": "uuid",
+            "CREATE_TABLE": "y",
+            "APPLICATION_RECORDER_TOPIC": "",
+            "TRACKING_RECORDER_TOPIC": "",
+            "PROCESS_RECORDER_TOPIC": "",
             KEY_STORE_URL_ENV: url.raw,  # where the data keys are, for any app built from this
         }
 

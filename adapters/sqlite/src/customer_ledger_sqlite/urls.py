@@ -9,6 +9,17 @@ from customer_ledger.storage import (
 from customer_ledger_sqlite.schema import table_prefix
 
 LOCK_TIMEOUT_SECONDS = 5
+MAX_LOCK_TIMEOUT_SECONDS = 3600
+OPTIONS = ("prefix", "lock_timeout")
+
+
+def check_options(url: StoreURL) -> None:
+    """A typo in an option is refused, not ignored."""
+    unknown = sorted(set(url.options) - set(OPTIONS))
+    if unknown:
+        raise StoreError(
+            f"unknown option(s) {', '.join(unknown)} in {url.raw!r}; known: {', '.join(OPTIONS)}"
+        )
 
 
 def database_path(url: StoreURL) -> str:
@@ -24,13 +35,16 @@ def database_path(url: StoreURL) -> str:
 def lock_timeout(url: StoreURL) -> int:
     """Seconds a writer waits for another one's lock before "database is locked"."""
     raw = url.options.get("lock_timeout", str(LOCK_TIMEOUT_SECONDS))
-    try:
-        seconds = int(raw)
-    except ValueError:
-        seconds = -1
-    if seconds < 1:  # eventsourcing reads 0 as its default
-        raise StoreError(f"lock_timeout must be a positive whole number of seconds, got {raw!r}")
-    return seconds
+    text = raw.strip()
+    # (0: eventsourcing's default, not "no wait"; a huge one would hang writers forever)
+    if not (text.isascii() and text.isdigit() and len(text) <= 6) or not (
+        1 <= int(text) <= MAX_LOCK_TIMEOUT_SECONDS
+    ):
+        raise StoreError(
+            f"lock_timeout must be a whole number of seconds 1..{MAX_LOCK_TIMEOUT_SECONDS}, "
+            f"got {raw[:20]!r}"
+        )
+    return int(text)
 
 
 def prefix(url: StoreURL) -> str:

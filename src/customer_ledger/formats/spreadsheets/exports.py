@@ -23,7 +23,6 @@ from attrs import field, frozen
 from customer_ledger.analytics.analysis import CustomerAnalytics
 from customer_ledger.analytics.churn import REASON_LABELS_ZH
 from customer_ledger.analytics.segments import CADENCE_LABELS_ZH, SEGMENT_LABELS_ZH
-from customer_ledger.application.arguments import as_actor
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.application.privacy import masked
 from customer_ledger.domain.access import Actor
@@ -102,7 +101,7 @@ def export(
         raise ExportError(f"no format {format!r}; formats are: {', '.join(WRITERS)}")
     request = request or ExportRequest(as_of=ledger.clock())
     if request.unmasked:  # refused before anything is written, customers or not
-        ledger.policy.check_personal_read(as_actor(request.actor))
+        ledger.may_read(ledger.acting(request.actor), f"export {source}", why=request.why)
         if not (request.why or "").strip():
             raise InvalidValue("an unmasked export needs a reason (why)")
     sheet = EXPORT_SOURCES[source](ledger, request)

@@ -26,10 +26,17 @@ from eventsourcing.persistence import PersistenceError
 
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.application.schema import Command
+from customer_ledger.domain.access import Actor
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.registry import CommandReceipt, CustomerNumber
-from customer_ledger.errors import LedgerError, StoreError, UnexpectedRowError, UnknownCustomer
-from customer_ledger.formats.jsonl import DEFAULT_ACTOR, ImportReport, LineBatch, parse_command
+from customer_ledger.errors import (
+    LedgerError,
+    PermissionDenied,
+    StoreError,
+    UnexpectedRowError,
+    UnknownCustomer,
+)
+from customer_ledger.formats.jsonl import ImportReport, LineBatch, parse_command
 from customer_ledger.formats.spreadsheets.facts import RowFacts, facts_of
 from customer_ledger.formats.spreadsheets.layouts import Table, find_table, is_blank
 from customer_ledger.formats.spreadsheets.reading import RawRow, read_sheet
@@ -44,7 +51,7 @@ STATEFUL = frozenset(
         "set_stage_on_import", "churn", "reactivate", "rate_satisfaction",
     }
 )  # fmt: skip
-META = ("actor", "reason", "command_id", "correlation_id")
+META = ("actor", "source_actor", "reason", "command_id", "correlation_id")
 # Commands for facts without a date of their own: their reason says how they are dated.
 UNDATED = frozenset(
     {
@@ -191,7 +198,9 @@ class Rehearsal:
             return False
         return CommandReceipt.id_for(command_id) in self.real.repository
 
-    def rehearse(self, facts: RowFacts, actor: str) -> tuple[list[Planned], list[str]]:
+    def rehearse(
+        self, facts: RowFacts, actor: Actor | str | None
+    ) -> tuple[list[Planned], list[str]]:
         """Plans and runs the row's commands here; raises ``Rejected`` at the first one
         the ledger refuses."""
         try:
@@ -212,12 +221,12 @@ class Rehearsal:
             notes += plan.notes
             version = 0 if state is None else state.version  # what the step planned against
             for line in plan.lines:
-                planned.append(self._run(finish(line, facts, version, actor), actor))
+                planned.append(self._run(finish(line, facts, version), actor))
             if plan.lines:
                 state = self.customer(facts.number)
         return planned, notes
 
-    def _run(self, line: Line, actor: str) -> Planned:
+    def _run(self, line: Line, actor: Actor | str | None) -> Planned:
         try:
             command = parse_command(line, actor=actor)
             if self.already(line["customer"], line["command_id"]):
@@ -230,7 +239,7 @@ class Rehearsal:
         return Planned(line, command, already=result.replayed)
 
 
-def finish(line: Line, facts: RowFacts, version: int, actor: str) -> Line:
+def finish(line: Line, facts: RowFacts, version: int) -> Line:
     """Adds who, why and the command id; drops what the row leaves unknown. ``version``
     is the customer's when the line was planned (0: not yet recorded)."""
     done = {k: v for k, v in line.items() if v is not None}
@@ -238,7 +247,8 @@ def finish(line: Line, facts: RowFacts, version: int, actor: str) -> Line:
     if line["command"] in STATEFUL:
         body["after_version"] = version
     done["command_id"] = ID_PREFIX + hashlib.sha256(encode(body)).hexdigest()
-    done["actor"] = facts.actor or actor
+    if facts.actor:  # the sheet's 登记人: what the source says, never who records it
+        done["source_actor"] = facts.actor
     if line["command"] != "churn":  # the churn reason is the row itself already
         why = facts.source + (f"; {line['reason']}" if line.get("reason") else "")
         if line["command"] in UNDATED:
@@ -257,7 +267,7 @@ class SheetImport:
     ledger: CustomerLedger
     table: Table
     dry_run: bool = False
-    actor: str = DEFAULT_ACTOR
+    actor: Actor | str | None = None
     report: SheetReport = field(init=False)
     rehearsal: Rehearsal = field(init=False)
     batch: LineBatch | None = field(init=False, default=None)
@@ -302,6 +312,10 @@ class SheetImport:
         try:
             planned, notes = self.rehearsal.rehearse(facts, self.actor)
         except Rejected as rejected:
+            if isinstance(rejected.error, PermissionDenied) and not self.dry_run:
+                # refused in the rehearsal, so never tried on the store: recorded there
+                what = rejected.command or "import a row"
+                self.ledger.record_denial(facts.number, self.ledger.acting(self.actor), what)
             self._fail(raw.number, rejected.error, facts.number, rejected.command)
             self._reset()
             return
@@ -370,7 +384,7 @@ def import_sheet(
     *,
     layout: str = "auto",
     dry_run: bool = False,
-    actor: str = DEFAULT_ACTOR,
+    actor: Actor | str | None = None,
     progress: Progress | None = None,
     total: Callable[[int], None] | None = None,
 ) -> SheetReport:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
+from uuid import UUID
 
-from attrs import define
+from attrs import define, field
 from eventsourcing.projection import ProjectionRunner
 
+from customer_ledger.errors import CorruptEvent
 from customer_ledger.projections.engine import catch_up, projections_for
+from customer_ledger.projections.fold import Damage
 from customer_ledger.projections.projectors import PROJECTIONS
 from customer_ledger.projections.views import KINDS, Kind
 from customer_ledger.storage.failures import Backoff, is_store_failure
@@ -30,6 +33,16 @@ Report = Callable[[str], None]
 class _Progress:
     applied: int = 0  # (event, view) pairs
     failures: int = 0  # store failures in a row
+    damaged: dict[UUID, Damage] = field(factory=dict)  # customers set aside, reported once
+
+    def note(self, projections: Iterable[Any], say: Report) -> None:
+        """Reports each customer a projection newly set aside."""
+        for projection in projections:
+            for customer_id, damage in projection.damaged.items():
+                if customer_id not in self.damaged:
+                    self.damaged[customer_id] = damage
+                    who = damage.number or str(customer_id)
+                    say(f"customer {who} set aside at version {damage.version}: {damage.reason}")
 
 
 def follow(
@@ -44,13 +57,17 @@ def follow(
 
     A failing store (connection cut, server restarting, lock held too long) does not
     end it: the failure is reported and following starts over from the views' tracked
-    positions after a growing pause, so no event is skipped or applied twice.
+    positions after a growing pause, so no event is skipped or applied twice. A customer
+    whose events cannot all be read is set aside and reported, and the others followed.
     """
     say = report or (lambda _: None)
     progress = _Progress()
     while not stop.is_set():
         try:
             _follow_once(ledger, stop, poll_seconds, say, progress)
+        except CorruptEvent as error:  # met by eventsourcing's runner, which cannot skip it:
+            say(f"an event cannot be read ({error}); catching up past it")
+            continue  # the paged catch-up sets its customer aside, then the runners resume
         except Exception as error:
             if not is_store_failure(error):
                 raise
@@ -64,22 +81,28 @@ def follow(
 def _follow_once(
     ledger: Any, stop: threading.Event, poll_seconds: float, say: Report, progress: _Progress
 ) -> None:
-    progress.applied += catch_up(ledger, projections_for(ledger.views))
+    projections = projections_for(ledger.views)
+    progress.applied += catch_up(ledger, projections)
     progress.failures = 0
+    progress.note(projections, say)
     say(f"caught up: {progress.applied} event applications")
     view_classes = {kind: ledger.views.runner_view_class(kind) for kind in KINDS}
     if all(view_classes.values()):
         say("following with ProjectionRunner (LISTEN/NOTIFY)")
-        _run_projection_runners(ledger, view_classes, stop)
+        _run_projection_runners(ledger, view_classes, stop, progress, say)
         return
     say(f"following by polling every {poll_seconds}s")
-    projections = projections_for(ledger.views)
     while not stop.wait(poll_seconds):
         progress.applied += catch_up(ledger, projections)
+        progress.note(projections, say)
 
 
 def _run_projection_runners(
-    ledger: Any, view_classes: dict[Kind, Any], stop: threading.Event
+    ledger: Any,
+    view_classes: dict[Kind, Any],
+    stop: threading.Event,
+    progress: _Progress,
+    say: Report,
 ) -> None:
     env = dict(ledger.env)
     runners: list[ProjectionRunner[Any, Any]] = []
@@ -96,6 +119,7 @@ def _run_projection_runners(
         while not stop.is_set():
             for runner in runners:
                 runner.run_forever(timeout=0.1)  # re-raises an error of the runner's thread
+            progress.note((runner.projection for runner in runners), say)
     finally:
         for runner in runners:
             _close(runner)

@@ -55,6 +55,7 @@ from customer_ledger.application.arguments import (
 from customer_ledger.application.arguments import fingerprint as command_fingerprint
 from customer_ledger.application.batch import Batch
 from customer_ledger.application.commands import CommandResult, Commands
+from customer_ledger.application.integrity import continuous, folding
 from customer_ledger.application.privacy import ForgetResult, masked, shred
 from customer_ledger.application.replay import SNAPSHOT_INTERVAL, replay_customer, replay_point
 from customer_ledger.domain.access import Actor, Policy
@@ -66,6 +67,7 @@ from customer_ledger.errors import (
     AlreadyForgotten,
     CommandIdReused,
     ConcurrencyConflict,
+    CorruptEvent,
     DuplicateCustomerNumber,
     InvalidValue,
     LedgerError,
@@ -80,9 +82,11 @@ from customer_ledger.projections.engine import (
     Progress,
     RebuildResult,
     catch_up,
+    damaged,
     projections_for,
     rebuild,
 )
+from customer_ledger.projections.fold import Damage
 from customer_ledger.projections.profile import Profile, profile_of
 from customer_ledger.projections.projectors import BatchProjection
 from customer_ledger.projections.status import Board, board
@@ -343,7 +347,8 @@ class CustomerLedger(Application[UUID], Commands):
             isinstance(version, bool) or not isinstance(version, int) or not 1 <= version < 2**63
         ):
             raise InvalidValue(f"version must be 1 or more, got {shown(version)}")
-        customer: Customer = self.repository.get(customer_id, version=version)
+        with folding(customer_number(number), customer_id):
+            customer: Customer = self.repository.get(customer_id, version=version)
         assert isinstance(customer, Customer)
         if version is not None and customer.version < version:
             raise InvalidValue(f"{number} has {customer.version} versions, not {version}")
@@ -364,8 +369,17 @@ class CustomerLedger(Application[UUID], Commands):
         return self._live
 
     def refresh(self) -> int:
-        """Brings the views up to date with the log (read-your-writes); returns events applied."""
+        """Brings the views up to date with the log (read-your-writes); returns events applied.
+
+        A customer whose events cannot all be read is set aside (``damaged()``): its views
+        keep its last good state, and every other customer is caught up."""
         return catch_up(self, self._projections())
+
+    def damaged(self) -> list[Damage]:
+        """The customers the views set aside since this ledger was opened (or rebuilt),
+        because one of their events is missing, undecodable or does not match its seal;
+        ``audit verify`` tells more."""
+        return damaged(self._projections())
 
     def rebuild(
         self,
@@ -388,13 +402,20 @@ class CustomerLedger(Application[UUID], Commands):
         actor: Actor | str | None = None,
         unmasked: bool = False,
         why: str | None = None,
+        damaged: bool = False,
     ) -> Profile:
         """The customer's current profile, phones masked; ``unmasked`` needs a role that
-        may read personal data and a ``why``, and the read itself is recorded."""
+        may read personal data and a ``why``, and the read itself is recorded. A customer
+        whose events cannot all be read raises ``CorruptEvent``; ``damaged=True`` gives
+        its last good profile instead (its ``damaged`` says what is wrong)."""
         self.refresh()
         profile = self.views.view("profile").get_by_number(customer_number(number))
         if profile is None:
             raise UnknownCustomer(f"no customer numbered {number!r}")
+        if profile.damaged and not damaged:
+            raise CorruptEvent(
+                profile.damaged, originator_id=profile.customer_id, number=profile.number
+            )
         if not unmasked:
             return masked(profile)
         reader = self.acting(actor)
@@ -502,7 +523,10 @@ class CustomerLedger(Application[UUID], Commands):
         if unmasked:  # refused before any work
             self.may_read(reader, f"replay {point.describe()}", number, why)
             why = text(why, "why (the reason for reading)")
-        profile = profile_of(replay_customer(self, customer_id, point, snapshots=snapshots))
+        customer = replay_customer(
+            self, customer_id, point, number=customer_number(number), snapshots=snapshots
+        )
+        profile = profile_of(customer)
         if not unmasked:
             return masked(profile)
         self._record_read(profile, reader, str(why), f"replay {point.describe()}")
@@ -611,8 +635,11 @@ class CustomerLedger(Application[UUID], Commands):
         return reminders_of(facts, business_date(self, as_of), within_days, settings=settings)
 
     def history(self, number: str) -> list[Customer.Event]:
-        """Every event of the customer, oldest first."""
-        return list(self.events.get(self.customer_id(number)))  # type: ignore[arg-type]
+        """Every event of the customer, oldest first; ``CorruptEvent`` when one is missing
+        (or cannot be read)."""
+        customer_id = self.customer_id(number)
+        events: list[Customer.Event] = list(self.events.get(customer_id))  # type: ignore[arg-type]
+        return list(continuous(events, customer_number(number), customer_id))
 
     def numbers(self) -> Iterator[str]:
         """Every customer number, in the order the customers were first recorded."""
@@ -725,7 +752,9 @@ class CustomerLedger(Application[UUID], Commands):
 
     def _customer_for_command(self, number: str) -> Customer:
         loads = self._command_loads
-        customer: Customer = loads.get(self.customer_id(number), deepcopy_from_cache=False)
+        customer_id = self.customer_id(number)
+        with folding(number, customer_id):
+            customer: Customer = loads.get(customer_id, deepcopy_from_cache=False)
         if loads.cache is not None:  # the cached customer itself: the command gets a copy
             customer = copy_of(customer)
         assert isinstance(customer, Customer)

@@ -29,6 +29,7 @@ from uuid import UUID
 
 from attrs import frozen
 
+from customer_ledger.application.integrity import continuous, folding
 from customer_ledger.domain.customer import Customer
 from customer_ledger.errors import InvalidValue, NotYetKnown
 from customer_ledger.projections.fold import fold
@@ -128,14 +129,22 @@ def end_of_day(day: date, zone: tzinfo) -> datetime:
 
 
 def replay_customer(
-    ledger: Ledger, customer_id: UUID, point: ReplayPoint, *, snapshots: bool = True
+    ledger: Ledger, customer_id: UUID, point: ReplayPoint, *, number: str, snapshots: bool = True
 ) -> Customer:
-    """The customer at ``point``; raises ``NotYetKnown`` before its first event.
+    """The customer ``number`` at ``point``; raises ``NotYetKnown`` before its first event
+    and ``CorruptEvent`` when an event it needs is missing.
 
     ``snapshots=False`` folds from the first event instead of starting from a snapshot:
     snapshots are derived data that no seal covers, so an auditor who trusts only the
     sealed events asks for that (every event read is checked against its seal).
     """
+    with folding(number, customer_id):
+        return _replay(ledger, customer_id, point, number, snapshots)
+
+
+def _replay(
+    ledger: Ledger, customer_id: UUID, point: ReplayPoint, number: str, snapshots: bool
+) -> Customer:
     if point.mode == "version":
         assert point.version is not None
         last = last_version(ledger, customer_id)
@@ -148,7 +157,7 @@ def replay_customer(
         if version is None:
             raise NotYetKnown(f"nothing was recorded about the customer {point.describe()}")
         return _get(ledger, customer_id, version, snapshots)
-    events: list[Any] = list(ledger.events.get(customer_id))
+    events: list[Any] = list(continuous(list(ledger.events.get(customer_id)), number, customer_id))
     customer = happened_by(events, point.cutoff)
     if customer is None:
         raise NotYetKnown(f"the customer had no first contact {point.describe()}")

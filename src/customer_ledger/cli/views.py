@@ -12,8 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from customer_ledger.application.follow import follow
 from customer_ledger.application.ledger import CustomerLedger
-from customer_ledger.cli.output import EXIT_OK, RateColumn, add_json_option, console
+from customer_ledger.cli.output import EXIT_ERROR, EXIT_OK, RateColumn, add_json_option, console
 from customer_ledger.cli.registry import Group
+from customer_ledger.errors import CorruptEvent
+from customer_ledger.projections.fold import Damage
 from customer_ledger.projections.views import KINDS
 
 group = Group("views")
@@ -46,15 +48,30 @@ def run_rebuild(ledger: CustomerLedger, args: argparse.Namespace) -> int:
             fresh=args.fresh,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
+    damaged: dict[str, Damage] = {}
     for result in results:
-        line = {"projection": result.projection, "events": result.events,
-                "seconds": result.seconds}  # fmt: skip
+        line = {
+            "projection": result.projection, "events": result.events,
+            "seconds": result.seconds, "damaged": [d.to_json() for d in result.damaged],
+        }  # fmt: skip
+        damaged.update((str(d.customer_id), d) for d in result.damaged)
         if args.json:
             sys.stdout.write(orjson.dumps(line).decode() + "\n")
         else:
             console().print(
                 f"{result.projection}: {result.events} events in {result.seconds:.2f} s"
             )
+    for damage in damaged.values():  # every other customer was rebuilt
+        sys.stderr.write(
+            f"error [{CorruptEvent.rule}]: customer {damage.number or damage.customer_id} set "
+            f"aside at version {damage.version}: {damage.reason}\n"
+        )
+    if damaged:
+        sys.stderr.write(
+            f"{len(damaged)} customer(s) damaged: their views keep their last good state; "
+            "run 'customer-ledger audit verify' to see what is wrong\n"
+        )
+        return EXIT_ERROR
     return EXIT_OK
 
 

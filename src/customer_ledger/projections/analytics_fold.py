@@ -206,8 +206,11 @@ class FactsFold:
         except BaseException:
             self.forget()  # in-memory facts may be ahead of what was saved
             raise
+        damage = self.customers.batch_damage  # set aside: their facts stay as they were
         records = [
-            AnalyticsRecord(found[i], self.customers.state(changed[i])) for i in sorted(changed)
+            AnalyticsRecord(found[i], self.customers.state(changed[i]))
+            for i in sorted(changed)
+            if i not in damage
         ]
         while len(found) > CACHE_LIMIT:
             del found[next(iter(found))]

@@ -10,11 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import UUID
 
 from attrs import frozen
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
-from customer_ledger.projections.fold import SharedBatch
+from customer_ledger.errors import CorruptEvent
+from customer_ledger.projections.fold import Damage, DamagedEvent, SharedBatch
 from customer_ledger.projections.projectors import PROJECTIONS, SHARES_FOLD, BatchProjection
 from customer_ledger.projections.views import KINDS, LIVE, REBUILD, Kind, ViewSet
 
@@ -31,6 +33,16 @@ class RebuildResult:
     projection: Kind
     events: int
     seconds: float
+    damaged: tuple[Damage, ...] = ()  # customers set aside: their events could not be read
+
+
+def damaged(projections: Sequence[BatchProjection]) -> list[Damage]:
+    """Every customer any of ``projections`` set aside, by number."""
+    found: dict[UUID, Damage] = {}
+    for projection in projections:
+        for customer_id, damage in projection.damaged.items():
+            found.setdefault(customer_id, damage)
+    return sorted(found.values(), key=lambda d: (d.number or "", str(d.customer_id)))
 
 
 def projections_for(
@@ -111,7 +123,12 @@ def rebuild(
         position = _position(app, projection)  # before the swap retires these tables
         views.swap(projection.kind)
         results.append(
-            RebuildResult(projection.kind, position, round(time.perf_counter() - started, 3))
+            RebuildResult(
+                projection.kind,
+                position,
+                round(time.perf_counter() - started, 3),
+                tuple(damaged([projection])),
+            )
         )
     return results
 
@@ -121,13 +138,23 @@ def _position(app: Any, projection: BatchProjection) -> int:
 
 
 def _decode(app: Any, notifications: Sequence[Notification]) -> list[tuple[Any, Tracking]]:
-    """Only Customer events are decoded; others travel as None, for their tracking."""
+    """Only Customer events are decoded; others travel as None, for their tracking. An
+    event that cannot be read travels as a ``DamagedEvent``: its customer is set aside,
+    the others are caught up."""
     to_domain_event = app.mapper.to_domain_event
     name = app.name
-    return [
-        (
-            to_domain_event(n) if n.topic.startswith(CUSTOMER_TOPIC_PREFIX) else None,
-            Tracking(name, n.id),
-        )
-        for n in notifications
-    ]
+    decoded: list[tuple[Any, Tracking]] = []
+    for n in notifications:
+        event = None
+        if n.topic.startswith(CUSTOMER_TOPIC_PREFIX):
+            try:
+                event = to_domain_event(n)
+            except CorruptEvent as error:
+                event = DamagedEvent(_uuid(n.originator_id), n.originator_version, str(error),
+                                     error.number)  # fmt: skip
+        decoded.append((event, Tracking(name, n.id)))
+    return decoded
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any, NamedTuple
 from uuid import UUID
 
+from attrs import frozen
 from eventsourcing.domain import Aggregate
 
 from customer_ledger.domain.customer import Customer
@@ -104,6 +105,40 @@ class ViewStateError(RuntimeError):
     """A view lacks the state an event needs: the view is corrupt; rebuild it."""
 
 
+@frozen
+class Damage:
+    """Why a customer's events cannot be applied from ``version`` on: one is missing,
+    undecodable or does not match its seal. The views keep the customer as it stood
+    before, marked damaged, and apply none of its later events."""
+
+    customer_id: UUID
+    number: str | None
+    version: int
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "customer_id": str(self.customer_id),
+            "number": self.number,
+            "version": self.version,
+            "reason": self.reason,
+        }
+
+
+@frozen
+class DamagedEvent:
+    """Stands in a page of events for one that could not be decoded (the catch-up reads
+    on past it: the other customers' events are applied, this customer's are not)."""
+
+    originator_id: UUID
+    originator_version: int
+    reason: str
+    number: str | None = None
+
+
+CUSTOMER_EVENTS = (Customer.Event, DamagedEvent)
+
+
 class SharedBatch:
     """The last batch one of several folds applied, for the others to reuse.
 
@@ -120,6 +155,11 @@ class SharedBatch:
         self._states: dict[UUID, bytes] = {}
         self.trace: Trace | None = None  # kept while ``traced``
         self.traced = False  # set by a fold that needs each event's ``After``
+        self._damage: dict[UUID, Damage] = {}
+
+    def damage(self) -> dict[UUID, Damage]:
+        """The customers the last batch found damaged (kept at their last good state)."""
+        return self._damage
 
     def changed(self, events: list[Any]) -> dict[UUID, Customer] | None:
         """What folding ``events`` (these very objects, in this order) changed, if known."""
@@ -130,14 +170,20 @@ class SharedBatch:
         return self._changed
 
     def remember(
-        self, events: list[Any], changed: dict[UUID, Customer], trace: Trace | None
+        self,
+        events: list[Any],
+        changed: dict[UUID, Customer],
+        trace: Trace | None,
+        damage: dict[UUID, Damage],
     ) -> None:
         self._events, self._changed, self._states, self.trace = events, changed, {}, trace
+        self._damage = damage
 
     def forget(self) -> None:
         """Nothing to share. (Customers are mutated in place from batch to batch, so the
         states encoded for an older batch must not outlive it.)"""
         self._events, self._changed, self._states, self.trace = [], None, {}, None
+        self._damage = {}
 
     def state(self, customer: Customer) -> bytes:
         """``state_bytes(customer)`` of a customer this batch changed, encoded once."""
@@ -165,6 +211,8 @@ class CustomerFold:
         self.shared = shared
         self._traced = traced
         self.trace: Trace = []  # the last batch's events and customers after each, if traced
+        self.damaged: dict[UUID, Damage] = {}  # set aside: none of their events is applied
+        self.batch_damage: dict[UUID, Damage] = {}  # found by the last batch
         if traced and shared is not None:
             shared.traced = True  # whichever fold does a shared batch keeps its trace
 
@@ -178,12 +226,14 @@ class CustomerFold:
 
     def apply(self, events: Iterable[Any]) -> dict[UUID, Customer]:
         """Applies the Customer events; returns the customers they changed."""
-        events = [e for e in events if isinstance(e, Customer.Event)]
+        events = [e for e in events if isinstance(e, CUSTOMER_EVENTS)]
         if self.shared is not None:
             changed = self.shared.changed(events)
             trace = self.shared.trace
             if changed is not None and (trace is not None or not self._traced):
                 self.trace = trace if trace is not None else []  # folded by another view
+                self.batch_damage = self.shared.damage()
+                self.damaged.update(self.batch_damage)
                 return changed
         changed = self._apply(events)
         if self.shared is not None:
@@ -193,30 +243,46 @@ class CustomerFold:
             if self._skipped:
                 self.shared.forget()
             else:
-                self.shared.remember(events, changed, self.trace if self.traced else None)
+                self.shared.remember(
+                    events, changed, self.trace if self.traced else None, self.batch_damage
+                )
         return changed
 
     def _apply(self, events: list[Any]) -> dict[UUID, Customer]:
-        self._prefetch(events)
+        self._prefetch([e for e in events if e.originator_id not in self.damaged])
         self._skipped = False
         changed: dict[UUID, Customer] = {}
         trace: Trace | None = [] if self.traced else None
         self.trace = trace if trace is not None else []
+        self.batch_damage = {}
         try:
             for event in events:
-                current = self._cache.get(event.originator_id)
-                if isinstance(event, Aggregate.Created):
-                    customer = event.mutate(None)
-                elif current is None:
-                    raise ViewStateError(
-                        f"no state for customer {event.originator_id} before version "
-                        f"{event.originator_version}"
-                    )
-                elif event.originator_version <= current.version:
+                customer_id = event.originator_id
+                if customer_id in self.damaged:
+                    continue  # set aside: its views keep the last good state
+                current = self._cache.get(customer_id)
+                damage = damage_of(event, current)
+                if damage is not None:
+                    self._set_aside(damage, current, changed)
+                    continue
+                if current is not None and event.originator_version <= current.version:
                     self._skipped = True
                     continue  # already reflected in the stored state
-                else:
+                try:
                     customer = event.mutate(current)
+                except Exception as error:  # a decodable event the rules cannot apply
+                    self._cache.pop(customer_id, None)  # (it may be half-applied)
+                    number = _number(current)
+                    reason = (
+                        f"customer {number or customer_id} is damaged: its event "
+                        f"{event.originator_version} cannot be applied ({error})"
+                    )
+                    self._set_aside(
+                        Damage(customer_id, number, event.originator_version, reason),
+                        None,
+                        changed,
+                    )
+                    continue
                 assert isinstance(customer, Customer)
                 self._cache.pop(customer.id, None)  # to the young end: least recently used go
                 self._cache[customer.id] = changed[customer.id] = customer
@@ -228,6 +294,17 @@ class CustomerFold:
         while len(self._cache) > CACHE_LIMIT:  # ``changed`` keeps this batch's own
             del self._cache[next(iter(self._cache))]
         return changed
+
+    def _set_aside(
+        self, damage: Damage, current: Customer | None, changed: dict[UUID, Customer]
+    ) -> None:
+        """A damaged customer: reported once, its last good state written again (so its
+        views can mark it), none of its later events applied."""
+        self.damaged[damage.customer_id] = self.batch_damage[damage.customer_id] = damage
+        if current is not None:
+            changed[damage.customer_id] = current
+        else:
+            changed.pop(damage.customer_id, None)
 
     def forget(self) -> None:
         """Drops cached states (after a failed save, or when another writer moved on)."""
@@ -249,3 +326,30 @@ class CustomerFold:
         if stale:
             for customer_id, data in self._load(stale).items():
                 self._cache[customer_id] = customer_from_state(data)
+
+
+def damage_of(event: Any, current: Customer | None) -> Damage | None:
+    """Why ``event`` cannot follow ``current`` (the customer's state before it), if so:
+    it could not be decoded, or versions before it are missing."""
+    if isinstance(event, DamagedEvent):
+        number = event.number or _number(current)
+        return Damage(event.originator_id, number, event.originator_version, event.reason)
+    version = event.originator_version
+    if current is None:
+        if isinstance(event, Aggregate.Created):
+            return None
+        return gap(event.originator_id, None, 1, version)
+    if version > current.version + 1:
+        return gap(event.originator_id, current.number, current.version + 1, version)
+    return None
+
+
+def gap(customer_id: UUID, number: str | None, missing: int, found: int) -> Damage:
+    """Events ``missing``..``found - 1`` of the customer are not in the log."""
+    what = f"event {missing} is" if found == missing + 1 else f"events {missing}..{found - 1} are"
+    who = f"customer {number}" if number else f"customer {customer_id}"
+    return Damage(customer_id, number, missing, f"{who} is damaged: its {what} missing")
+
+
+def _number(customer: Customer | None) -> str | None:
+    return None if customer is None else customer.number

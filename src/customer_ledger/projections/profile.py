@@ -70,6 +70,9 @@ class Profile:
     # Fields added after the first release come last, with defaults, so documents
     # stored by older versions still load (a rebuild then fills them in).
     risk_flagged: bool = False
+    # Set when the customer's events cannot all be read (one missing, undecodable or
+    # not matching its seal): the profile is the customer as it stood before.
+    damaged: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types (strings for Decimal, dates and ids)."""

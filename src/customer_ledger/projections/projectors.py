@@ -9,16 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, ClassVar, cast
+from uuid import UUID
 
+from attrs import evolve
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
 
-from customer_ledger.domain.customer import Customer
 from customer_ledger.projections.analytics_fold import FactsFold
-from customer_ledger.projections.fold import CustomerFold, SharedBatch
-from customer_ledger.projections.profile import profile_of
+from customer_ledger.projections.fold import (
+    CUSTOMER_EVENTS,
+    CustomerFold,
+    Damage,
+    DamagedEvent,
+    SharedBatch,
+    gap,
+)
+from customer_ledger.projections.profile import Profile, profile_of
 from customer_ledger.projections.status import status_of
 from customer_ledger.projections.timeline import entry_for
 from customer_ledger.projections.views import (
@@ -36,6 +44,11 @@ Batch = Sequence[tuple[Any, Tracking]]
 
 class BatchProjection(Projection[Any]):
     kind: ClassVar[Kind]
+
+    @property
+    def damaged(self) -> dict[UUID, Damage]:
+        """The customers this projection found damaged and set aside."""
+        raise NotImplementedError
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
@@ -64,9 +77,17 @@ class ProfileProjection(BatchProjection):
         super().__init__(view)
         self.fold = CustomerFold(view.states, shared)
 
+    @property
+    def damaged(self) -> dict[UUID, Damage]:
+        return self.fold.damaged
+
     def process_batch(self, batch: Batch) -> None:
         changed = self.fold.apply(e for e, _ in batch)
-        records = [ProfileRecord(profile_of(c), self.fold.state(c)) for c in changed.values()]
+        damage = self.fold.batch_damage
+        records = [
+            ProfileRecord(marked(profile_of(c), damage.get(c.id)), self.fold.state(c))
+            for c in changed.values()
+        ]
         try:
             self.view.save(records, batch[-1][1])
         except BaseException:
@@ -82,6 +103,10 @@ class StatusProjection(BatchProjection):
         super().__init__(view)
         self.fold = CustomerFold(view.states, shared)
 
+    @property
+    def damaged(self) -> dict[UUID, Damage]:
+        return self.fold.damaged
+
     def process_batch(self, batch: Batch) -> None:
         changed = self.fold.apply(e for e, _ in batch)
         records = [StatusRecord(status_of(c), self.fold.state(c)) for c in changed.values()]
@@ -96,15 +121,49 @@ class TimelineProjection(BatchProjection):
     name = kind = "timeline"
     view: TimelineView
 
+    def __init__(self, view: TimelineView) -> None:
+        super().__init__(view)
+        self._damaged: dict[UUID, Damage] = {}
+
+    @property
+    def damaged(self) -> dict[UUID, Damage]:
+        return self._damaged
+
     def process_batch(self, batch: Batch) -> None:
-        events = [e for e, _ in batch if isinstance(e, Customer.Event)]
-        numbers = {
-            e.originator_id: cast(Any, e).number for e in events if isinstance(e, Aggregate.Created)
-        }
-        unknown = {e.originator_id for e in events} - set(numbers)
-        if unknown:
-            numbers.update(self.view.numbers(unknown))
-        self.view.save([entry_for(e, numbers[e.originator_id]) for e in events], batch[-1][1])
+        events = [e for e, _ in batch if isinstance(e, CUSTOMER_EVENTS)]
+        ids = {e.originator_id for e in events} - set(self._damaged)
+        firsts = {e.originator_id for e in events if isinstance(e, Aggregate.Created)}
+        known = self.view.latest(ids - firsts) if ids - firsts else {}
+        entries = []
+        for event in events:
+            customer_id = event.originator_id
+            if customer_id in self._damaged:
+                continue
+            number, version = known.get(customer_id, (None, 0))
+            damage = _gap(event, number, version)
+            if damage is not None:
+                self._damaged[customer_id] = damage
+                continue
+            if event.originator_version > version:
+                if isinstance(event, Aggregate.Created):
+                    number = cast(Any, event).number
+                known[customer_id] = (cast(str, number), event.originator_version)
+            entries.append(entry_for(event, cast(str, number)))
+        self.view.save(entries, batch[-1][1])
+
+
+def _gap(event: Any, number: str | None, version: int) -> Damage | None:
+    """Why a timeline cannot take ``event`` after the ``version`` it holds, if so."""
+    if isinstance(event, DamagedEvent):
+        return Damage(event.originator_id, event.number or number, event.originator_version,
+                      event.reason)  # fmt: skip
+    if event.originator_version > version + 1:
+        return gap(event.originator_id, number, version + 1, event.originator_version)
+    return None
+
+
+def marked(profile: Profile, damage: Damage | None) -> Profile:
+    return profile if damage is None else evolve(profile, damaged=damage.reason)
 
 
 class AnalyticsProjection(BatchProjection):
@@ -116,6 +175,10 @@ class AnalyticsProjection(BatchProjection):
     def __init__(self, view: AnalyticsView, shared: SharedBatch | None = None) -> None:
         super().__init__(view)
         self.fold = FactsFold(view.records, shared)
+
+    @property
+    def damaged(self) -> dict[UUID, Damage]:
+        return self.fold.customers.damaged
 
     def process_batch(self, batch: Batch) -> None:
         records = self.fold.apply(e for e, _ in batch)

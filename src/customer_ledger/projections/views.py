@@ -194,8 +194,9 @@ class TimelineView(TrackingRecorder, ABC):
         and record ``tracking``, in one transaction."""
 
     @abstractmethod
-    def numbers(self, customer_ids: Collection[UUID]) -> dict[UUID, str]:
-        """Customer numbers already known to the view (from earlier entries)."""
+    def latest(self, customer_ids: Collection[UUID]) -> dict[UUID, tuple[str, int]]:
+        """For those customers the view has entries of: their number and the highest
+        version entered (the next entry must be the one after it)."""
 
     @abstractmethod
     def entries(self, query: TimelineQuery) -> Page[TimelineEntry]: ...

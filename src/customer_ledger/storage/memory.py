@@ -116,10 +116,14 @@ class MemoryTimelineView(_MemoryView, TimelineView):
             for entry in entries:
                 self._entries.setdefault((entry.customer_id, entry.version), entry)
 
-    def numbers(self, customer_ids: Collection[UUID]) -> dict[UUID, str]:
+    def latest(self, customer_ids: Collection[UUID]) -> dict[UUID, tuple[str, int]]:
         with self._database_lock:
             wanted = set(customer_ids)
-            return {cid: e.number for (cid, _), e in self._entries.items() if cid in wanted}
+            found: dict[UUID, tuple[str, int]] = {}
+            for (cid, version), e in self._entries.items():
+                if cid in wanted and version > found.get(cid, ("", 0))[1]:
+                    found[cid] = (e.number, version)
+            return found
 
     def entries(self, query: TimelineQuery) -> Page[TimelineEntry]:
         start, end = utc_key(query.start), utc_key(query.end)

@@ -48,9 +48,9 @@ class PostgresTimelineView(PostgresView, TimelineView):
             names=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
             values=sql.SQL(", ").join(sql.SQL("%s") for _ in COLUMNS),
         )
-        self.select_numbers = sql.SQL(
-            "SELECT DISTINCT ON (customer_id) customer_id, number FROM {} "
-            "WHERE customer_id = ANY(%s)"
+        self.select_latest = sql.SQL(
+            "SELECT customer_id, min(number) AS number, max(version) AS version FROM {} "
+            "WHERE customer_id = ANY(%s) GROUP BY customer_id"
         ).format(t)
 
     def create_statements(self) -> list[sql.Composed]:
@@ -87,12 +87,12 @@ class PostgresTimelineView(PostgresView, TimelineView):
         with self.tracked(tracking) as curs:
             self.write_many(curs, self.insert, rows)
 
-    def numbers(self, customer_ids: Collection[UUID]) -> dict[UUID, str]:
+    def latest(self, customer_ids: Collection[UUID]) -> dict[UUID, tuple[str, int]]:
         if not customer_ids:
             return {}
         with self.datastore.get_connection() as conn:
-            rows = conn.execute(self.select_numbers, (list(customer_ids),)).fetchall()
-        return {row["customer_id"]: row["number"] for row in rows}
+            rows = conn.execute(self.select_latest, (list(customer_ids),)).fetchall()
+        return {row["customer_id"]: (row["number"], row["version"]) for row in rows}
 
     def entries(self, query: TimelineQuery) -> Page[TimelineEntry]:
         conditions: list[sql.Composable] = []

@@ -69,17 +69,17 @@ class SQLiteTimelineView(SQLiteView, TimelineView):
             self._insert_tracking(c, tracking)
             c.executemany(self._insert, rows)
 
-    def numbers(self, customer_ids: Collection[UUID]) -> dict[UUID, str]:
-        found: dict[UUID, str] = {}
+    def latest(self, customer_ids: Collection[UUID]) -> dict[UUID, tuple[str, int]]:
+        found: dict[UUID, tuple[str, int]] = {}
         wanted = [str(i) for i in customer_ids]
         with self.datastore.transaction(commit=False) as c:
             for chunk in chunks(wanted):
                 c.execute(
-                    f"SELECT customer_id, min(number) FROM {self.table} "
+                    f"SELECT customer_id, min(number), max(version) FROM {self.table} "
                     f"WHERE customer_id IN ({placeholders(len(chunk))}) GROUP BY customer_id",
                     chunk,
                 )
-                found.update((UUID(row[0]), row[1]) for row in c.fetchall())
+                found.update((UUID(row[0]), (row[1], row[2])) for row in c.fetchall())
         return found
 
     def entries(self, query: TimelineQuery) -> Page[TimelineEntry]:

@@ -184,7 +184,7 @@ class Rehearsal:
             self._new.add(number)
         else:
             mapper = self.ledger.mapper
-            events = [mapper.to_stored_event(e) for e in self.real.events.get(customer_id)]
+            events = [mapper.to_stored_event(e) for e in self.real.history(number)]
             self.ledger.recorder.insert_events(events)
             self.ledger.save(CustomerNumber(number=number, customer_id=customer_id))
         for command in self.pending.get(number, ()):

@@ -59,9 +59,9 @@ def timeline_reference() -> MemoryTimelineView:
     return memory
 
 
-def test_numbers_known_from_earlier_entries(timeline) -> None:  # type: ignore[no-untyped-def]
-    assert timeline.numbers([A, C, uuid.uuid4()]) == {A: "A001", C: "C003"}
-    assert timeline.numbers(set()) == {}
+def test_numbers_and_latest_versions_known_from_earlier_entries(timeline) -> None:  # type: ignore[no-untyped-def]
+    assert timeline.latest([A, C, uuid.uuid4()]) == {A: ("A001", 2), C: ("C003", 2)}
+    assert timeline.latest(set()) == {}
 
 
 def test_duplicates_are_ignored_not_overwritten(views: PostgresViewSet) -> None:

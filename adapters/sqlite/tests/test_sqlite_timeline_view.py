@@ -94,16 +94,19 @@ def test_an_entry_already_present_is_ignored(view):
     ]  # fmt: skip
 
 
-def test_numbers_come_from_earlier_entries(sample):
+def test_numbers_and_latest_versions_come_from_earlier_entries(sample):
     wanted = [customer_id("A001"), customer_id("C003"), customer_id("NONE")]
-    assert sample.numbers(wanted) == {customer_id("A001"): "A001", customer_id("C003"): "C003"}
-    assert sample.numbers([]) == {}
+    assert sample.latest(wanted) == {
+        customer_id("A001"): ("A001", 3),
+        customer_id("C003"): ("C003", 1),
+    }
+    assert sample.latest([]) == {}
 
 
 def test_a_stale_tracking_id_raises_and_inserts_nothing(sample):
     with pytest.raises(IntegrityError):
         sample.save([entry("Z009", 1, T0)], tracking(1))
-    assert sample.numbers([customer_id("Z009")]) == {}
+    assert sample.latest([customer_id("Z009")]) == {}
     assert sample.max_tracking_id(APP) == 1
 
 

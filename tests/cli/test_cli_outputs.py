@@ -1,7 +1,8 @@
 """Where the command line writes: ``export --out`` and ``report --out`` replace a file
 whole or not at all, write a device or a FIFO in place, refuse a link or a directory;
-a missing directory and a full disk end in one ``error [rule]: ...`` line and exit 1,
-never a traceback."""
+a missing directory, a full disk and a stdout that cannot be written end in one
+``error [rule]: ...`` line and exit 1, never a traceback; a reader that stops early
+(``| head``) is no error."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import errno
 import io
 import os
 import stat
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -227,3 +229,95 @@ def test_a_fifo_is_written_in_place_for_its_reader(cl: CL, writer: str, tmp_path
     assert run.code == 0, run.err
     assert received().decode("utf-8").startswith(STARTS[writer])
     assert stat.S_ISFIFO(path.lstat().st_mode)
+
+
+# -- stdout -------------------------------------------------------------------------------------
+
+
+class Stdout(io.RawIOBase):
+    """A stdout whose every write fails with ``error`` (no file descriptor)."""
+
+    def __init__(self, error: OSError) -> None:
+        self.error = error
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        raise self.error
+
+
+def failing_stdout(error: OSError) -> io.TextIOWrapper:
+    return io.TextIOWrapper(io.BufferedWriter(Stdout(error)), encoding="utf-8")
+
+
+STDOUT_COMMANDS = [
+    ["profile", "A001"],
+    ["profile", "A001", "--json"],
+    ["timeline"],
+    ["export", "profiles"],
+    ["export", "profiles", "--format", "xlsx"],
+    ["export", "timeline", "--format", "jsonl"],
+]
+
+
+@pytest.mark.parametrize("argv", STDOUT_COMMANDS, ids=" ".join)
+def test_a_full_stdout_is_one_error_line_and_exit_1(
+    cl: CL, argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a stdout on a full disk
+    monkeypatch.setattr(sys, "stdout", failing_stdout(OSError(errno.ENOSPC, FULL)))
+    # when a command prints to it, then it says so once, on stderr, and exits with 1
+    run = cl(*argv)
+    assert (run.code, run.err) == (1, f"error [output_disk_full]: cannot write stdout: {FULL}\n")
+
+
+@pytest.mark.parametrize("argv", STDOUT_COMMANDS, ids=" ".join)
+def test_a_reader_that_stops_early_is_no_error(
+    cl: CL, argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a stdout whose reader has gone (| head)
+    monkeypatch.setattr(sys, "stdout", failing_stdout(BrokenPipeError(errno.EPIPE, "gone")))
+    # when a command prints to it, then it ends quietly, successfully
+    run = cl(*argv)
+    assert (run.code, run.err) == (0, "")
+
+
+def script(store: str, *argv: str, stdout: object) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [str(SCRIPT), "--store", store, *argv], stdout=stdout, stderr=subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if k != cli_output.ENV_STORE},
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["profile", "A001"],
+        ["profile", "A001", "--json"],
+        ["export", "profiles", "--format", "xlsx"],
+    ],
+    ids=" ".join,
+)
+def test_the_console_script_on_dev_full_says_so_once_without_a_traceback(
+    store: str, argv: list[str]
+) -> None:
+    # when the installed script's stdout is /dev/full
+    with open("/dev/full", "wb") as full:
+        process = script(store, *argv, stdout=full)
+        _, err = process.communicate(timeout=60)
+    # then one line on stderr, exit 1: no traceback, no "Exception ignored" at exit
+    assert (process.returncode, err.decode()) == (
+        1, f"error [output_disk_full]: cannot write stdout: {FULL}\n"
+    )  # fmt: skip
+
+
+def test_the_console_script_piped_into_a_reader_that_stops_is_a_success(store: str) -> None:
+    # given the installed script writing into a pipe whose reader has already gone
+    process = script(store, "export", "timeline", stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+    # then it ends with 0 and says nothing (no BrokenPipeError noise at exit)
+    assert (process.returncode, err.decode()) == (0, "")

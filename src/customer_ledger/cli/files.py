@@ -10,7 +10,6 @@ clean.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -227,13 +226,9 @@ def run_export(ledger: CustomerLedger, args: argparse.Namespace) -> int:
             format=fmt, request=request, tick=lambda n: bar.advance(task, n),
             total=row_total(bar, task, 0),
         )  # fmt: skip
-        if args.out is None:
-            try:
-                rows = export(ledger, args.source, sys.stdout.buffer, **options)  # type: ignore[arg-type]
-                sys.stdout.buffer.flush()
-            except BrokenPipeError:  # the reader stopped early (| head): not an error
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-                return EXIT_OK
+        if args.out is None:  # a failure is main's to report; a reader that stops too
+            rows = export(ledger, args.source, sys.stdout.buffer, **options)  # type: ignore[arg-type]
+            sys.stdout.buffer.flush()
         else:
             with output_file(args.out) as out:
                 rows = export(ledger, args.source, out, **options)  # type: ignore[arg-type]

@@ -355,6 +355,22 @@ def test_title_rows_above_the_header_and_blank_rows_are_skipped(tmp_path: Path) 
     assert (report.rows, [r.row for r in report.results]) == (1, [5])
 
 
+def test_xlsx_rows_keep_their_numbers_when_the_first_rows_are_empty(tmp_path: Path) -> None:
+    # given a workbook whose cells start at row 3 (its used range, the dimension, is A3:O5)
+    from openpyxl import Workbook
+
+    book = Workbook()
+    good, bad = _register_rows()[1], [*_register_rows()[2][:11], "很好"]
+    for number, row in ((3, REGISTER_ZH), (4, good), (5, bad)):
+        for column, value in enumerate(row, start=1):
+            book.active.cell(row=number, column=column, value=value)
+    book.save(tmp_path / "r.xlsx")
+    # when it is imported, then each row is reported by the number the program shows
+    report = import_sheet(memory_ledger(), tmp_path / "r.xlsx")
+    assert [r.row for r in report.results] == [4]
+    assert [(f.row, f.rule) for f in report.failures] == [(5, "bad_number")]
+
+
 # -- the traps of the source material ----------------------------------------------------------
 
 

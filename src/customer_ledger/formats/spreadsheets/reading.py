@@ -141,7 +141,7 @@ def _xlsx_rows(path: Path) -> Iterator[RawRow]:
         sheet = book.worksheets[0]
         rows = []
         try:
-            for number, cells in enumerate(sheet.iter_rows(), start=sheet.min_row or 1):
+            for number, cells in enumerate(sheet.iter_rows(), start=1):  # from row 1, always
                 rows.append(RawRow(number, tuple(_xlsx_value(c) for c in cells)))
         except (ValueError, OverflowError, TypeError, KeyError) as error:
             raise UnreadableSheet(

@@ -26,17 +26,19 @@ from spreadsheet_support import (  # noqa: F401
     postgres_url_factory,
     register_row,
     register_rows,
+    row_xml,
     worksheet_row,
     worksheet_rows,
     write_csv,
     write_xlsx,
+    write_xlsx_xml,
 )
 
 from customer_ledger import CustomerLedger, Stage
 from customer_ledger.cli import files as command
 from customer_ledger.cli import output as cli_output
 from customer_ledger.cli.main import main
-from customer_ledger.errors import UnknownColumn, UnknownLayout
+from customer_ledger.errors import UnknownColumn, UnknownLayout, UnreadableSheet
 from customer_ledger.formats.spreadsheets.exports import ExportRequest, export_file
 from customer_ledger.formats.spreadsheets.facts import worksheet_number
 from customer_ledger.formats.spreadsheets.importing import ID_PREFIX, SheetReport, import_sheet
@@ -353,6 +355,21 @@ def test_title_rows_above_the_header_and_blank_rows_are_skipped(tmp_path: Path) 
     rows = [["客户关系维护信息登记表"], [], REGISTER_ZH, [], _register_rows()[1]]
     report = imported(ledger, write_xlsx(tmp_path / "r.xlsx", rows))
     assert (report.rows, [r.row for r in report.results]) == (1, [5])
+
+
+def test_a_row_that_cannot_be_read_refuses_the_file_before_any_row_is_imported(
+    tmp_path: Path,
+) -> None:
+    # given a register whose fourth row holds a number cell that is no number
+    rows = [row_xml(n, *row) for n, row in enumerate(_register_rows()[:3], start=1)]
+    damaged = b'<row r="4"><c r="A4"><v>not a number</v></c></row>'
+    path = write_xlsx_xml(tmp_path / "r.xlsx", [*rows, damaged])
+    # when it is imported (rows are read a row at a time), then it is refused whole,
+    # before its good rows 2 and 3 are recorded
+    ledger = memory_ledger()
+    with pytest.raises(UnreadableSheet, match="row 4 cannot be read"):
+        import_sheet(ledger, path)
+    assert events(ledger) == 0
 
 
 def test_xlsx_rows_keep_their_numbers_when_the_first_rows_are_empty(tmp_path: Path) -> None:

@@ -378,9 +378,10 @@ def import_sheet(
     before the first one runs, ``progress`` each row as it is done.
 
     Raises a ``SpreadsheetError`` when the file as a whole cannot be read (format,
-    header, layout); failed rows are in the report.
+    header, layout): the file is read whole once before any row is imported, and again,
+    a row at a time, as they are. Failed rows are in the report.
     """
-    table = find_table(read_sheet(Path(path)), layout)
+    table = find_table(read_sheet(Path(path)), layout)  # the whole file, once
     if total is not None:
-        total(len(table.rows))
+        total(table.size)
     return SheetImport(ledger, table, dry_run, actor).run(progress)

@@ -8,6 +8,9 @@ CSV encodings: a BOM decides (UTF-8, UTF-16); otherwise the file is UTF-8 unless
 of its non-ASCII lines are not, in which case it is GB18030 (a superset of GBK, what
 Excel writes on Chinese Windows). Bytes that do not decode are kept as surrogate
 escapes, so only the rows holding them fail, with ``undecodable_text``.
+
+Rows stream: ``RawSheet.rows`` reads the file from its first row each time it is
+iterated, one row in memory at a time (a CSV file's text is in memory whole).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import codecs
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,7 +51,17 @@ class RawRow:
 class RawSheet:
     name: str  # the file name, for reports and reasons
     encoding: str | None  # CSV only
-    rows: tuple[RawRow, ...]
+    rows: Iterable[RawRow]  # a file's: read again from its first row on each iteration
+
+
+class _Reread(Iterable[RawRow]):
+    """A file's rows: each iteration reads them anew (``read()``)."""
+
+    def __init__(self, read: Callable[[], Iterator[RawRow]]) -> None:
+        self._read = read
+
+    def __iter__(self) -> Iterator[RawRow]:
+        return self._read()
 
 
 def is_spreadsheet(path: Path) -> bool:
@@ -56,14 +69,16 @@ def is_spreadsheet(path: Path) -> bool:
 
 
 def read_sheet(path: Path) -> RawSheet:
-    """Every row of a CSV file or of the first sheet of an XLSX workbook."""
+    """The rows of a CSV file or of the first sheet of an XLSX workbook. An XLSX
+    workbook is read when its rows are; a CSV file is read and decoded here."""
     suffix = path.suffix.lower()
     if suffix in XLSX_SUFFIXES:
-        return RawSheet(path.name, None, tuple(_xlsx_rows(path)))
+        return RawSheet(path.name, None, _Reread(lambda: _xlsx_rows(path)))
     if suffix in CSV_SUFFIXES:
         data = _read_bytes(path)
         encoding, text = decode_csv(data)
-        return RawSheet(path.name, encoding, tuple(csv_rows(text)))
+        del data
+        return RawSheet(path.name, encoding, _Reread(lambda: csv_rows(text)))
     raise UnreadableSheet(f"{path.name}: not a spreadsheet (.csv or .xlsx)")
 
 
@@ -130,6 +145,7 @@ def csv_rows(text: str) -> Iterator[RawRow]:
 
 
 def _xlsx_rows(path: Path) -> Iterator[RawRow]:
+    """The first sheet's rows, read by openpyxl in read-only mode, a row at a time."""
     from openpyxl import load_workbook  # only for XLSX: it is slow to import
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -139,15 +155,14 @@ def _xlsx_rows(path: Path) -> Iterator[RawRow]:
         raise UnreadableSheet(f"{path.name}: not a readable XLSX workbook ({error})") from None
     try:
         sheet = book.worksheets[0]
-        rows = []
+        number = 0
         try:
             for number, cells in enumerate(sheet.iter_rows(), start=1):  # from row 1, always
-                rows.append(RawRow(number, tuple(_xlsx_value(c) for c in cells)))
+                yield RawRow(number, tuple(_xlsx_value(c) for c in cells))
         except (ValueError, OverflowError, TypeError, KeyError) as error:
             raise UnreadableSheet(
-                f"{path.name}: row {len(rows) + 1} cannot be read ({error}); nothing was imported"
+                f"{path.name}: row {number + 1} cannot be read ({error}); nothing was imported"
             ) from None
-        return iter(rows)
     finally:
         book.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import struct
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
@@ -209,3 +210,17 @@ def _empty_workbook() -> dict[str, bytes]:
     Workbook().save(buffer)
     with zipfile.ZipFile(buffer) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
+
+
+def declare_size(path: Path, member: str, size: int) -> None:
+    """Makes the archive's central directory say ``member`` unpacks to ``size`` bytes
+    (the lie a zip bomb tells); the data stays as it is."""
+    data = bytearray(path.read_bytes())
+    end = data.rindex(b"PK\x05\x06")  # the end of central directory record (no comment)
+    entries, _, at = struct.unpack_from("<HII", data, end + 10)
+    for _ in range(entries):
+        name, extra, comment = struct.unpack_from("<HHH", data, at + 28)
+        if bytes(data[at + 46 : at + 46 + name]) == member.encode():
+            struct.pack_into("<I", data, at + 24, size)
+        at += 46 + name + extra + comment
+    path.write_bytes(bytes(data))

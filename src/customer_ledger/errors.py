@@ -249,6 +249,18 @@ class UnreadableSheet(SpreadsheetError):
     rule = "unreadable_sheet"
 
 
+class SheetTooLarge(SpreadsheetError):
+    """A sheet beyond one of the reading limits (rows, cells in a row, bytes, compression
+    ratio): refused before anything is imported. ``limit`` names the limit,
+    ``formats.spreadsheets.limits.SheetLimits`` has them all."""
+
+    rule = "sheet_too_large"
+
+    def __init__(self, message: str = "", *, limit: str = "") -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
 class UnknownLayout(SpreadsheetError):
     rule = "unknown_layout"
 
@@ -412,6 +424,7 @@ __all__ = [
     "PersonalDataUnreadable",
     "ReminderAlreadyCompleted",
     "SatisfactionOutOfRange",
+    "SheetTooLarge",
     "SpreadsheetError",
     "StoreBusy",
     "StoreError",

@@ -357,12 +357,18 @@ def test_title_rows_above_the_header_and_blank_rows_are_skipped(tmp_path: Path) 
     assert (report.rows, [r.row for r in report.results]) == (1, [5])
 
 
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        b'<row r="4"><c r="A4"><v>not a number</v></c></row>',  # a number cell, no number
+        b'<row r="4"><c r="A4" t="s"><v>999</v></c></row>',  # a shared string not there
+    ],
+)
 def test_a_row_that_cannot_be_read_refuses_the_file_before_any_row_is_imported(
-    tmp_path: Path,
+    tmp_path: Path, damaged: bytes
 ) -> None:
-    # given a register whose fourth row holds a number cell that is no number
+    # given a register whose fourth row holds a cell openpyxl cannot read
     rows = [row_xml(n, *row) for n, row in enumerate(_register_rows()[:3], start=1)]
-    damaged = b'<row r="4"><c r="A4"><v>not a number</v></c></row>'
     path = write_xlsx_xml(tmp_path / "r.xlsx", [*rows, damaged])
     # when it is imported (rows are read a row at a time), then it is refused whole,
     # before its good rows 2 and 3 are recorded

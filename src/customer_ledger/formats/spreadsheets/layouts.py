@@ -200,7 +200,7 @@ class Table:
 
     @property
     def rows(self) -> Iterator[RawRow]:
-        """The data rows, still raw, read again from the file."""
+        """The data rows, still raw, read again from the file (under the same limits)."""
         return itertools.islice(iter(self.sheet.rows), self.header_index + 1, None)
 
     def row(self, raw: RawRow) -> SheetRow:
@@ -235,8 +235,8 @@ def find_table(sheet: RawSheet, layout: str = "auto") -> Table:
     """The header row (within the first rows) and the layout it belongs to.
 
     Reads the whole sheet once, keeping only its first rows: a file that cannot be read
-    is refused here, before a row is imported, and the table knows how many data rows
-    follow the header."""
+    or is too large (``SheetTooLarge``) is refused here, before a row is imported, and
+    the table knows how many data rows follow the header."""
     first: list[RawRow] = []
     size = 0
     for raw in sheet.rows:

@@ -4,11 +4,16 @@ backend, and strategies for valid register and worksheet rows."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+import io
+import struct
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pytest
 from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
@@ -158,3 +163,64 @@ def worksheet_rows(draw: st.DrawFn) -> list[str]:
         industry=draw(st.one_of(st.just(""), text.map(lambda t: t + "业"))),
         grade=draw(st.sampled_from(["", "A", "B", "C"])),
     )
+
+
+# -- hostile workbooks, built with zipfile ----------------------------------------------------
+
+SHEET_XML = "xl/worksheets/sheet1.xml"
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def cell_xml(reference: str, text: str) -> bytes:
+    return f'<c r="{reference}" t="inlineStr"><is><t>{escape(text)}</t></is></c>'.encode()
+
+
+def row_xml(number: int, *cells: str) -> bytes:
+    """``<row r="N">`` holding text cells from column A on."""
+    letters = [chr(ord("A") + i) for i in range(26)]
+    inner = b"".join(cell_xml(f"{letters[i]}{number}", text) for i, text in enumerate(cells))
+    return f'<row r="{number}">'.encode() + inner + b"</row>"
+
+
+def write_xlsx_xml(
+    path: Path, rows: Iterable[bytes], *, dimension: str | None = None, level: int = 1
+) -> Path:
+    """A workbook whose first sheet's XML is ``rows`` (XML fragments inside
+    ``<sheetData>``), streamed into the archive: nothing of the sheet's size is ever in
+    memory, so a few MB of file can hold hundreds of MB of sheet. The other parts are
+    openpyxl's for an empty workbook."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
+        for name, data in _empty_workbook().items():
+            if name != SHEET_XML:
+                archive.writestr(name, data)
+        with archive.open(SHEET_XML, "w") as sheet:
+            sheet.write(f'<worksheet xmlns="{MAIN_NS}">'.encode())
+            if dimension is not None:
+                sheet.write(f'<dimension ref="{dimension}"/>'.encode())
+            sheet.write(b"<sheetData>")
+            for fragment in rows:
+                sheet.write(fragment)
+            sheet.write(b"</sheetData></worksheet>")
+    return path
+
+
+@cache
+def _empty_workbook() -> dict[str, bytes]:
+    buffer = io.BytesIO()
+    Workbook().save(buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def declare_size(path: Path, member: str, size: int) -> None:
+    """Makes the archive's central directory say ``member`` unpacks to ``size`` bytes
+    (the lie a zip bomb tells); the data stays as it is."""
+    data = bytearray(path.read_bytes())
+    end = data.rindex(b"PK\x05\x06")  # the end of central directory record (no comment)
+    entries, _, at = struct.unpack_from("<HII", data, end + 10)
+    for _ in range(entries):
+        name, extra, comment = struct.unpack_from("<HHH", data, at + 28)
+        if bytes(data[at + 46 : at + 46 + name]) == member.encode():
+            struct.pack_into("<I", data, at + 24, size)
+        at += 46 + name + extra + comment
+    path.write_bytes(bytes(data))

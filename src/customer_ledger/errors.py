@@ -6,7 +6,7 @@ these has recorded nothing (``StoreUnavailable`` says when that cannot be known)
 
 The business rules' own errors are declared in ``domain/`` (the domain imports nothing
 of the layers below it) and re-exported here; every other family is declared here:
-the store's, the keys', the audit's and the files'.
+the store's, the keys', the audit's, the files' and the file outputs'.
 """
 
 from __future__ import annotations
@@ -166,6 +166,50 @@ class InvalidCheckpoint(LedgerError):
     rule = "invalid_checkpoint"
 
 
+# -- file outputs ---------------------------------------------------------------------------
+
+
+class OutputError(LedgerError):
+    """A file output (``--out FILE``, stdout) cannot be written. ``path`` is the output
+    as the user named it, ``reason`` the operating system's words. An existing file
+    there is as it was (``customer_ledger.formats.output``)."""
+
+    rule = "output_failed"
+
+    def __init__(self, message: str = "", *, path: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
+
+
+class OutputIsDirectory(OutputError):
+    rule = "output_is_directory"
+
+
+class OutputIsSymlink(OutputError):
+    """The output is a symbolic link: refused, not followed (it could point anywhere)."""
+
+    rule = "output_is_symlink"
+
+
+class OutputDirectoryMissing(OutputError):
+    """The directory the output would go in does not exist (or is not a directory)."""
+
+    rule = "output_directory_missing"
+
+
+class OutputNotWritable(OutputError):
+    """No permission to write there, or a read-only file system."""
+
+    rule = "output_not_writable"
+
+
+class OutputDiskFull(OutputError):
+    """No space left on the device (or the disk quota is used up)."""
+
+    rule = "output_disk_full"
+
+
 # -- JSON Lines ----------------------------------------------------------------------------
 
 
@@ -209,6 +253,18 @@ class UnreadableSheet(SpreadsheetError):
     """Not a CSV or XLSX file the importer can read (format, encoding, no header)."""
 
     rule = "unreadable_sheet"
+
+
+class SheetTooLarge(SpreadsheetError):
+    """A sheet beyond one of the reading limits (rows, cells in a row, bytes, compression
+    ratio): refused before anything is imported. ``limit`` names the limit,
+    ``formats.spreadsheets.limits.SheetLimits`` has them all."""
+
+    rule = "sheet_too_large"
+
+    def __init__(self, message: str = "", *, limit: str = "") -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 class UnknownLayout(SpreadsheetError):
@@ -364,10 +420,17 @@ __all__ = [
     "NotChurned",
     "NotYetKnown",
     "NothingChanged",
+    "OutputDirectoryMissing",
+    "OutputDiskFull",
+    "OutputError",
+    "OutputIsDirectory",
+    "OutputIsSymlink",
+    "OutputNotWritable",
     "PermissionDenied",
     "PersonalDataUnreadable",
     "ReminderAlreadyCompleted",
     "SatisfactionOutOfRange",
+    "SheetTooLarge",
     "SpreadsheetError",
     "StoreBusy",
     "StoreError",

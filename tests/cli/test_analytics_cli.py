@@ -154,7 +154,8 @@ def test_export_analytics_as_csv_in_either_language(capsys, store, tmp_path):
         (["indicators", "--period", "week"], 2, "invalid choice"),
         (["indicators", "--start", "2024-05-01", "--end", "2024-01-01"], 1,
          "error [invalid_date_range]"),
-        (["report", "--out", "/nonexistent-dir/report.html"], 2, "cannot write"),
+        (["report", "--out", "/nonexistent-dir/report.html"], 1,
+         "error [output_directory_missing]: cannot write /nonexistent-dir/report.html"),
     ],
 )  # fmt: skip
 def test_bad_input_gets_a_clear_error_and_writes_nothing(capsys, store, argv, code, message):

@@ -26,17 +26,19 @@ from spreadsheet_support import (  # noqa: F401
     postgres_url_factory,
     register_row,
     register_rows,
+    row_xml,
     worksheet_row,
     worksheet_rows,
     write_csv,
     write_xlsx,
+    write_xlsx_xml,
 )
 
 from customer_ledger import CustomerLedger, Stage
 from customer_ledger.cli import files as command
 from customer_ledger.cli import output as cli_output
 from customer_ledger.cli.main import main
-from customer_ledger.errors import UnknownColumn, UnknownLayout
+from customer_ledger.errors import UnknownColumn, UnknownLayout, UnreadableSheet
 from customer_ledger.formats.spreadsheets.exports import ExportRequest, export_file
 from customer_ledger.formats.spreadsheets.facts import worksheet_number
 from customer_ledger.formats.spreadsheets.importing import ID_PREFIX, SheetReport, import_sheet
@@ -356,6 +358,43 @@ def test_title_rows_above_the_header_and_blank_rows_are_skipped(tmp_path: Path) 
     rows = [["客户关系维护信息登记表"], [], REGISTER_ZH, [], _register_rows()[1]]
     report = imported(ledger, write_xlsx(tmp_path / "r.xlsx", rows))
     assert (report.rows, [r.row for r in report.results]) == (1, [5])
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        b'<row r="4"><c r="A4"><v>not a number</v></c></row>',  # a number cell, no number
+        b'<row r="4"><c r="A4" t="s"><v>999</v></c></row>',  # a shared string not there
+    ],
+)
+def test_a_row_that_cannot_be_read_refuses_the_file_before_any_row_is_imported(
+    tmp_path: Path, damaged: bytes
+) -> None:
+    # given a register whose fourth row holds a cell openpyxl cannot read
+    rows = [row_xml(n, *row) for n, row in enumerate(_register_rows()[:3], start=1)]
+    path = write_xlsx_xml(tmp_path / "r.xlsx", [*rows, damaged])
+    # when it is imported (rows are read a row at a time), then it is refused whole,
+    # before its good rows 2 and 3 are recorded
+    ledger = memory_ledger()
+    with pytest.raises(UnreadableSheet, match="row 4 cannot be read"):
+        import_sheet(ledger, path)
+    assert events(ledger) == 0
+
+
+def test_xlsx_rows_keep_their_numbers_when_the_first_rows_are_empty(tmp_path: Path) -> None:
+    # given a workbook whose cells start at row 3 (its used range, the dimension, is A3:O5)
+    from openpyxl import Workbook
+
+    book = Workbook()
+    good, bad = _register_rows()[1], [*_register_rows()[2][:11], "很好"]
+    for number, row in ((3, REGISTER_ZH), (4, good), (5, bad)):
+        for column, value in enumerate(row, start=1):
+            book.active.cell(row=number, column=column, value=value)
+    book.save(tmp_path / "r.xlsx")
+    # when it is imported, then each row is reported by the number the program shows
+    report = import_sheet(memory_ledger(), tmp_path / "r.xlsx")
+    assert [r.row for r in report.results] == [4]
+    assert [(f.row, f.rule) for f in report.failures] == [(5, "bad_number")]
 
 
 # -- the traps of the source material ----------------------------------------------------------

@@ -7,7 +7,6 @@ time zone, printed with the answer). The rules are in ``customer_ledger.analytic
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -29,13 +28,12 @@ from customer_ledger.analytics.segments import CADENCE_LABELS_ZH, SEGMENT_LABELS
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.cli.output import (
     EXIT_OK,
-    EXIT_USAGE,
-    PROG,
     add_json_option,
     console,
     print_json,
 )
 from customer_ledger.cli.registry import Group
+from customer_ledger.formats.output import check_output, write_output
 from customer_ledger.formats.report import gather, render
 from customer_ledger.formats.report.data import STEPS
 
@@ -240,9 +238,7 @@ def _configure_report(parser: argparse.ArgumentParser) -> None:
     _configure_report,
 )
 def run_report(ledger: CustomerLedger, args: argparse.Namespace) -> int:
-    if args.out.is_dir() or not args.out.parent.is_dir():
-        sys.stderr.write(f"{PROG} report: error: cannot write {args.out}\n")
-        return EXIT_USAGE
+    check_output(args.out)  # a directory, a link, no such directory: before the work
     as_of, settings = _as_of(ledger, args), _settings(args)
     err = console(stderr=True)
     columns = (TextColumn("report: {task.description}"), BarColumn())
@@ -254,11 +250,7 @@ def run_report(ledger: CustomerLedger, args: argparse.Namespace) -> int:
 
         data = gather(ledger, as_of, settings=settings, within_days=args.within, step=step)
         bar.update(task, description="writing", completed=len(STEPS))
-        try:
-            args.out.write_text(render(data), encoding="utf-8")
-        except OSError as error:
-            sys.stderr.write(f"{PROG} report: error: cannot write {args.out}: {error}\n")
-            return EXIT_USAGE
+        write_output(args.out, render(data).encode("utf-8"))
         bar.update(task, completed=len(STEPS) + 1)
     console().print(
         f"{args.out}: report as of {as_of}, {len(data.analytics.customers)} customers, "

@@ -10,9 +10,7 @@ clean.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -34,6 +32,7 @@ from customer_ledger.cli.output import (
 from customer_ledger.cli.registry import Group
 from customer_ledger.domain.access import Actor
 from customer_ledger.formats.jsonl import ImportReport, import_file
+from customer_ledger.formats.output import check_output, output_file
 from customer_ledger.formats.spreadsheets.exports import EXPORT_SOURCES, ExportRequest, export
 from customer_ledger.formats.spreadsheets.importing import SheetReport, import_sheet
 from customer_ledger.formats.spreadsheets.layouts import LAYOUTS
@@ -208,6 +207,8 @@ def run_export(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     if args.out is None and fmt == "xlsx" and sys.stdout.isatty():
         sys.stderr.write(f"{PROG} export: error: XLSX is binary; write it with --out FILE\n")
         return EXIT_USAGE
+    if args.out is not None:
+        check_output(args.out)  # a directory, a link, no such directory: before any read
     request = ExportRequest(
         as_of=ledger.business_time(args.as_of),
         lang=Lang(args.lang),
@@ -221,29 +222,12 @@ def run_export(ledger: CustomerLedger, args: argparse.Namespace) -> int:
             format=fmt, request=request, tick=lambda n: bar.advance(task, n),
             total=row_total(bar, task, 0),
         )  # fmt: skip
-        if args.out is None:
-            try:
-                rows = export(ledger, args.source, sys.stdout.buffer, **options)  # type: ignore[arg-type]
-                sys.stdout.buffer.flush()
-            except BrokenPipeError:  # the reader stopped early (| head): not an error
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-                return EXIT_OK
+        if args.out is None:  # a failure is main's to report; a reader that stops too
+            rows = export(ledger, args.source, sys.stdout.buffer, **options)  # type: ignore[arg-type]
+            sys.stdout.buffer.flush()
         else:
-            rows = _export_to(ledger, args.source, args.out, options)
+            with output_file(args.out) as out:
+                rows = export(ledger, args.source, out, **options)  # type: ignore[arg-type]
     where = "stdout" if args.out is None else str(args.out)
     console(stderr=True).print(f"{args.source}: {rows} rows to {where} ({fmt})", soft_wrap=True)
     return EXIT_OK
-
-
-def _export_to(ledger: CustomerLedger, source: str, path: Path, options: dict[str, object]) -> int:
-    """Into a temporary file beside ``path``, renamed at the end: a failed export never
-    leaves half a file behind (nor replaces a good one)."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            rows = export(ledger, source, out, **options)  # type: ignore[arg-type]
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return rows

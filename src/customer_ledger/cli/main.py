@@ -1,7 +1,9 @@
 """The command line: ``customer-ledger [--store URL] [--actor ID] [--role ROLE] COMMAND ...``.
 
 It parses, calls the ledger and prints; the logic lives in the library. Exit codes:
-0 ok, 1 a ledger error (the rule it broke goes to stderr), 2 a usage error.
+0 ok, 1 a ledger error (the rule it broke goes to stderr), 2 a usage error. Stdout that
+cannot be written (a full disk) is an error like any other (``output_disk_full``, exit
+1, no traceback); a reader that stops early (``| head``) is not: exit 0.
 
 Adding a subcommand: in the module of its group (or a new one, listed in ``GROUPS``),
 decorate ``run(ledger, args) -> int`` with ``@group.command("name", "what it does",
@@ -24,12 +26,15 @@ from customer_ledger.cli.output import (
     ENV_ROLE,
     ENV_STORE,
     EXIT_ERROR,
+    EXIT_OK,
     EXIT_USAGE,
     PROG,
+    guarded_stdout,
     print_error,
+    stdout_to_devnull,
 )
 from customer_ledger.cli.registry import Group
-from customer_ledger.errors import LedgerError, StoreError
+from customer_ledger.errors import LedgerError, OutputError, StoreError
 from customer_ledger.storage.urls import DEFAULT_URL
 
 GROUPS: tuple[Group, ...] = (
@@ -76,6 +81,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse has printed the usage error (or --help)
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    with guarded_stdout() as stdout_failures:
+        code = EXIT_OK
+        try:
+            code = _run(args)
+            if not stdout_failures:
+                sys.stdout.flush()  # what is still buffered fails here, not at exit
+        except BrokenPipeError:  # the reader stopped early (| head): not an error
+            stdout_to_devnull()
+            return code
+        except OutputError as error:  # the last flush: stdout cannot be written
+            print_error(error)
+            code = EXIT_ERROR
+        if stdout_failures:  # reported once; what is still buffered is dropped quietly
+            stdout_to_devnull()
+        return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command's handler on the store; a ledger error (a file output's or stdout's
+    included) is printed as one line, ``error [rule]: ...``, and exits with 1."""
     try:
         with CustomerLedger.open(args.store) as ledger:
             code: int = args.handler(ledger, args)

@@ -1,17 +1,19 @@
-"""What every subcommand prints with: the console, JSON, errors, progress bars, and who
-acts (``--actor``/``--role``). Output conventions: results on stdout (tables, or plain
-JSON with ``--json``), errors and progress on stderr, progress only on a terminal."""
+"""What every subcommand prints with: the console, JSON, errors, progress bars, who
+acts (``--actor``/``--role``), and the guard on stdout. Output conventions: results on
+stdout (tables, or plain JSON with ``--json``), errors and progress on stderr, progress
+only on a terminal."""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import getpass
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, time
-from typing import Any
+from typing import Any, TextIO, cast
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -31,6 +33,7 @@ from rich.text import Text
 from customer_ledger.domain.access import Actor
 from customer_ledger.errors import LedgerError
 from customer_ledger.formats.jsonl import ImportReport
+from customer_ledger.formats.output import output_failure
 from customer_ledger.serialization import converter
 
 PROG = "customer-ledger"
@@ -39,12 +42,19 @@ ENV_ACTOR, ENV_ROLE, DEFAULT_ROLE = "CUSTOMER_LEDGER_ACTOR", "CUSTOMER_LEDGER_RO
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Rich's own ends the program with exit 1; the reader going away (``| head``)
+        is main's to handle, like every other output: exit 0, quietly."""
+        raise BrokenPipeError(errno.EPIPE, "the reader of stdout went away")
+
+
 def console(*, stderr: bool = False) -> Console:
     """A rich console on the current stdout/stderr (colour only on a terminal).
 
     Markup and emoji codes are off: customer data such as ``[VIP] 张三`` prints as is.
     """
-    return Console(stderr=stderr, highlight=False, markup=False, emoji=False)
+    return _Console(stderr=stderr, highlight=False, markup=False, emoji=False)
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +84,80 @@ def local(moment: datetime, zone: ZoneInfo) -> str:
     if moment.time() == time(0):
         return moment.date().isoformat()
     return moment.strftime("%Y-%m-%d %H:%M")
+
+
+# -- stdout -------------------------------------------------------------------------------
+
+STDOUT = "stdout"
+
+
+class _Guarded:
+    """A stream (stdout, or its binary ``buffer``) whose write failures are
+    ``OutputError``s naming stdout (``error [output_disk_full]: cannot write stdout: No
+    space left on device``); a reader that went away stays a ``BrokenPipeError``, which
+    is no error (``| head``). Everything else is the stream's own. A command does not
+    close stdout: ``close`` does nothing."""
+
+    def __init__(self, stream: Any, failures: list[OSError]) -> None:
+        self._stream = stream
+        self._failures = failures
+
+    def write(self, data: Any) -> int:
+        try:
+            return int(self._stream.write(data))
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            self._failures.append(error)
+            raise output_failure(STDOUT, error) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            self._failures.append(error)
+            raise output_failure(STDOUT, error) from None
+
+    def close(self) -> None:
+        pass
+
+    @property
+    def buffer(self) -> Any:
+        return _Guarded(self._stream.buffer, self._failures)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def guarded_stdout() -> Iterator[list[OSError]]:
+    """``sys.stdout`` guarded while the block runs (see ``_Guarded``); the list gathers
+    the failures met writing it. Restored after."""
+    original, failures = sys.stdout, list[OSError]()
+    if original is not None:  # None: started with stdout closed, and print() ignores it
+        sys.stdout = cast(TextIO, _Guarded(original, failures))
+    try:
+        yield failures
+    finally:
+        sys.stdout = original
+
+
+def stdout_to_devnull() -> None:
+    """Points stdout's file descriptor at ``os.devnull``, after a failure or a reader
+    that went away, so what is still buffered is dropped quietly when the interpreter
+    exits (no "Exception ignored ... BrokenPipeError"). Nothing to do for a stream
+    without a descriptor (a test's capture)."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, descriptor)
+    finally:
+        os.close(devnull)
 
 
 # -- progress -----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Spreadsheets in and out: the register and worksheet layouts of the source material,
 imported row by row (``import_sheet``) and exported (``export``, ``export_file``) as
-CSV, XLSX or JSON Lines with formula injection defused. docs/spreadsheets.md has the
-layouts column by column."""
+CSV, XLSX or JSON Lines with formula injection defused, under reading limits
+(``SheetLimits``: zip bombs are refused). docs/spreadsheets.md has the layouts column
+by column."""
 
 from customer_ledger.errors import (
     BadAmount,
@@ -17,6 +18,7 @@ from customer_ledger.errors import (
     InconsistentRow,
     MissingColumn,
     MissingValue,
+    SheetTooLarge,
     SpreadsheetError,
     UndecodableText,
     UnknownColumn,
@@ -41,6 +43,7 @@ from customer_ledger.formats.spreadsheets.importing import (
     import_sheet,
 )
 from customer_ledger.formats.spreadsheets.layouts import LAYOUTS, REGISTER, WORKSHEET, Layout
+from customer_ledger.formats.spreadsheets.limits import SheetLimits
 from customer_ledger.formats.spreadsheets.vocabulary import Lang
 from customer_ledger.formats.spreadsheets.writing import neutralise
 
@@ -72,7 +75,9 @@ __all__ = [
     "RowFailure",
     "RowResult",
     "Sheet",
+    "SheetLimits",
     "SheetReport",
+    "SheetTooLarge",
     "SpreadsheetError",
     "UndecodableText",
     "UnknownColumn",

@@ -27,6 +27,7 @@ from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.application.privacy import masked
 from customer_ledger.domain.access import Actor
 from customer_ledger.errors import ExportError, InvalidValue
+from customer_ledger.formats.output import output_file
 from customer_ledger.formats.spreadsheets import headers as H
 from customer_ledger.formats.spreadsheets.layouts import LAYOUTS
 from customer_ledger.formats.spreadsheets.rendering import (
@@ -114,10 +115,12 @@ def export(
 
 
 def export_file(ledger: CustomerLedger, source: str, path: str | Path, **options: Any) -> int:
-    """``export`` into a file; the format defaults to the file's suffix."""
+    """``export`` into a file; the format defaults to the file's suffix. The file is
+    replaced whole or not at all (``formats.output``: a device or a FIFO is written in
+    place, a link or a directory refused); raises ``OutputError``."""
     path = Path(path)
     options.setdefault("format", path.suffix.lstrip(".").lower() or "csv")
-    with open(path, "wb") as out:
+    with output_file(path) as out:
         return export(ledger, source, out, **options)
 
 

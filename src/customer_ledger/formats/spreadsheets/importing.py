@@ -39,6 +39,7 @@ from customer_ledger.errors import (
 from customer_ledger.formats.jsonl import ImportReport, LineBatch, parse_command
 from customer_ledger.formats.spreadsheets.facts import RowFacts, facts_of
 from customer_ledger.formats.spreadsheets.layouts import Table, find_table, is_blank
+from customer_ledger.formats.spreadsheets.limits import SheetLimits
 from customer_ledger.formats.spreadsheets.reading import RawRow, read_sheet
 from customer_ledger.formats.spreadsheets.rows import MAX_REASON, STEPS, Context, Line, Plan
 from customer_ledger.serialization import encode
@@ -387,14 +388,17 @@ def import_sheet(
     actor: Actor | str | None = None,
     progress: Progress | None = None,
     total: Callable[[int], None] | None = None,
+    limits: SheetLimits | None = None,
 ) -> SheetReport:
     """Imports a ``.csv`` or ``.xlsx`` file; ``total`` is told the number of data rows
     before the first one runs, ``progress`` each row as it is done.
 
     Raises a ``SpreadsheetError`` when the file as a whole cannot be read (format,
-    header, layout); failed rows are in the report.
+    header, layout) or is beyond ``limits`` (``SheetTooLarge``; default
+    ``SheetLimits()``, see ``limits.py``): the file is read whole once before any row is
+    imported, and again, a row at a time, as they are. Failed rows are in the report.
     """
-    table = find_table(read_sheet(Path(path)), layout)
+    table = find_table(read_sheet(Path(path), limits), layout)  # the whole file, once
     if total is not None:
-        total(len(table.rows))
+        total(table.size)
     return SheetImport(ledger, table, dry_run, actor).run(progress)

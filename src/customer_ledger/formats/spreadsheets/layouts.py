@@ -10,9 +10,10 @@ a header must not silently drop a column).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from attrs import frozen
@@ -186,14 +187,21 @@ class SheetRow:
 
 @frozen
 class Table:
-    """A sheet with its layout found: where each column is, and the data rows."""
+    """A sheet with its layout found: where each column is, and its data rows."""
 
     source: str
     layout: Layout
     headers: tuple[str, ...]  # as the file writes them
     fields: tuple[str | None, ...]  # the field of each column (None: empty header)
     header_row: int
-    rows: tuple[RawRow, ...]  # data rows, still raw
+    sheet: RawSheet
+    header_index: int  # the header row's place among the sheet's rows (from 0)
+    size: int  # data rows (those after the header), blank ones included
+
+    @property
+    def rows(self) -> Iterator[RawRow]:
+        """The data rows, still raw, read again from the file (under the same limits)."""
+        return itertools.islice(iter(self.sheet.rows), self.header_index + 1, None)
 
     def row(self, raw: RawRow) -> SheetRow:
         """Cleans a raw row; raises ``BadCell`` naming the first bad cell."""
@@ -224,14 +232,24 @@ def is_blank(raw: RawRow) -> bool:
 
 
 def find_table(sheet: RawSheet, layout: str = "auto") -> Table:
-    """The header row (within the first rows) and the layout it belongs to."""
-    for raw in sheet.rows[:HEADER_SEARCH_ROWS]:
+    """The header row (within the first rows) and the layout it belongs to.
+
+    Reads the whole sheet once, keeping only its first rows: a file that cannot be read
+    or is too large (``SheetTooLarge``) is refused here, before a row is imported, and
+    the table knows how many data rows follow the header."""
+    first: list[RawRow] = []
+    size = 0
+    for raw in sheet.rows:
+        if size < HEADER_SEARCH_ROWS:
+            first.append(raw)
+        size += 1
+    for index, raw in enumerate(first):
         if raw.error is not None:
             continue
         headers = tuple(_header_text(v) for v in raw.values)
         chosen = _choose(headers, layout)
         if chosen is not None:
-            return _table(sheet, chosen, headers, raw)
+            return _table(sheet, chosen, headers, raw, index, size - index - 1)
     known = "; ".join(f"{x.name}: {', '.join(x.headers(Lang.ZH))}" for x in LAYOUTS.values())
     raise UnknownLayout(f"{sheet.name}: no header row of a known layout ({known})")
 
@@ -256,7 +274,9 @@ def _choose(headers: Sequence[str], wanted: str) -> Layout | None:
     return scored[0][1]
 
 
-def _table(sheet: RawSheet, layout: Layout, headers: tuple[str, ...], raw: RawRow) -> Table:
+def _table(
+    sheet: RawSheet, layout: Layout, headers: tuple[str, ...], raw: RawRow, index: int, size: int
+) -> Table:
     fields = tuple(layout.field_of(h) if h else None for h in headers)
     unknown = [h for h, f in zip(headers, fields, strict=True) if h and f is None]
     if unknown:
@@ -273,5 +293,4 @@ def _table(sheet: RawSheet, layout: Layout, headers: tuple[str, ...], raw: RawRo
         if not set(group) & set(seen):
             names = " or ".join(c.zh for c in layout.columns if c.field in group)
             raise MissingColumn(f"{sheet.name}: the {layout.name} layout needs a {names} column")
-    index = sheet.rows.index(raw)
-    return Table(sheet.name, layout, headers, fields, raw.number, sheet.rows[index + 1 :])
+    return Table(sheet.name, layout, headers, fields, raw.number, sheet, index, size)

@@ -8,6 +8,10 @@ CSV encodings: a BOM decides (UTF-8, UTF-16); otherwise the file is UTF-8 unless
 of its non-ASCII lines are not, in which case it is GB18030 (a superset of GBK, what
 Excel writes on Chinese Windows). Bytes that do not decode are kept as surrogate
 escapes, so only the rows holding them fail, with ``undecodable_text``.
+
+Rows stream: ``RawSheet.rows`` reads the file from its first row each time it is
+iterated, one row in memory at a time (a CSV file's text is in memory whole), held to
+the limits of ``limits.py`` (``SheetTooLarge`` past one).
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
+import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +30,12 @@ from typing import Any
 from attrs import frozen
 
 from customer_ledger.errors import UnreadableSheet
+from customer_ledger.formats.spreadsheets.limits import (
+    RowCount,
+    SheetLimits,
+    check_archive,
+    too_large,
+)
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -48,30 +60,55 @@ class RawRow:
 class RawSheet:
     name: str  # the file name, for reports and reasons
     encoding: str | None  # CSV only
-    rows: tuple[RawRow, ...]
+    rows: Iterable[RawRow]  # a file's: read again from its first row on each iteration
+
+
+class _Reread(Iterable[RawRow]):
+    """A file's rows: each iteration reads them anew (``read()``)."""
+
+    def __init__(self, read: Callable[[], Iterator[RawRow]]) -> None:
+        self._read = read
+
+    def __iter__(self) -> Iterator[RawRow]:
+        return self._read()
 
 
 def is_spreadsheet(path: Path) -> bool:
     return path.suffix.lower() in SUFFIXES
 
 
-def read_sheet(path: Path) -> RawSheet:
-    """Every row of a CSV file or of the first sheet of an XLSX workbook."""
+def read_sheet(path: Path, limits: SheetLimits | None = None) -> RawSheet:
+    """The rows of a CSV file or of the first sheet of an XLSX workbook, read under
+    ``limits`` (default: ``SheetLimits()``). An XLSX workbook is checked and read when
+    its rows are; a CSV file is read and decoded here."""
+    limits = limits or SheetLimits()
     suffix = path.suffix.lower()
     if suffix in XLSX_SUFFIXES:
-        return RawSheet(path.name, None, tuple(_xlsx_rows(path)))
+        return RawSheet(path.name, None, _Reread(lambda: _xlsx_rows(path, limits)))
     if suffix in CSV_SUFFIXES:
-        data = _read_bytes(path)
+        data = _read_bytes(path, limits)
         encoding, text = decode_csv(data)
-        return RawSheet(path.name, encoding, tuple(csv_rows(text)))
+        del data
+        return RawSheet(path.name, encoding, _Reread(lambda: csv_rows(text, path.name, limits)))
     raise UnreadableSheet(f"{path.name}: not a spreadsheet (.csv or .xlsx)")
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, limits: SheetLimits) -> bytes:
+    """The whole file, refused (before it is read, when its size says so) past
+    ``limits.csv_bytes``; never more than that is read (a device, a FIFO)."""
+    most = limits.csv_bytes
     try:
-        return path.read_bytes()
+        with open(path, "rb") as file:
+            found = os.fstat(file.fileno())
+            size = found.st_size if stat.S_ISREG(found.st_mode) else 0
+            data = b"" if size > most else file.read(most + 1)
     except OSError as error:
         raise UnreadableSheet(f"cannot read {path}: {error.strerror or error}") from None
+    if size > most:
+        raise too_large("csv_bytes", f"{path.name}: {size:,} bytes, more than {most:,}")
+    if len(data) > most:
+        raise too_large("csv_bytes", f"{path.name}: more than {most:,} bytes")
+    return data
 
 
 # -- CSV ----------------------------------------------------------------------------------
@@ -111,43 +148,81 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def csv_rows(text: str) -> Iterator[RawRow]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+def csv_rows(text: str, name: str = "", limits: SheetLimits | None = None) -> Iterator[RawRow]:
+    """The records of a CSV text, numbered from 1, under ``limits``: the number of rows,
+    of cells in a row and in all, and the length of one record (checked on its lines as
+    the csv module reads them, before it holds the record's cells)."""
+    limits = limits or SheetLimits()
+    count = RowCount(name, limits)
+    read = [0]  # characters of the record being read
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            read[0] += len(line)
+            if read[0] > limits.record_chars:
+                raise too_large(
+                    "record_chars",
+                    f"{name}: row {number} is longer than {limits.record_chars:,} characters",
+                )
+            yield line
+
+    reader = csv.reader(lines(), delimiter=_delimiter(text))
     number = 0
     while True:
         number += 1
+        read[0] = 0
         try:
             values = next(reader)
         except StopIteration:
             return
         except csv.Error as error:  # e.g. a field beyond csv's size limit
+            count.row(number)
             yield RawRow(number, (), f"the CSV record cannot be read: {error}")
             continue
+        count.row(number, len(values))
         yield RawRow(number, tuple(values))
 
 
 # -- XLSX ---------------------------------------------------------------------------------
 
 
-def _xlsx_rows(path: Path) -> Iterator[RawRow]:
+# openpyxl's errors for a damaged workbook (SyntaxError: ElementTree's ParseError)
+_XLSX_ERRORS = (
+    OSError, zipfile.BadZipFile, KeyError, IndexError, ValueError, TypeError, SyntaxError
+)  # fmt: skip
+
+
+def _xlsx_rows(path: Path, limits: SheetLimits) -> Iterator[RawRow]:
+    """The first sheet's rows: the archive checked whole, its worksheets' XML scanned
+    (``limits.check_archive``), then read by openpyxl in read-only mode, a row at a time,
+    up to the last row and column the scan found (not a larger dimension the sheet may
+    claim: openpyxl would pad every row to it)."""
     from openpyxl import load_workbook  # only for XLSX: it is slow to import
     from openpyxl.utils.exceptions import InvalidFileException
 
+    extents = check_archive(path, path.name, limits)
     try:
-        book = load_workbook(path, read_only=True, data_only=False)
-    except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as error:
+        book = load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    except (*_XLSX_ERRORS, InvalidFileException) as error:
         raise UnreadableSheet(f"{path.name}: not a readable XLSX workbook ({error})") from None
     try:
         sheet = book.worksheets[0]
-        rows = []
+        extent = extents.get(getattr(sheet, "_worksheet_path", ""))
+        bounds: dict[str, int] = {}
+        if extent is not None:
+            if not extent.rows:
+                return
+            bounds = {"max_row": extent.rows, "max_col": max(extent.columns, 1)}
+        count = RowCount(path.name, limits)
+        number = 0
         try:
-            for number, cells in enumerate(sheet.iter_rows(), start=sheet.min_row or 1):
-                rows.append(RawRow(number, tuple(_xlsx_value(c) for c in cells)))
-        except (ValueError, OverflowError, TypeError, KeyError) as error:
+            for number, cells in enumerate(sheet.iter_rows(**bounds), start=1):  # from row 1
+                count.row(number, len(cells))
+                yield RawRow(number, tuple(_xlsx_value(c) for c in cells))
+        except (ValueError, OverflowError, TypeError, KeyError, IndexError, SyntaxError) as error:
             raise UnreadableSheet(
-                f"{path.name}: row {len(rows) + 1} cannot be read ({error}); nothing was imported"
+                f"{path.name}: row {number + 1} cannot be read ({error}); nothing was imported"
             ) from None
-        return iter(rows)
     finally:
         book.close()
 

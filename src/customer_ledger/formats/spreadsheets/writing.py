@@ -17,6 +17,8 @@ text is cut with a marker saying how much; CSV and JSON Lines keep everything.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
@@ -91,18 +93,26 @@ def json_value(value: Any) -> Any:
 
 
 def write_csv(headers: Row, rows: Iterable[Row], out: IO[bytes], tick: Tick | None = None) -> int:
-    """UTF-8 with a BOM (so Excel reads Chinese right), CRLF line ends."""
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow([csv_cell(h) for h in headers])
+    """UTF-8 with a BOM (so Excel reads Chinese right), CRLF line ends. Each row is
+    encoded and handed to ``out`` as it comes (no text wrapper left on ``out`` when a
+    write fails: it would close ``out`` when collected)."""
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\r\n")
+
+    def put(values: list[str]) -> None:
+        writer.writerow(values)
+        out.write(line.getvalue().encode("utf-8"))
+        line.seek(0)
+        line.truncate()
+
+    out.write(codecs.BOM_UTF8)
+    put([csv_cell(h) for h in headers])
     count = 0
     for row in rows:
-        writer.writerow([csv_cell(v) for v in row])
+        put([csv_cell(v) for v in row])
         count += 1
         if tick is not None:
             tick(1)
-    text.flush()
-    text.detach()
     return count
 
 
@@ -129,15 +139,55 @@ def write_xlsx(
             made.append(cell)
         return made
 
-    sheet.append(cells(headers))
-    count = 0
-    for row in rows:
-        sheet.append(cells(row))
-        count += 1
-        if tick is not None:
-            tick(1)
-    book.save(out)
+    target = _Abandonable(out)
+    try:
+        sheet.append(cells(headers))
+        count = 0
+        for row in rows:
+            sheet.append(cells(row))
+            count += 1
+            if tick is not None:
+                tick(1)
+        book.save(target)
+    except BaseException:
+        target.abandon()
+        with contextlib.suppress(Exception):
+            sheet.close()  # ends its row writer now, not when collected (noisily)
+        raise
     return count
+
+
+class _Abandonable:
+    """``out`` for openpyxl, until ``abandon``: after a failed save, the zip archive
+    openpyxl leaves behind writes its end records when it is collected, and those must go
+    nowhere (``out`` is closed, or failing) rather than raise where no one can catch them.
+    Abandoned, it is a file of nothing that keeps count of its position."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out: IO[bytes] | None = out
+        self._position = 0
+
+    def abandon(self) -> None:
+        self._out = None
+
+    def write(self, data: bytes) -> int:
+        if self._out is not None:
+            return self._out.write(data)
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position if self._out is None else self._out.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if self._out is not None:
+            return self._out.seek(offset, whence)
+        self._position = offset if whence == io.SEEK_SET else self._position + offset
+        return self._position
+
+    def flush(self) -> None:
+        if self._out is not None:
+            self._out.flush()
 
 
 def _sheet_title(title: str) -> str:

@@ -22,15 +22,15 @@ import cattrs
 import orjson
 from cattrs.gen import make_dict_structure_fn
 
-from customer_ledger.domain.personal import ERASED
+from customer_ledger.domain.personal import UNREADABLE
 from customer_ledger.domain.values import Meta
 
 converter = cattrs.Converter()
 converter.register_unstructure_hook(datetime, datetime.isoformat)
 converter.register_structure_hook(datetime, lambda v, _: datetime.fromisoformat(v))
 converter.register_unstructure_hook(date, date.isoformat)
-converter.register_structure_hook(  # a forgotten customer's personal dates read as None
-    date, lambda v, _: None if v == ERASED else date.fromisoformat(v)
+converter.register_structure_hook(  # a personal date erased or unreadable reads as None
+    date, lambda v, _: None if v in UNREADABLE else date.fromisoformat(v)
 )
 converter.register_unstructure_hook(Decimal, str)
 converter.register_structure_hook(Decimal, lambda v, _: Decimal(v))

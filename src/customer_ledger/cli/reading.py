@@ -63,10 +63,12 @@ def run_history(ledger: CustomerLedger, args: argparse.Namespace) -> int:
             args.number, actor=acting_actor(args), why=args.why, what="history"
         )
     masked = not args.unmasked
+    names = ledger.policy.shows_names(acting_actor(args))  # masked output shows names?
     if args.json:
-        print_json([event_json(e, masked=masked) for e in events])
+        print_json([event_json(e, masked=masked, show_names=names) for e in events])
     else:
-        console().print(history_text(events, ledger.timezone, args.number, masked=masked))
+        text = history_text(events, ledger.timezone, args.number, masked=masked, show_names=names)
+        console().print(text)
     return EXIT_OK
 
 

@@ -22,12 +22,14 @@ from customer_ledger.projections.views import TimelineEntry
 from customer_ledger.serialization import converter, unstructure_state
 
 
-def event_json(event: Customer.Event, *, masked: bool = True) -> dict[str, Any]:
+def event_json(
+    event: Customer.Event, *, masked: bool = True, show_names: bool = False
+) -> dict[str, Any]:
     """A stored event as plain JSON: version, kind, times, metadata and its fields
     (phones and e-mails masked unless ``masked`` is False)."""
     fields = unstructure_state(type(event), vars(event))
     if masked:
-        fields = masked_fields(type(event), fields)
+        fields = masked_fields(type(event), fields, show_names=show_names)
     for internal in ("timestamp", "occurred_at", "meta", "originator_topic"):
         fields.pop(internal, None)
     meta = event.meta
@@ -136,12 +138,17 @@ def entries_table(
 
 
 def history_text(
-    events: Sequence[Customer.Event], zone: ZoneInfo, number: str, *, masked: bool = True
+    events: Sequence[Customer.Event],
+    zone: ZoneInfo,
+    number: str,
+    *,
+    masked: bool = True,
+    show_names: bool = False,
 ) -> Group:
     """Each event as a heading line and an indented line of fields: readable at any width."""
     lines: list[RenderableType] = [Text(f"{number}: {len(events)} events", style="bold")]
     for e in events:
-        data = event_json(e, masked=masked)
+        data = event_json(e, masked=masked, show_names=show_names)
         head = Text.assemble(
             (f"v{data['version']:<4}", "dim"),
             (f"{data['event']:<19}", "bold cyan"),

@@ -28,6 +28,12 @@ no one's data, so a forgotten customer's state can still be stored and snapshott
 """
 
 
+ENCRYPTED = "[encrypted]"
+"""What a personal text field reads as to a reader who cannot use the keys (no master
+key, or another one): the value is there, sealed, and stays so."""
+UNREADABLE = frozenset({ERASED, ENCRYPTED})
+
+
 @frozen
 class Personal:
     """Type-hint marker for personal data (``Annotated[T, PERSONAL]``).

@@ -24,7 +24,8 @@ from attrs import frozen
 from eventsourcing.domain import Snapshot
 from eventsourcing.utils import resolve_topic
 
-from customer_ledger.domain.personal import ERASED, Personal, marker
+from customer_ledger.domain.personal import ENCRYPTED, ERASED, UNREADABLE, Personal, marker
+from customer_ledger.errors import KeyProblem
 from customer_ledger.privacy.keys import DataKey, KeyStore
 
 TOKEN = "$enc"
@@ -147,7 +148,7 @@ def _context(owner: UUID, path: Path) -> bytes:
 
 
 class PersonalFields:
-    """Seals and opens the personal values of stored events and snapshots.
+    """Seals and opens the personal values of stored events, snapshots and view documents.
 
     ``keys`` is called on first need, so a ledger opens its key table only when it
     records or reads personal data.
@@ -168,18 +169,28 @@ class PersonalFields:
             if found is None:
                 return data
             node = found
-        owner = _uuid(domain_event.originator_id)
+        sealed: dict[str, Any] = self.seal_node(_uuid(domain_event.originator_id), node, data)
+        return sealed
+
+    def seal_value(self, owner: UUID, cls: type, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` (an unstructured ``cls``: a view's profile, state or facts) with its
+        personal values encrypted under ``owner``'s key, as events' are."""
+        plan = plan_of(cls)
+        sealed: dict[str, Any] = data if plan is None else self.seal_node(owner, plan, data)
+        return sealed
+
+    def seal_node(self, owner: UUID, node: Node, data: Any) -> Any:
         key: list[DataKey] = []  # fetched on the first value that needs it
 
         def encrypt(value: Any, path: Path, _: str) -> Any:
-            if value == ERASED:
+            if value in UNREADABLE:
                 return value  # no one's data: a forgotten customer's state stays storable
             if not key:
                 key.append(self._keys().key_for_writing(owner))
             sealed = key[0].seal(_context(owner, path), orjson.dumps(value))
             return {TOKEN: base64.b64encode(sealed).decode("ascii")}
 
-        return walk(node, data, (), encrypt)  # type: ignore[no-any-return]
+        return walk(node, data, (), encrypt)
 
     def open(self, originator_id: Any, data: Any, stored: bytes) -> Any:
         """``data`` with every sealed value opened, or ``[erased]`` if the key is gone.
@@ -189,16 +200,29 @@ class PersonalFields:
         """
         if _TOKEN_BYTES not in stored:
             return data  # nothing sealed: other aggregates, legacy or personal-free events
-        owner = _uuid(originator_id)
-        key: list[DataKey | None] = []
+        return self.open_value(_uuid(originator_id), data)
+
+    def open_value(self, owner: UUID, data: Any, *, without_keys: bool = False) -> Any:
+        """``data`` with ``owner``'s sealed values opened (``[erased]`` once its key is
+        destroyed). ``without_keys``: where the keys cannot be used (no master key, or
+        another one), each sealed value reads ``[encrypted]`` instead of failing."""
+        key: list[DataKey | str | None] = []
 
         def decrypt(token: dict[str, Any], path: Path) -> Any:
             if not key:
-                key.append(self._keys().key_for_reading(owner))
-            if key[0] is None:
+                try:
+                    key.append(self._keys().key_for_reading(owner))
+                except KeyProblem:
+                    if not without_keys:
+                        raise
+                    key.append(ENCRYPTED)
+            found = key[0]
+            if found is None:
                 return ERASED  # dates: the converter reads ERASED as None
+            if isinstance(found, str):
+                return found
             blob = base64.b64decode(token[TOKEN])
-            return orjson.loads(key[0].open(_context(owner, path), blob))
+            return orjson.loads(found.open(_context(owner, path), blob))
 
         return _open_tokens(data, (), decrypt)
 

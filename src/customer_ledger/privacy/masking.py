@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from customer_ledger.domain.personal import ERASED
+from customer_ledger.domain.personal import ERASED, UNREADABLE
 from customer_ledger.privacy.fields import Path, plan_of, walk
 
 _MOBILE = re.compile(r"^(?:\+?86)?(1\d{10})$")
@@ -46,22 +46,90 @@ def mask_text(text: str) -> str:
     return _LANDLINE_IN_TEXT.sub(lambda m: mask_phone(re.sub(r"[ -]", "", m.group(0))), text)
 
 
+def mask_name(name: str) -> str:
+    """A person's name: its first character, then one ``*`` for each other one (王**)."""
+    if "*" in name or name in UNREADABLE:
+        return name
+    return name[:1] + "*" * max(len(name) - 1, 1)
+
+
+def mask_handle(handle: str) -> str:
+    """A WeChat or QQ account: its first and last characters (w***k)."""
+    if "*" in handle or handle in UNREADABLE:
+        return handle
+    if len(handle) <= 2:
+        return "*" * len(handle)
+    return f"{handle[:1]}***{handle[-1:]}"
+
+
+_ADDRESS_HEAD = re.compile(r"^(.+?(?:省|自治区|市|特别行政区))(.+?(?:市|区|县|州|盟))?")
+
+
+def mask_address(address: str) -> str:
+    """An address: its province and city (上海市静安区***), nothing more; a foreign one,
+    its first word."""
+    if "*" in address or address in UNREADABLE:
+        return address
+    head = _ADDRESS_HEAD.match(address)
+    if head:
+        return head.group(0) + "***"
+    first = address.split()[0] if address.split() else ""
+    return (first[:10] if first != address else address[:1]) + "***"
+
+
+def mask_id(number: str) -> str:
+    """An identity, licence or other id number: the first 6 (the region of a 身份证)
+    and the last 4 characters; a short one, its last 4 only."""
+    if "*" in number or number in UNREADABLE:
+        return number
+    if len(number) >= 12:
+        return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    return "*" * max(len(number) - 4, 0) + number[-4:]
+
+
 MASKS: dict[str, Callable[[str], str]] = {
     "phone": mask_phone,
     "email": mask_email,
     "row": mask_text,
+    "wechat": mask_handle,
+    "qq": mask_handle,
+    "address": mask_address,
+    "registered_address": mask_address,
+    "licence_no": mask_id,
+    "id_number": mask_id,
 }
+NAMES = frozenset({"name"})  # masked unless the reader's role shows names
 
 
-def masked_fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:
-    """An event's unstructured fields (``cli.event_json``) with phones, e-mails and
-    imported rows masked (a copy)."""
+def masked_data(cls: type, data: Any, *, show_names: bool = False) -> Any:
+    """Unstructured ``cls`` (an event's fields, a profile, facts) with every personal
+    value masked: phones, e-mail, WeChat, QQ, addresses, id numbers by their rules,
+    dates (birthdays) left out, free text's phones and e-mails masked, and people's
+    names masked unless ``show_names`` (a copy)."""
     plan = plan_of(cls)
     if plan is None:
         return data
 
     def mask(value: Any, _: Path, name: str) -> Any:
+        if not isinstance(value, str):
+            return value
+        if name in NAMES:
+            return value if show_names else mask_name(value)
         how = MASKS.get(name)
-        return how(value) if how is not None and isinstance(value, str) else value
+        if how is not None:
+            return how(value)
+        if _DATE.match(value):
+            return None  # a birthday: the date is the personal part
+        return mask_text(value)
 
-    return walk(plan, data, (), mask)  # type: ignore[no-any-return]
+    return walk(plan, data, (), mask)
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def masked_fields(cls: type, data: dict[str, Any], *, show_names: bool = False) -> dict[str, Any]:
+    """An event's unstructured fields (``cli.event_json``) with every personal value
+    masked (a copy): see ``masked_data``."""
+    masked: dict[str, Any] = masked_data(cls, data, show_names=show_names)
+    return masked

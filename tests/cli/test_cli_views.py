@@ -15,7 +15,7 @@ import pytest
 from customer_ledger import CustomerLedger
 from customer_ledger.cli.main import main
 from customer_ledger.projections.views import KINDS
-from customer_ledger.testing import clock, record_sample
+from customer_ledger.testing import clock, record_sample, stored_profile
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_follow_keeps_views_current_and_stops_cleanly_on_sigterm(store):
         while (profile_view.max_tracking_id(writer.name) or 0) < target:
             assert time.monotonic() < deadline, "follow did not apply the new event"
             time.sleep(0.05)
-        assert profile_view.get_by_number("F001") is not None
+        assert stored_profile(writer, "F001") is not None
     finally:
         follower.send_signal(signal.SIGTERM)
         _, err = follower.communicate(timeout=30)

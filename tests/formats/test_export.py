@@ -43,6 +43,7 @@ from customer_ledger.formats.spreadsheets.writing import (
     write_csv,
     write_xlsx,
 )
+from customer_ledger.testing import stored_profile
 
 ZHANG = worksheet_number("ABC公司", None, None, None)
 
@@ -90,7 +91,7 @@ def test_profiles_have_chinese_headers_and_masked_phones_and_e_mails(
     )
     a001, zhang = found["A001"], found[ZHANG]
     assert (a001["客户类型"], a001["生命周期阶段"], a001["电话"]) == ("个人", "活跃", "138****5678")
-    shown = masked(ledger.views.view("profile").get_by_number(ZHANG)).contacts[0]
+    shown = masked(stored_profile(ledger, ZHANG)).contacts[0]
     assert zhang["电话"] == "****5678" == shown.phone
     assert zhang["邮箱"] == (shown.email or "") and zhang["手工分级"] == "A"
     assert (zhang["历史交易金额"], found["B002"]["手工风险预警"]) == ("1000", "是")

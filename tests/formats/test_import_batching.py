@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from customer_ledger import CustomerLedger, InvalidValue
 from customer_ledger.formats import jsonl as jsonl_import
 from customer_ledger.formats.jsonl import ImportReport, _import_one, import_lines
+from customer_ledger.testing import stored_profile
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 
@@ -203,7 +204,7 @@ def test_views_catch_up_once_at_the_end(small_batches: None) -> None:
     with CustomerLedger.open("memory://", eager_views=True) as ledger:
         report = import_lines(ledger, lines)
         assert (report.recorded, report.failures) == (2, [])
-        assert ledger.views.view("profile").get_by_number("A001").tags == ("t0",)
+        assert stored_profile(ledger, "A001").tags == ("t0",)
 
 
 def test_the_batch_size_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -134,7 +134,7 @@ def test_contact_needs_and_profile_fields_are_given_flat(a001: CustomerLedger) -
     report = import_lines(a001, lines)
     # then they land in the Contact, Needs and profile they describe
     assert report.ok, report.failures
-    profile = a001.profile("A001")
+    profile = a001.profile("A001", actor=Actor("li", "admin"), unmasked=True, why="check")
     assert profile.contacts == (
         Contact(
             "c1",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -72,15 +73,34 @@ def profile_with_contacts(ledger: CustomerLedger):
     ledger.add_contact("A001", contact=Contact("c3", "王五"))
 
 
-def test_masked_profiles_mask_every_contacts_phone_and_email(ledger):
+def test_masked_profiles_mask_every_personal_field_of_every_contact(ledger):
     profile_with_contacts(ledger)
+    ledger.update_contact(
+        "A001",
+        contact=Contact(
+            "c3", "王五", wechat="wx_wangwu_88", qq="12345678", address="上海市静安区南京西路1号",
+            birthday=date(1990, 5, 17),
+        ),
+    )  # fmt: skip
     full = ledger.profile("A001", actor=Actor("li", "sales"), unmasked=True, why="call back")
     shown = masked(full)
     assert [(c.phone, c.email) for c in shown.contacts] == [
         ("138****5678", "z***@abc.com"), ("010****4321", None), (None, None),
     ]  # fmt: skip
-    assert [c.address for c in shown.contacts] == [None, "北京", None]
-    assert shown.name == full.name and masked(shown) == shown
+    assert [c.address for c in shown.contacts] == [None, "北***", "上海市静安区***"]
+    assert [(c.wechat, c.qq, c.birthday) for c in shown.contacts][2] == ("w***8", "1***8", None)
+    assert shown.name == full.name and masked(shown) == shown  # names shown: the default
+    # a reader whose role shows no names sees them masked too, the customer's and contacts'
+    hidden = masked(full, show_names=False)
+    assert (hidden.name, [c.name for c in hidden.contacts]) == ("张*", ["张*", "李*", "王*"])
+
+
+def test_an_auditor_sees_every_personal_field_masked_and_names_too(ledger):
+    profile_with_contacts(ledger)
+    seen = ledger.profile("A001", actor=Actor("zhao", "auditor"))
+    assert seen.name == "张*" and [c.name for c in seen.contacts] == ["张*", "李*", "王*"]
+    assert [c.phone for c in seen.contacts] == ["138****5678", "010****4321", None]
+    assert ledger.audit_log("A001") and all(e.kind == "change" for e in ledger.audit_log("A001"))
 
 
 def test_profiles_and_search_results_are_masked_by_default(ledger):

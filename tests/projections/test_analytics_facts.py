@@ -25,7 +25,7 @@ from customer_ledger.projections.analytics_facts import (
     latest,
 )
 from customer_ledger.projections.analytics_fold import facts_of
-from customer_ledger.testing import record_sample
+from customer_ledger.testing import record_sample, stored_facts
 
 pytest_plugins = ("analytics_fixtures",)
 
@@ -33,7 +33,7 @@ pytest_plugins = ("analytics_fixtures",)
 def facts_in_view(ledger):
     """The analytics view's rows, once a read has caught the views up."""
     ledger.refresh()
-    return ledger.views.view("analytics").facts()
+    return stored_facts(ledger)
 
 
 def test_the_view_holds_each_customers_dated_records(on_each_backend: CustomerLedger):
@@ -125,7 +125,7 @@ def test_a_rebuild_on_another_day_holds_the_same_facts(tmp_path):
     again = CustomerLedger.open(url, clock=lambda: later)
     try:
         again.rebuild(["analytics"], fresh=True)
-        assert again.views.view("analytics").facts() == before
+        assert stored_facts(again) == before
         assert again.analytics("2023-10-31") == analyse(before, date(2023, 10, 31))
     finally:
         again.close()
@@ -156,4 +156,4 @@ def test_the_sample_customers_facts_on_every_backend(sample_on_each_backend):
     assert b002.satisfaction(date(2023, 10, 31)) == 2
     assert facts["W002"].stage(date(2024, 1, 10)) is Stage.CHURNED
     assert facts["W002"].stage(date(2024, 1, 9)) is Stage.CUSTOMER
-    assert [f.number for f in ledger.views.view("analytics").facts(owner="*顾问")] == ["C003"]
+    assert [f.number for f in stored_facts(ledger, owner="*顾问")] == ["C003"]

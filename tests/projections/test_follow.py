@@ -19,7 +19,7 @@ from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
 )
 
 from customer_ledger import CustomerLedger
-from customer_ledger.testing import clock
+from customer_ledger.testing import clock, stored_profile
 
 
 def test_follow_survives_eager_writers_and_stops_cleanly(postgres_url_factory):  # noqa: F811
@@ -51,7 +51,7 @@ def test_follow_survives_eager_writers_and_stops_cleanly(postgres_url_factory): 
         while (status.max_tracking_id(writer.name) or 0) < target:
             assert time.monotonic() < deadline, "follow did not apply the last event"
             time.sleep(0.05)
-        assert writer.views.view("profile").get_by_number("P999") is not None
+        assert stored_profile(writer, "P999") is not None
     finally:
         follower.send_signal(signal.SIGTERM)
         _, rest = follower.communicate(timeout=60)

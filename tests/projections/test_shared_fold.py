@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from customer_ledger import CustomerLedger
 from customer_ledger.projections.engine import catch_up, projections_for
 from customer_ledger.projections.views import KINDS
-from customer_ledger.testing import clock, reference_facts, snapshot_views
+from customer_ledger.testing import clock, reference_facts, snapshot_views, stored_facts
 from customer_ledger.testing.random_histories import apply_history, comparable, histories
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
@@ -41,17 +41,19 @@ def test_views_caught_up_at_different_positions_equal_views_caught_up_together(
     steps: list, data: st.DataObject
 ) -> None:
     with CustomerLedger.open("memory://", clock=clock) as ledger:
-        live = projections_for(ledger.views)  # one shared fold, kept across catch-ups
+        live = projections_for(
+            ledger.views, ledger.personal
+        )  # one shared fold, kept across catch-ups
 
         def some_views_catch_up() -> None:
             kinds = data.draw(st.sets(st.sampled_from(KINDS)), label="views caught up")
             if data.draw(st.booleans(), label="as a new process"):  # cold caches
-                live[:] = projections_for(ledger.views)
+                live[:] = projections_for(ledger.views, ledger.personal)
             catch_up(ledger, [p for p in live if p.kind in kinds], page_size=3)
 
         ledger.after_command = some_views_catch_up  # type: ignore[method-assign]
         apply_history(ledger, steps)
         catch_up(ledger, live, page_size=3)
-        assert ledger.views.view("analytics").facts() == reference_facts(ledger)
+        assert stored_facts(ledger) == reference_facts(ledger)
         staggered = comparable(snapshot_views(ledger))
     assert staggered == views_caught_up_together(steps)

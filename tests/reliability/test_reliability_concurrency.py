@@ -215,10 +215,11 @@ def test_views_folding_one_batch_from_states_of_different_ages_each_keep_every_e
     ledger = CustomerLedger.open("memory://")
     ledger.first_contact("A001", name="x", type="company", occurred_at="2024-01-02")
     ledger.tag("A001", tag="second", occurred_at="2024-01-02")
-    stored = {v: state_bytes(ledger.customer("A001", version=v)) for v in (1, 2)}
-    shared = SharedBatch()
-    ahead = CustomerFold(lambda ids: dict.fromkeys(ids, stored[2]), shared)
-    behind = CustomerFold(lambda ids: dict.fromkeys(ids, stored[1]), shared)
+    fields = ledger.personal
+    stored = {v: state_bytes(ledger.customer("A001", version=v), fields) for v in (1, 2)}
+    shared = SharedBatch(fields)
+    ahead = CustomerFold(lambda ids: dict.fromkeys(ids, stored[2]), fields, shared)
+    behind = CustomerFold(lambda ids: dict.fromkeys(ids, stored[1]), fields, shared)
     batch = ledger.history("A001")[1:]  # version 2, read as new by both
     # when both fold the batch
     ahead.apply(batch)
@@ -226,7 +227,7 @@ def test_views_folding_one_batch_from_states_of_different_ages_each_keep_every_e
     # then the view that was behind gets version 2, tag and all
     (customer,) = changed.values()
     assert customer.version == 2 and customer.tags == {"second"}
-    assert customer_from_state(behind.state(customer)).version == 2
+    assert customer_from_state(behind.state(customer), fields, customer.id).version == 2
 
 
 def test_concurrent_imports_of_lines_for_the_same_customers_all_succeed(

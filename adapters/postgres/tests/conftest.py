@@ -19,6 +19,7 @@ from psycopg import sql
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.projections.profile import Profile, profile_of
 from customer_ledger.projections.views import ProfileRecord
+from customer_ledger.testing import plain_record
 
 # The shared PostgreSQL fixtures (fresh database per session; skip, or fail under CI=true).
 postgres_database = testing_postgres.postgres_database
@@ -84,4 +85,4 @@ def make_profile(number: str, **changes: object) -> Profile:
 
 
 def record(profile: Profile, state: bytes = b"state") -> ProfileRecord:
-    return ProfileRecord(profile, state)
+    return plain_record(profile, state)

@@ -22,6 +22,7 @@ from eventsourcing.utils import Environment
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.errors import StoreError
 from customer_ledger.storage.urls import StoreURL
+from customer_ledger.testing import PlainProfiles
 
 pytestmark = pytest.mark.postgres
 
@@ -102,7 +103,7 @@ def test_two_prefixes_keep_separate_ledgers_in_one_database(
 
 
 def test_views_reuse_pooled_connections(views: PostgresViewSet) -> None:
-    profile = views.view("profile")
+    profile = PlainProfiles(views.view("profile"))
     for _ in range(50):
         profile.get(uuid.uuid4())
     stats = views.datastore.pool.get_stats()

@@ -18,6 +18,7 @@ from customer_ledger.domain.values import CustomerType, Grade, Stage
 from customer_ledger.projections.profile import Profile
 from customer_ledger.projections.views import SORT_FIELDS, ProfileQuery, sort_key
 from customer_ledger.storage.memory import matches
+from customer_ledger.testing import PlainProfiles
 
 pytestmark = pytest.mark.postgres
 
@@ -78,7 +79,7 @@ def queries(draw: st.DrawFn) -> ProfileQuery:
 
 @pytest.fixture
 def view(views: PostgresViewSet):  # type: ignore[no-untyped-def]
-    return views.view("profile")
+    return PlainProfiles(views.view("profile"))
 
 
 @settings(

@@ -15,6 +15,7 @@ from customer_ledger.domain.values import CustomerType, Grade, Stage
 from customer_ledger.errors import InvalidValue
 from customer_ledger.projections.views import ProfileQuery, encode_cursor
 from customer_ledger.storage.memory import MemoryProfileView
+from customer_ledger.testing import PlainProfiles
 
 pytestmark = pytest.mark.postgres
 CST = timezone(timedelta(hours=8))
@@ -38,7 +39,7 @@ PROFILES = [
 
 
 def saved(views: PostgresViewSet):  # type: ignore[no-untyped-def]
-    profile = views.view("profile")
+    profile = PlainProfiles(views.view("profile"))
     profile.save([record(p, state=p.number.encode()) for p in PROFILES], Tracking(APP, 1))
     return profile
 
@@ -50,10 +51,10 @@ def view(module_views: PostgresViewSet):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def reference() -> MemoryProfileView:
+def reference() -> PlainProfiles:
     memory = MemoryProfileView()
     memory.save([record(p) for p in PROFILES], Tracking("CustomerLedger", 1))
-    return memory
+    return PlainProfiles(memory)
 
 
 def test_profiles_come_back_exactly(view) -> None:  # type: ignore[no-untyped-def]

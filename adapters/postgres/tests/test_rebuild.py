@@ -13,6 +13,7 @@ from eventsourcing.persistence import Tracking
 
 from customer_ledger.errors import StoreError
 from customer_ledger.projections.views import LIVE, REBUILD, ProfileQuery
+from customer_ledger.testing import PlainProfiles
 
 pytestmark = pytest.mark.postgres
 OLD = [make_profile(f"A{i:03d}", name="old") for i in range(30)]
@@ -24,7 +25,8 @@ def fill(views: PostgresViewSet, generation: str, profiles: list, position: int 
 
 
 def names(view) -> set[str]:  # type: ignore[no-untyped-def]
-    return {p.name for p in view.search(ProfileQuery(limit=1000)).items}
+    found = PlainProfiles(view) if not isinstance(view, PlainProfiles) else view
+    return {p.name for p in found.search(ProfileQuery(limit=1000)).items}
 
 
 def objects(views: PostgresViewSet) -> list[str]:
@@ -42,7 +44,7 @@ def test_a_rebuild_lives_beside_the_live_view_until_swapped(views: PostgresViewS
     assert not views.has_rebuild("profile")
     fill(views, REBUILD, NEW, position=7)
     assert views.has_rebuild("profile")
-    live, rebuilt = views.view("profile"), views.view("profile", REBUILD)
+    live, rebuilt = PlainProfiles(views.view("profile")), views.view("profile", REBUILD)
     assert names(live) == {"old"} and names(rebuilt) == {"new"}
     views.swap("profile")
     assert names(live) == {"new"} and live.max_tracking_id(APP) == 7
@@ -70,7 +72,7 @@ def test_discard_and_swapping_nothing(views: PostgresViewSet) -> None:
     views.discard("profile")
     views.discard("profile")  # idempotent
     assert not views.has_rebuild("profile")
-    assert names(views.view("profile")) == {"old"}
+    assert names(PlainProfiles(views.view("profile"))) == {"old"}
     assert names(views.view("profile", REBUILD)) == set()  # fresh tables again
     with pytest.raises(StoreError, match="generation"):
         views.view("profile", "Re-Build")
@@ -89,7 +91,9 @@ def test_a_rebuild_resumes_after_a_restart(store_url: str) -> None:
         assert rebuilt.max_tracking_id(APP) == 20
         rebuilt.save([record(p) for p in NEW[20:]], Tracking(APP, 40))
         second.swap("profile")
-        assert len(second.view("profile").search(ProfileQuery(limit=1000)).items) == 40
+        assert (
+            len(PlainProfiles(second.view("profile")).search(ProfileQuery(limit=1000)).items) == 40
+        )
     finally:
         second.close()
 
@@ -105,7 +109,7 @@ def test_readers_during_a_swap_see_old_or_new_never_a_mix(
     stop = threading.Event()
 
     def read() -> None:
-        view = readers.view("profile")
+        view = PlainProfiles(readers.view("profile"))
         while not stop.is_set():
             try:
                 page = view.search(ProfileQuery(limit=1000))
@@ -137,7 +141,7 @@ def test_a_reader_queued_behind_the_swap_reads_the_new_tables(
     for the swap, then finds the new table under the old name (not an error)."""
     fill(views, LIVE, OLD)
     fill(views, REBUILD, NEW)
-    live = views.view("profile")
+    live = PlainProfiles(views.view("profile"))
     for _ in range(8):  # let psycopg prepare its statements on the pooled connections
         live.get_by_number("A001")
     late = PostgresViewSet.from_url(store_url)
@@ -150,7 +154,9 @@ def test_a_reader_queued_behind_the_swap_reads_the_new_tables(
             time.sleep(0.2)
             assert swapper.is_alive()  # blocked by the open reader
             reader = threading.Thread(
-                target=lambda: results.update(page=late.view("profile").search(ProfileQuery()))
+                target=lambda: results.update(
+                    page=PlainProfiles(late.view("profile")).search(ProfileQuery())
+                )
             )
             reader.start()
             time.sleep(0.2)
@@ -165,7 +171,7 @@ def test_a_reader_queued_behind_the_swap_reads_the_new_tables(
 def test_a_live_writer_and_a_swap_do_not_deadlock(views: PostgresViewSet) -> None:
     fill(views, LIVE, OLD, position=1)
     fill(views, REBUILD, NEW, position=1)
-    live = views.view("profile")
+    live = PlainProfiles(views.view("profile"))
     done = threading.Event()
     errors: list[BaseException] = []
 

@@ -20,6 +20,7 @@ from customer_ledger.projections.views import (
     TimelineEntry,
     TimelineQuery,
 )
+from customer_ledger.testing import PlainProfiles
 
 pytestmark = pytest.mark.postgres
 WHEN = datetime(2024, 1, 1, tzinfo=UTC)
@@ -37,7 +38,7 @@ def rows_for(kind: str, number: str) -> list[object]:
 
 def numbers_in(views: PostgresViewSet, kind: str) -> list[str]:
     if kind == "profile":
-        return [p.number for p in views.view(kind).search(ProfileQuery()).items]
+        return [p.number for p in PlainProfiles(views.view(kind)).search(ProfileQuery()).items]
     if kind == "status":
         return [r.number for r in views.view(kind).rows()]
     return [e.number for e in views.view(kind).entries(TimelineQuery()).items]
@@ -58,7 +59,7 @@ def test_a_stale_position_raises_and_writes_nothing(views: PostgresViewSet, kind
 
 
 def test_a_failure_half_way_through_writes_nothing(views: PostgresViewSet) -> None:
-    view = views.view("profile")
+    view = PlainProfiles(views.view("profile"))
     view.save([record(make_profile("A001"))], Tracking(APP, 1))
     too_rich = make_profile("B002", total_revenue=Decimal("1e30"))  # overflows bigint cents
     batch = [record(make_profile("A001", name="changed")), record(too_rich)]
@@ -74,7 +75,7 @@ def test_a_failure_half_way_through_writes_nothing(views: PostgresViewSet) -> No
 def test_concurrent_writers_of_one_position_one_wins(
     views: PostgresViewSet, positions: Callable[[], Tracking]
 ) -> None:
-    view = views.view("profile")
+    view = PlainProfiles(views.view("profile"))
     start, outcomes = threading.Barrier(4), []
 
     def write(i: int) -> None:

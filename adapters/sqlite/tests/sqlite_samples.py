@@ -20,6 +20,7 @@ from customer_ledger.projections.views import (
     StatusRow,
     TimelineEntry,
 )
+from customer_ledger.testing import plain_record
 
 APP = "CustomerLedger"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -65,7 +66,7 @@ def profile(number: str, name: str | None = None, **changes: Any) -> Profile:
 
 
 def record(p: Profile) -> ProfileRecord:
-    return ProfileRecord(p, f"state of {p.number} v{p.version}".encode())
+    return plain_record(p, f"state of {p.number} v{p.version}".encode())
 
 
 def entry(number: str, version: int, occurred_at: datetime, **changes: Any) -> TimelineEntry:

@@ -9,6 +9,8 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.sqlite import SQLiteDatastore
 from sqlite_samples import APP, profile, record, tracking
 
+from customer_ledger.testing import PlainProfiles
+
 POSITIONS = 60
 
 
@@ -41,7 +43,7 @@ def test_racing_writers_save_each_position_exactly_once_without_lock_errors(db_p
     try:
         assert errors == []
         assert sorted(saved[0] + saved[1]) == list(range(1, POSITIONS + 1))
-        view = pools[0].view("profile")
+        view = PlainProfiles(pools[0].view("profile"))
         assert view.max_tracking_id(APP) == POSITIONS
         last = view.get_by_number("A001")
         assert last.version == POSITIONS and last.name.endswith(f"@{POSITIONS}")

@@ -15,11 +15,12 @@ from sqlite_samples import APP, T0, customer_id, profile, record, tracking
 from customer_ledger.domain.values import CustomerType, Grade, Stage
 from customer_ledger.errors import InvalidValue
 from customer_ledger.projections.views import ProfileQuery, encode_cursor
+from customer_ledger.testing import PlainProfiles
 
 
 @pytest.fixture
 def view(views: SQLiteViewSet) -> SQLiteProfileView:
-    return views.view("profile")
+    return PlainProfiles(views.view("profile"))
 
 
 def numbers(view: SQLiteProfileView, **query: Any) -> list[str]:

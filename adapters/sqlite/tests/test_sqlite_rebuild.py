@@ -16,6 +16,7 @@ from customer_ledger.errors import StoreError
 from customer_ledger.projections.profile import Profile
 from customer_ledger.projections.views import KINDS, ProfileQuery, TimelineQuery
 from customer_ledger.storage.urls import StoreURL
+from customer_ledger.testing import PlainProfiles
 
 
 def tables(db_path: str) -> set[str]:
@@ -40,7 +41,9 @@ def fill(views: SQLiteViewSet, generation: str, label: str, count: int, position
 
 
 def names(views: SQLiteViewSet) -> list[str]:
-    return [p.name for p in views.view("profile").search(ProfileQuery(limit=1000)).items]
+    return [
+        p.name for p in PlainProfiles(views.view("profile")).search(ProfileQuery(limit=1000)).items
+    ]
 
 
 def test_a_rebuild_gets_its_own_tables_and_leaves_live_alone(views, db_path):
@@ -52,7 +55,7 @@ def test_a_rebuild_gets_its_own_tables_and_leaves_live_alone(views, db_path):
         db_path
     )
     assert names(views) == ["old 0", "old 1", "old 2"]
-    assert views.view("profile").max_tracking_id(APP) == 10
+    assert PlainProfiles(views.view("profile")).max_tracking_id(APP) == 10
     assert views.view("profile", "rebuild").max_tracking_id(APP) == 4
 
 
@@ -61,12 +64,11 @@ def test_swap_makes_the_rebuild_live_with_its_tracking(views, db_path):
     fill(views, "rebuild", "new", 2, 12)
     views.swap("profile")
     assert names(views) == ["new 0", "new 1"]
-    assert views.view("profile").max_tracking_id(APP) == 12
+    assert PlainProfiles(views.view("profile")).max_tracking_id(APP) == 12
     assert not views.has_rebuild("profile")
     assert not any(name.startswith("profile_rebuild") for name in tables(db_path))
-    assert [p.number for p in views.view("profile").search(ProfileQuery(tag="new")).items] == [
-        "N000", "N001",
-    ]  # fmt: skip
+    tagged = PlainProfiles(views.view("profile")).search(ProfileQuery(tag="new")).items
+    assert [p.number for p in tagged] == ["N000", "N001"]
     with pytest.raises(StoreError, match="no profile rebuild"):
         views.swap("profile")
     assert names(views) == ["new 0", "new 1"]
@@ -79,7 +81,7 @@ def test_the_rebuilt_view_object_becomes_the_live_view(views):
     assert views.view("profile") is rebuilt
     assert rebuilt.max_tracking_id(APP) == 5  # it reads the live tables now
     rebuilt.save([record(profile("B002"))], tracking(6))
-    assert views.view("profile").get_by_number("B002") is not None
+    assert PlainProfiles(views.view("profile")).get_by_number("B002") is not None
 
 
 def test_a_rebuild_after_a_swap_has_all_its_indexes_again(views, db_path):
@@ -141,7 +143,7 @@ def test_readers_on_other_connections_never_see_a_mix(views, db_path):
     """Another pool searches in a loop while this one rebuilds and swaps over and over."""
     other = SQLiteViewSet(SQLiteDatastore(db_path), owns_datastore=True)
     fill(views, "live", "gen0", 40, 1)
-    other.view("profile")  # the reader's statements are prepared on the old tables
+    PlainProfiles(other.view("profile"))  # the reader's statements are prepared on the old tables
     seen: set[tuple[str, ...]] = set()
     errors: list[BaseException] = []
     done = threading.Event()
@@ -185,7 +187,7 @@ def test_a_killed_rebuild_survives_a_reopen_with_its_tracking(db_dir):
         assert names(second) == ["old 0", "old 1"]
         second.swap("profile")
         assert names(second) == ["new 0", "new 1", "new 2", "new 3"]
-        assert second.view("profile").max_tracking_id(APP) == 11
+        assert PlainProfiles(second.view("profile")).max_tracking_id(APP) == 11
     finally:
         second.close()
 
@@ -210,4 +212,4 @@ def _read(connection: sqlite3.Connection) -> tuple[list[str], int]:
 
 
 def _search_all(views: SQLiteViewSet) -> Iterator[Profile]:
-    return iter(views.view("profile").search(ProfileQuery(limit=1000)).items)
+    return iter(PlainProfiles(views.view("profile")).search(ProfileQuery(limit=1000)).items)

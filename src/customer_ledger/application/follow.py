@@ -81,7 +81,7 @@ def follow(
 def _follow_once(
     ledger: Any, stop: threading.Event, poll_seconds: float, say: Report, progress: _Progress
 ) -> None:
-    projections = projections_for(ledger.views)
+    projections = projections_for(ledger.views, ledger.personal)
     progress.applied += catch_up(ledger, projections)
     progress.failures = 0
     progress.note(projections, say)
@@ -111,7 +111,7 @@ def _run_projection_runners(
             runners.append(
                 ProjectionRunner(
                     application_class=type(ledger),
-                    projection_class=PROJECTIONS[kind],
+                    projection_class=PROJECTIONS[kind].bound(ledger.personal),
                     view_class=view_class,
                     env=env,
                 )

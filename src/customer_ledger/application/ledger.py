@@ -56,7 +56,7 @@ from customer_ledger.application.arguments import fingerprint as command_fingerp
 from customer_ledger.application.batch import Batch
 from customer_ledger.application.commands import CommandResult, Commands
 from customer_ledger.application.integrity import continuous, folding
-from customer_ledger.application.privacy import ForgetResult, masked, shred
+from customer_ledger.application.privacy import ForgetResult, masked, masked_facts, shred
 from customer_ledger.application.replay import SNAPSHOT_INTERVAL, replay_customer, replay_point
 from customer_ledger.domain.access import Actor, Policy
 from customer_ledger.domain.customer import Customer
@@ -77,6 +77,8 @@ from customer_ledger.errors import (
 from customer_ledger.notifications import notifications
 from customer_ledger.privacy.fields import PersonalFields
 from customer_ledger.privacy.keys import KEY_STORE_URL_ENV, MASTER_KEY_ENV, KeyStore
+from customer_ledger.projections.analytics_facts import CustomerFacts
+from customer_ledger.projections.analytics_fold import facts_from_document
 from customer_ledger.projections.audit_log import AuditEntry, entries
 from customer_ledger.projections.engine import (
     Progress,
@@ -87,7 +89,7 @@ from customer_ledger.projections.engine import (
     rebuild,
 )
 from customer_ledger.projections.fold import Damage
-from customer_ledger.projections.profile import Profile, profile_of
+from customer_ledger.projections.profile import Profile, profile_from_document, profile_of
 from customer_ledger.projections.projectors import BatchProjection
 from customer_ledger.projections.status import Board, board
 from customer_ledger.projections.views import (
@@ -195,10 +197,13 @@ class CustomerLedger(Application[UUID], Commands):
     def construct_mapper(self) -> Mapper[UUID]:
         """Built with the recorder, which its hash chain reads an event's predecessor from
         when sealing it: so the recorder is made here, first (``construct_recorder``)."""
+        # the customers' personal fields, sealed with their keys in events, snapshots
+        # and the views alike
+        self.personal = PersonalFields(lambda: self.keys)
         return CattrsMapper(
             compressor=self.factory.compressor(),
             cipher=self.factory.cipher(),
-            personal=PersonalFields(lambda: self.keys),
+            personal=self.personal,
             recorder=self.construct_recorder(),
         )
 
@@ -365,7 +370,7 @@ class CustomerLedger(Application[UUID], Commands):
 
     def _projections(self) -> list[BatchProjection]:
         if self._live is None:
-            self._live = projections_for(self.views)
+            self._live = projections_for(self.views, self.personal)
         return self._live
 
     def refresh(self) -> int:
@@ -408,18 +413,20 @@ class CustomerLedger(Application[UUID], Commands):
         may read personal data and a ``why``, and the read itself is recorded. A customer
         whose events cannot all be read raises ``CorruptEvent``; ``damaged=True`` gives
         its last good profile instead (its ``damaged`` says what is wrong)."""
+        reader = self.acting(actor)
+        if unmasked:  # refused before anything is read
+            self.may_read(reader, "profile", customer_number(number), why)
         self.refresh()
-        profile = self.views.view("profile").get_by_number(customer_number(number))
-        if profile is None:
+        document = self.views.view("profile").get_by_number(customer_number(number))
+        if document is None:
             raise UnknownCustomer(f"no customer numbered {number!r}")
+        profile = self.open_profile(document, unmasked=unmasked)
         if profile.damaged and not damaged:
             raise CorruptEvent(
                 profile.damaged, originator_id=profile.customer_id, number=profile.number
             )
         if not unmasked:
-            return masked(profile)
-        reader = self.acting(actor)
-        self.may_read(reader, "profile", profile.number, why)
+            return masked(profile, show_names=self.policy.shows_names(reader))
         self._record_read(profile, reader, text(why, "why (the reason for reading)"), "profile")
         return profile
 
@@ -495,11 +502,39 @@ class CustomerLedger(Application[UUID], Commands):
                 continue
         raise ConcurrencyConflict(f"could not record access to {number} in its log; retry")
 
-    def search(self, query: ProfileQuery | None = None, **criteria: Any) -> Page[Profile]:
-        """Profiles matching ``query`` (or ``ProfileQuery(**criteria)``), phones masked."""
+    def search(
+        self,
+        query: ProfileQuery | None = None,
+        *,
+        actor: Actor | str | None = None,
+        **criteria: Any,
+    ) -> Page[Profile]:
+        """Profiles matching ``query`` (or ``ProfileQuery(**criteria)``), masked for the
+        reader (``actor``)."""
+        names = self.policy.shows_names(self.acting(actor))
         self.refresh()
         page = self.views.view("profile").search(query or ProfileQuery(**criteria))
-        return Page(tuple(masked(p) for p in page.items), page.next_cursor)
+        profiles = (self.open_profile(document) for document in page.items)
+        return Page(tuple(masked(p, show_names=names) for p in profiles), page.next_cursor)
+
+    def open_profile(self, document: bytes, *, unmasked: bool = False) -> Profile:
+        """A profile view's document, its personal fields opened with the customers'
+        keys. Where the keys cannot be used (no master key, or another one) they read
+        ``[encrypted]``, unless the read is ``unmasked``: then the key problem is raised."""
+        return profile_from_document(document, self.personal, without_keys=not unmasked)
+
+    def analytics_facts(
+        self, owner: str | None = None, actor: Actor | str | None = None
+    ) -> list[CustomerFacts]:
+        """Every customer's analytics facts (or ``owner``'s), opened and masked for the
+        reader (``actor``)."""
+        names = self.policy.shows_names(self.acting(actor))
+        self.refresh()
+        documents = self.views.view("analytics").facts(owner)
+        return [
+            masked_facts(facts_from_document(d, self.personal, without_keys=True), show_names=names)
+            for d in documents
+        ]
 
     def replay(
         self,
@@ -528,7 +563,7 @@ class CustomerLedger(Application[UUID], Commands):
         )
         profile = profile_of(customer)
         if not unmasked:
-            return masked(profile)
+            return masked(profile, show_names=self.policy.shows_names(reader))
         self._record_read(profile, reader, str(why), f"replay {point.describe()}")
         return profile
 
@@ -600,11 +635,16 @@ class CustomerLedger(Application[UUID], Commands):
 
     # -- analytics (rules in customer_ledger.analytics; docs/analytics.md) ----------------
 
-    def analytics(self, as_of: date | str, settings: AnalyticsSettings | None = None) -> Analytics:
+    def analytics(
+        self,
+        as_of: date | str,
+        settings: AnalyticsSettings | None = None,
+        *,
+        actor: Actor | str | None = None,
+    ) -> Analytics:
         """Every customer's ABC grade (computed and by hand), churn risk with its reasons
         and maintenance segment, as of the business date ``as_of``."""
-        self.refresh()
-        facts = self.views.view("analytics").facts()
+        facts = self.analytics_facts(actor=actor)
         return analyse(facts, business_date(self, as_of), settings)
 
     def indicators(
@@ -616,9 +656,8 @@ class CustomerLedger(Application[UUID], Commands):
         settings: AnalyticsSettings | None = None,
     ) -> tuple[PeriodIndicators, ...]:
         """Monthly or quarterly indicators for each period overlapping ``start``..``end``."""
-        self.refresh()
         first, last = business_date(self, start, "start"), business_date(self, end, "end")
-        facts = self.views.view("analytics").facts()
+        facts = self.analytics_facts()  # (counts and amounts only: no one's name is in them)
         return indicators_of(facts, period, first, last, settings)
 
     def reminders_due(
@@ -627,11 +666,12 @@ class CustomerLedger(Application[UUID], Commands):
         within_days: int = 30,
         owner: str | None = None,
         settings: AnalyticsSettings | None = None,
+        *,
+        actor: Actor | str | None = None,
     ) -> list[DueReminder]:
         """Contract expiries, birthdays, anniversaries, follow-ups and reminders due
         within ``within_days`` of ``as_of`` (overdue ones included), by due date."""
-        self.refresh()
-        facts = self.views.view("analytics").facts(owner)
+        facts = self.analytics_facts(owner, actor)
         return reminders_of(facts, business_date(self, as_of), within_days, settings=settings)
 
     def history(self, number: str) -> list[Customer.Event]:

@@ -15,26 +15,32 @@ import attrs
 from attrs import evolve, frozen
 
 from customer_ledger.domain.personal import ERASED
+from customer_ledger.domain.values import CustomerType
 from customer_ledger.privacy.fields import Path, plan_of, walk
-from customer_ledger.privacy.masking import mask_email, mask_phone
+from customer_ledger.privacy.masking import mask_name, masked_data
+from customer_ledger.projections.analytics_facts import CustomerFacts
 from customer_ledger.projections.profile import Profile
 from customer_ledger.projections.views import KINDS
-from customer_ledger.serialization import unstructure_state
+from customer_ledger.serialization import converter, unstructure_state
 
 
-def masked(profile: Profile) -> Profile:
-    """The profile with every contact's phone and e-mail masked (exports use it too)."""
-    if not any(c.phone or c.email for c in profile.contacts):
-        return profile
-    contacts = tuple(
-        evolve(
-            c,
-            phone=None if c.phone is None else mask_phone(c.phone),
-            email=None if c.email is None else mask_email(c.email),
-        )
-        for c in profile.contacts
-    )
-    return evolve(profile, contacts=contacts)
+def masked(profile: Profile, *, show_names: bool = True) -> Profile:
+    """The profile with every personal field masked (exports use it too): contacts'
+    phones, e-mails, WeChat, QQ and addresses, birthdays left out, an individual's
+    licence (id) number and address; people's names too unless ``show_names``."""
+    data = masked_data(Profile, profile.to_json(), show_names=show_names)
+    shown: Profile = converter.structure(data, Profile)
+    return shown
+
+
+def masked_facts(facts: CustomerFacts, *, show_names: bool = True) -> CustomerFacts:
+    """Analytics facts for a reader: names masked unless ``show_names``; birthdays kept
+    (the reminders a month ahead are their purpose), their contacts' names likewise."""
+    if show_names:
+        return facts
+    name = facts.name if facts.type is CustomerType.COMPANY else mask_name(facts.name)
+    birthdays = tuple(evolve(b, name=mask_name(b.name)) for b in facts.birthdays)
+    return evolve(facts, name=name, birthdays=birthdays)
 
 
 @frozen

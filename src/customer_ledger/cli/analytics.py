@@ -28,6 +28,7 @@ from customer_ledger.analytics.segments import CADENCE_LABELS_ZH, SEGMENT_LABELS
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.cli.output import (
     EXIT_OK,
+    acting_actor,
     add_json_option,
     console,
     print_json,
@@ -89,7 +90,7 @@ def _configure_analytics(parser: argparse.ArgumentParser) -> None:
     _configure_analytics,
 )
 def run_analytics(ledger: CustomerLedger, args: argparse.Namespace) -> int:
-    result = ledger.analytics(_as_of(ledger, args), _settings(args))
+    result = ledger.analytics(_as_of(ledger, args), _settings(args), actor=acting_actor(args))
     if args.json:
         print_json(result)
     else:
@@ -194,7 +195,7 @@ def _configure_reminders(parser: argparse.ArgumentParser) -> None:
 )
 def run_reminders(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     as_of = _as_of(ledger, args)
-    due = ledger.reminders_due(as_of, args.within, args.owner)
+    due = ledger.reminders_due(as_of, args.within, args.owner, actor=acting_actor(args))
     if args.json:
         print_json({"as_of": as_of, "within_days": args.within, "reminders": due})
     else:
@@ -248,7 +249,10 @@ def run_report(ledger: CustomerLedger, args: argparse.Namespace) -> int:
         def step(name: str) -> None:
             bar.update(task, description=name, completed=STEPS.index(name))
 
-        data = gather(ledger, as_of, settings=settings, within_days=args.within, step=step)
+        data = gather(
+            ledger, as_of, settings=settings, within_days=args.within, step=step,
+            actor=acting_actor(args),
+        )  # fmt: skip
         bar.update(task, description="writing", completed=len(STEPS))
         write_output(args.out, render(data).encode("utf-8"))
         bar.update(task, completed=len(STEPS) + 1)

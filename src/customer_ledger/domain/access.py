@@ -82,7 +82,7 @@ DEFAULT_ROLES: dict[str, Role] = {
     "manager": Role(MANAGER, read_personal=True, show_names=True),
     "auditor": Role(frozenset(), read_personal=False),
     "admin": Role(frozenset({EVERYTHING}), read_personal=True, show_names=True),
-    "system": Role(frozenset({EVERYTHING}), read_personal=False),  # the embedding program
+    "system": Role(frozenset({EVERYTHING}), read_personal=False, show_names=True),  # the program
 }
 
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import Annotated, Protocol, TypeVar
 from uuid import UUID
 
 from attrs import frozen
 
-from customer_ledger.domain.values import Grade, Stage
+from customer_ledger.domain.personal import INDIVIDUALS_ONLY, PERSONAL
+from customer_ledger.domain.values import CustomerType, Grade, Stage
 
 
 @frozen
@@ -115,8 +116,8 @@ class IntentionChange:
 @frozen
 class Birthday:
     contact_id: str
-    name: str
-    birthday: date
+    name: Annotated[str, PERSONAL]
+    birthday: Annotated[date, PERSONAL]
 
 
 @frozen
@@ -136,7 +137,7 @@ class CustomerFacts:
 
     customer_id: UUID
     number: str
-    name: str
+    name: Annotated[str, INDIVIDUALS_ONLY]
     owner: str | None
     first_contact_on: date
     cooperation_since: date | None
@@ -152,6 +153,7 @@ class CustomerFacts:
     intentions: tuple[IntentionChange, ...] = ()
     birthdays: tuple[Birthday, ...] = ()
     reminders: tuple[ScheduledReminder, ...] = ()
+    type: CustomerType = CustomerType.INDIVIDUAL  # a company's name is public
 
     def known(self, as_of: date) -> bool:
         """Whether the customer had been contacted by ``as_of``."""
@@ -186,10 +188,21 @@ class CustomerFacts:
 
 @frozen
 class AnalyticsRecord:
-    """What the analytics projection hands its view: the facts and the fold state."""
+    """What the analytics projection hands its view: the facts' listing (for the
+    view's columns: number and owner), the facts as a document with their personal
+    fields sealed, and the fold state, sealed the same way."""
 
-    facts: CustomerFacts
+    facts: CustomerFacts  # the listing: its name masked, no birthdays
+    document: bytes
     state: bytes  # the Customer aggregate's state, opaque to the view
+
+
+@frozen
+class StoredFacts:
+    """What the analytics view gives back: the document and the state, as stored."""
+
+    document: bytes
+    state: bytes
 
 
 class _Dated(Protocol):

@@ -15,6 +15,9 @@ from uuid import UUID
 
 from attrs import evolve, fields
 
+from customer_ledger.domain.values import CustomerType
+from customer_ledger.privacy.fields import PersonalFields
+from customer_ledger.privacy.masking import mask_name
 from customer_ledger.projections.analytics_facts import (
     AnalyticsRecord,
     Birthday,
@@ -29,6 +32,7 @@ from customer_ledger.projections.analytics_facts import (
     ScheduledReminder,
     Score,
     StageChange,
+    StoredFacts,
     Term,
 )
 from customer_ledger.projections.fold import (
@@ -40,6 +44,7 @@ from customer_ledger.projections.fold import (
     after,
     folding,
 )
+from customer_ledger.serialization import converter, decode, encode
 
 
 def advance(facts: CustomerFacts | None, event: Any, customer: After) -> CustomerFacts:
@@ -76,6 +81,7 @@ def advance(facts: CustomerFacts | None, event: Any, customer: After) -> Custome
         cooperation_since=customer.cooperation_since,
         birthdays=birthdays,
         version=customer.version,
+        type=customer.type,
     )
 
 
@@ -159,7 +165,32 @@ def facts_of(events: Iterable[Any]) -> CustomerFacts | None:
     return facts
 
 
-Loader = Callable[[Collection[UUID]], dict[UUID, AnalyticsRecord]]
+def facts_document(facts: CustomerFacts, fields: PersonalFields) -> bytes:
+    """The facts as a view stores them: canonical JSON, personal fields sealed."""
+    data = fields.seal_value(facts.customer_id, CustomerFacts, converter.unstructure(facts))
+    return encode(data)
+
+
+def facts_from_document(
+    document: bytes | str, fields: PersonalFields, *, without_keys: bool = False
+) -> CustomerFacts:
+    """Stored facts, their personal fields opened; a birthday that cannot be read (the
+    customer forgotten, or no keys) is left out."""
+    data = decode(document)
+    opened = fields.open_value(UUID(data["customer_id"]), data, without_keys=without_keys)
+    facts = converter.structure(opened, CustomerFacts)
+    if any(b.birthday is None for b in facts.birthdays):
+        facts = evolve(facts, birthdays=tuple(b for b in facts.birthdays if b.birthday))
+    return facts
+
+
+def facts_listing(facts: CustomerFacts) -> CustomerFacts:
+    """What the view may keep in clear (its number and owner columns come from it)."""
+    name = facts.name if facts.type is CustomerType.COMPANY else mask_name(facts.name)
+    return evolve(facts, name=name, birthdays=())
+
+
+Loader = Callable[[Collection[UUID]], dict[UUID, StoredFacts]]
 
 
 class FactsFold:
@@ -170,16 +201,19 @@ class FactsFold:
     once for all of them; this fold only adds the dated records, from the fold's trace.
     """
 
-    def __init__(self, load: Loader, shared: SharedBatch | None = None) -> None:
+    def __init__(
+        self, load: Loader, fields: PersonalFields, shared: SharedBatch | None = None
+    ) -> None:
         self._load = load
+        self.fields = fields
         self._facts: dict[UUID, CustomerFacts] = {}
-        self.customers = CustomerFold(self._states, shared, traced=True)
+        self.customers = CustomerFold(self._states, fields, shared, traced=True)
 
     def _states(self, customer_ids: Collection[UUID]) -> dict[UUID, bytes]:
         """The customer fold's loader: each row's facts come along with its state."""
         records = self._load(customer_ids)
         for customer_id, record in records.items():
-            self._facts[customer_id] = record.facts
+            self._facts[customer_id] = facts_from_document(record.document, self.fields)
         return {customer_id: record.state for customer_id, record in records.items()}
 
     def apply(self, events: Iterable[Any]) -> list[AnalyticsRecord]:
@@ -208,7 +242,11 @@ class FactsFold:
             raise
         damage = self.customers.batch_damage  # set aside: their facts stay as they were
         records = [
-            AnalyticsRecord(found[i], self.customers.state(changed[i]))
+            AnalyticsRecord(
+                facts_listing(found[i]),
+                facts_document(found[i], self.fields),
+                self.customers.state(changed[i]),
+            )
             for i in sorted(changed)
             if i not in damage
         ]
@@ -235,4 +273,4 @@ class FactsFold:
         ]
         if stale:
             for customer_id, record in self._load(stale).items():
-                self._facts[customer_id] = record.facts
+                self._facts[customer_id] = facts_from_document(record.document, self.fields)

@@ -16,6 +16,7 @@ from attrs import frozen
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
 from customer_ledger.errors import CorruptEvent
+from customer_ledger.privacy.fields import PersonalFields
 from customer_ledger.projections.fold import Damage, DamagedEvent, SharedBatch
 from customer_ledger.projections.projectors import PROJECTIONS, SHARES_FOLD, BatchProjection
 from customer_ledger.projections.views import KINDS, LIVE, REBUILD, Kind, ViewSet
@@ -46,12 +47,16 @@ def damaged(projections: Sequence[BatchProjection]) -> list[Damage]:
 
 
 def projections_for(
-    views: ViewSet, kinds: Sequence[Kind] = KINDS, generation: str = LIVE
+    views: ViewSet,
+    fields: PersonalFields,
+    kinds: Sequence[Kind] = KINDS,
+    generation: str = LIVE,
 ) -> list[BatchProjection]:
-    """The projections of ``kinds``; those that fold customers share each batch's fold."""
-    shared = SharedBatch()
+    """The projections of ``kinds``, sealing what they store with ``fields``; those that
+    fold customers share each batch's fold."""
+    shared = SharedBatch(fields)
     return [
-        PROJECTIONS[kind](views.view(kind, generation), shared)  # type: ignore[call-arg]
+        PROJECTIONS[kind](views.view(kind, generation), shared, fields)  # type: ignore[call-arg]
         if kind in SHARES_FOLD
         else PROJECTIONS[kind](views.view(kind, generation))
         for kind in kinds
@@ -115,7 +120,7 @@ def rebuild(
         for kind in kinds:
             views.discard(kind)
     started = time.perf_counter()
-    projections = projections_for(views, kinds, REBUILD)
+    projections = projections_for(views, app.personal, kinds, REBUILD)
     catch_up(app, projections, page_size=page_size, progress=progress)
     results = []
     for projection in projections:

@@ -17,7 +17,8 @@ from attrs import frozen
 from eventsourcing.domain import Aggregate
 
 from customer_ledger.domain.customer import Customer
-from customer_ledger.domain.values import Stage
+from customer_ledger.domain.values import CustomerType, Stage
+from customer_ledger.privacy.fields import PersonalFields
 from customer_ledger.serialization import decode, encode, structure_state, unstructure_state
 
 # Customers whose state a fold keeps in memory; misses reload from the view. Measured
@@ -27,13 +28,16 @@ from customer_ledger.serialization import decode, encode, structure_state, unstr
 CACHE_LIMIT = 1_024
 
 
-def state_bytes(customer: Customer) -> bytes:
-    return encode(unstructure_state(Customer, vars(customer)))
+def state_bytes(customer: Customer, fields: PersonalFields) -> bytes:
+    """The customer's state as a view stores it: its personal fields sealed."""
+    data = unstructure_state(Customer, vars(customer))
+    return encode(fields.seal_value(customer.id, Customer, data))
 
 
-def customer_from_state(data: bytes) -> Customer:
+def customer_from_state(data: bytes, fields: PersonalFields, customer_id: UUID) -> Customer:
     customer = object.__new__(Customer)
-    customer.__dict__.update(structure_state(Customer, decode(data)))
+    opened = fields.open_value(customer_id, decode(data))
+    customer.__dict__.update(structure_state(Customer, opened))
     customer.__dict__["_pending_events"] = []
     return customer
 
@@ -72,6 +76,7 @@ class After(NamedTuple):
     cooperation_since: date | None
     birthdays: tuple[tuple[str, str, date], ...]  # (contact id, name, birthday), by id
     version: int
+    type: CustomerType
 
 
 def after(customer: Customer) -> After:
@@ -95,6 +100,7 @@ def after(customer: Customer) -> After:
         customer.cooperation_since,
         birthdays,
         customer.version,
+        customer.type,
     )
 
 
@@ -149,7 +155,8 @@ class SharedBatch:
     states, as if nothing were shared.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, fields: PersonalFields) -> None:
+        self.fields = fields
         self._events: list[Any] = []
         self._changed: dict[UUID, Customer] | None = None
         self._states: dict[UUID, bytes] = {}
@@ -186,12 +193,12 @@ class SharedBatch:
         self._damage = {}
 
     def state(self, customer: Customer) -> bytes:
-        """``state_bytes(customer)`` of a customer this batch changed, encoded once."""
+        """``state_bytes(customer)`` of a customer this batch changed, sealed once."""
         if self._changed is None or self._changed.get(customer.id) is not customer:
-            return state_bytes(customer)
+            return state_bytes(customer, self.fields)
         found = self._states.get(customer.id)
         if found is None:
-            found = self._states[customer.id] = state_bytes(customer)
+            found = self._states[customer.id] = state_bytes(customer, self.fields)
         return found
 
 
@@ -201,11 +208,13 @@ class CustomerFold:
     def __init__(
         self,
         load: Callable[[Collection[UUID]], dict[UUID, bytes]],
+        fields: PersonalFields,
         shared: SharedBatch | None = None,
         *,
         traced: bool = False,
     ) -> None:
         self._load = load
+        self.fields = fields
         self._cache: dict[UUID, Customer] = {}
         self._skipped = False  # the last batch held events its states already reflected
         self.shared = shared
@@ -222,7 +231,9 @@ class CustomerFold:
 
     def state(self, customer: Customer) -> bytes:
         """The customer's state to store beside the view's row."""
-        return state_bytes(customer) if self.shared is None else self.shared.state(customer)
+        if self.shared is None:
+            return state_bytes(customer, self.fields)
+        return self.shared.state(customer)
 
     def apply(self, events: Iterable[Any]) -> dict[UUID, Customer]:
         """Applies the Customer events; returns the customers they changed."""
@@ -325,7 +336,7 @@ class CustomerFold:
         }
         if stale:
             for customer_id, data in self._load(stale).items():
-                self._cache[customer_id] = customer_from_state(data)
+                self._cache[customer_id] = customer_from_state(data, self.fields, customer_id)
 
 
 def damage_of(event: Any, current: Customer | None) -> Damage | None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from customer_ledger.domain.customer import Customer
+from customer_ledger.domain.personal import INDIVIDUALS_ONLY
 from customer_ledger.domain.values import (
     Attachment,
     Complaint,
@@ -22,6 +23,8 @@ from customer_ledger.domain.values import (
     Reminder,
     Stage,
 )
+from customer_ledger.privacy.fields import PersonalFields
+from customer_ledger.privacy.masking import mask_name
 from customer_ledger.serialization import converter, decode, encode
 
 BASE_CURRENCY = "CNY"
@@ -33,7 +36,7 @@ class Profile:
 
     customer_id: UUID
     number: str
-    name: str
+    name: Annotated[str, INDIVIDUALS_ONLY]
     type: CustomerType
     stage: Stage
     source: str | None
@@ -41,8 +44,8 @@ class Profile:
     region: str | None
     size: str | None
     owner: str | None
-    licence_no: str | None
-    registered_address: str | None
+    licence_no: Annotated[str | None, INDIVIDUALS_ONLY]
+    registered_address: Annotated[str | None, INDIVIDUALS_ONLY]
     first_contact_at: datetime
     cooperation_since: date | None
     tags: tuple[str, ...]
@@ -128,10 +131,33 @@ def profile_of(customer: Customer) -> Profile:
     )
 
 
-def profile_document(profile: Profile) -> bytes:
-    """The profile as canonical JSON bytes, the form views store it in."""
-    return encode(profile.to_json())
+def listing(profile: Profile) -> Profile:
+    """What a view may keep of the profile in clear, to search, filter and sort by: no
+    contacts, and an individual's name masked, licence and address left out. (A
+    company's name, licence and registered address are public.)"""
+    if profile.type is CustomerType.COMPANY:
+        return evolve(profile, contacts=()) if profile.contacts else profile
+    return evolve(
+        profile,
+        name=mask_name(profile.name),
+        licence_no=None,
+        registered_address=None,
+        contacts=(),
+    )
 
 
-def profile_from_document(document: bytes | str) -> Profile:
-    return converter.structure(decode(document), Profile)
+def profile_document(profile: Profile, fields: PersonalFields) -> bytes:
+    """The profile as canonical JSON, its personal fields sealed with the customer's key:
+    the form views store it in."""
+    data = fields.seal_value(profile.customer_id, Profile, profile.to_json())
+    return encode(data)
+
+
+def profile_from_document(
+    document: bytes | str, fields: PersonalFields, *, without_keys: bool = False
+) -> Profile:
+    """A stored profile, its personal fields opened (``[erased]`` for a forgotten
+    customer; ``without_keys``: ``[encrypted]`` where the keys cannot be used)."""
+    data = decode(document)
+    opened = fields.open_value(UUID(data["customer_id"]), data, without_keys=without_keys)
+    return converter.structure(opened, Profile)

@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
 
+from customer_ledger.privacy.fields import PersonalFields
 from customer_ledger.projections.analytics_fold import FactsFold
 from customer_ledger.projections.fold import (
     CUSTOMER_EVENTS,
@@ -26,7 +27,7 @@ from customer_ledger.projections.fold import (
     SharedBatch,
     gap,
 )
-from customer_ledger.projections.profile import Profile, profile_of
+from customer_ledger.projections.profile import Profile, listing, profile_document, profile_of
 from customer_ledger.projections.status import status_of
 from customer_ledger.projections.timeline import entry_for
 from customer_ledger.projections.views import (
@@ -44,6 +45,19 @@ Batch = Sequence[tuple[Any, Tracking]]
 
 class BatchProjection(Projection[Any]):
     kind: ClassVar[Kind]
+    # The ledger's personal fields, which seal what the views store; set on a class made
+    # for eventsourcing's ProjectionRunner (``bound``), which constructs it with a view only.
+    personal: ClassVar[PersonalFields | None] = None
+
+    @classmethod
+    def bound(cls, fields: PersonalFields) -> type[BatchProjection]:
+        return type(cls.__name__, (cls,), {"personal": fields})
+
+    def _fields(self, fields: PersonalFields | None) -> PersonalFields:
+        found = fields or type(self).personal
+        if found is None:
+            raise ValueError(f"the {self.kind} projection needs the ledger's personal fields")
+        return found
 
     @property
     def damaged(self) -> dict[UUID, Damage]:
@@ -73,9 +87,15 @@ class ProfileProjection(BatchProjection):
     name = kind = "profile"
     view: ProfileView
 
-    def __init__(self, view: ProfileView, shared: SharedBatch | None = None) -> None:
+    def __init__(
+        self,
+        view: ProfileView,
+        shared: SharedBatch | None = None,
+        fields: PersonalFields | None = None,
+    ) -> None:
         super().__init__(view)
-        self.fold = CustomerFold(view.states, shared)
+        self.fields = self._fields(fields)
+        self.fold = CustomerFold(view.states, self.fields, shared)
 
     @property
     def damaged(self) -> dict[UUID, Damage]:
@@ -84,10 +104,11 @@ class ProfileProjection(BatchProjection):
     def process_batch(self, batch: Batch) -> None:
         changed = self.fold.apply(e for e, _ in batch)
         damage = self.fold.batch_damage
-        records = [
-            ProfileRecord(marked(profile_of(c), damage.get(c.id)), self.fold.state(c))
-            for c in changed.values()
-        ]
+        records = []
+        for customer in changed.values():
+            profile = marked(profile_of(customer), damage.get(customer.id))
+            document = profile_document(profile, self.fields)
+            records.append(ProfileRecord(listing(profile), document, self.fold.state(customer)))
         try:
             self.view.save(records, batch[-1][1])
         except BaseException:
@@ -99,9 +120,15 @@ class StatusProjection(BatchProjection):
     name = kind = "status"
     view: StatusView
 
-    def __init__(self, view: StatusView, shared: SharedBatch | None = None) -> None:
+    def __init__(
+        self,
+        view: StatusView,
+        shared: SharedBatch | None = None,
+        fields: PersonalFields | None = None,
+    ) -> None:
         super().__init__(view)
-        self.fold = CustomerFold(view.states, shared)
+        self.fields = self._fields(fields)
+        self.fold = CustomerFold(view.states, self.fields, shared)
 
     @property
     def damaged(self) -> dict[UUID, Damage]:
@@ -172,9 +199,14 @@ class AnalyticsProjection(BatchProjection):
     name = kind = "analytics"
     view: AnalyticsView
 
-    def __init__(self, view: AnalyticsView, shared: SharedBatch | None = None) -> None:
+    def __init__(
+        self,
+        view: AnalyticsView,
+        shared: SharedBatch | None = None,
+        fields: PersonalFields | None = None,
+    ) -> None:
         super().__init__(view)
-        self.fold = FactsFold(view.records, shared)
+        self.fold = FactsFold(view.records, self._fields(fields), shared)
 
     @property
     def damaged(self) -> dict[UUID, Damage]:

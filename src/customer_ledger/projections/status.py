@@ -7,18 +7,22 @@ from datetime import date, datetime, timedelta
 from attrs import frozen
 
 from customer_ledger.domain.customer import Customer
-from customer_ledger.domain.values import Stage
+from customer_ledger.domain.values import CustomerType, Stage
+from customer_ledger.privacy.masking import mask_name
 from customer_ledger.projections.views import StatusRow, StatusView
 
 DEFAULT_IDLE_DAYS = 30
 
 
 def status_of(customer: Customer) -> StatusRow:
+    """The customer's row on the board: stored in clear, so an individual's name is
+    masked (a company's is public)."""
     reminder = customer.next_reminder
+    name = customer.name
     return StatusRow(
         customer_id=customer.id,
         number=customer.number,
-        name=customer.name,
+        name=name if customer.type is CustomerType.COMPANY else mask_name(name),
         owner=customer.owner,
         stage=customer.stage,
         open_complaints=customer.open_complaints,

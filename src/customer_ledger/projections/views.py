@@ -48,7 +48,7 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from customer_ledger.domain.values import Stage
 from customer_ledger.errors import InvalidValue
-from customer_ledger.projections.analytics_facts import AnalyticsRecord, CustomerFacts
+from customer_ledger.projections.analytics_facts import AnalyticsRecord, StoredFacts
 from customer_ledger.projections.profile import Profile
 
 T = TypeVar("T")
@@ -73,10 +73,14 @@ class Page(Generic[T]):
 
 @frozen
 class ProfileRecord:
-    """What the profile projection hands its view: the read model and the fold state."""
+    """What the profile projection hands its view. The view stores ``document`` and
+    ``state`` as they are and answers reads with ``document``; it takes its columns
+    (search, filters, sorting) from ``profile``, the customer's *listing*: the profile
+    with its personal data left out, so nothing personal is stored in clear."""
 
-    profile: Profile
-    state: bytes  # the Customer aggregate's state, opaque to the view
+    profile: Profile  # the listing (``profile.listing``): safe to store in clear
+    document: bytes  # the whole profile, personal fields sealed with the customer's key
+    state: bytes  # the Customer aggregate's state, sealed the same way; opaque to the view
 
 
 def _limit(value: int) -> int:
@@ -178,13 +182,15 @@ class ProfileView(TrackingRecorder, ABC):
         """The stored fold state of those customers that have one."""
 
     @abstractmethod
-    def get(self, customer_id: UUID) -> Profile | None: ...
+    def get(self, customer_id: UUID) -> bytes | None:
+        """The stored document of that customer's profile."""
 
     @abstractmethod
-    def get_by_number(self, number: str) -> Profile | None: ...
+    def get_by_number(self, number: str) -> bytes | None: ...
 
     @abstractmethod
-    def search(self, query: ProfileQuery) -> Page[Profile]: ...
+    def search(self, query: ProfileQuery) -> Page[bytes]:
+        """The documents of the profiles whose listings match, in the query's order."""
 
 
 class TimelineView(TrackingRecorder, ABC):
@@ -235,12 +241,13 @@ class AnalyticsView(TrackingRecorder, ABC):
         transaction."""
 
     @abstractmethod
-    def records(self, customer_ids: Collection[UUID]) -> dict[UUID, AnalyticsRecord]:
-        """The stored facts and fold state of those customers that have them."""
+    def records(self, customer_ids: Collection[UUID]) -> dict[UUID, StoredFacts]:
+        """The stored facts document and fold state of those customers that have them."""
 
     @abstractmethod
-    def facts(self, owner: str | None = None) -> list[CustomerFacts]:
-        """Every customer's facts (or those of ``owner``'s customers), ordered by number."""
+    def facts(self, owner: str | None = None) -> list[bytes]:
+        """Every customer's facts document (or those of ``owner``'s customers), ordered
+        by number."""
 
 
 class ViewSet(ABC):

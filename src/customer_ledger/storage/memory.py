@@ -17,7 +17,7 @@ from eventsourcing.popo import POPOTrackingRecorder
 from customer_ledger.domain.values import Stage
 from customer_ledger.errors import StoreError
 from customer_ledger.privacy.keys import MasterKey, MemoryKeyStore
-from customer_ledger.projections.analytics_facts import AnalyticsRecord, CustomerFacts
+from customer_ledger.projections.analytics_facts import AnalyticsRecord, StoredFacts
 from customer_ledger.projections.profile import Profile
 from customer_ledger.projections.views import (
     KINDS,
@@ -85,24 +85,25 @@ class MemoryProfileView(_MemoryView, ProfileView):
         with self._database_lock:
             return {i: self._rows[i].state for i in customer_ids if i in self._rows}
 
-    def get(self, customer_id: UUID) -> Profile | None:
+    def get(self, customer_id: UUID) -> bytes | None:
         record = self._rows.get(customer_id)
-        return None if record is None else record.profile
+        return None if record is None else record.document
 
-    def get_by_number(self, number: str) -> Profile | None:
+    def get_by_number(self, number: str) -> bytes | None:
         customer_id = self._by_number.get(number)
         return None if customer_id is None else self.get(customer_id)
 
-    def search(self, query: ProfileQuery) -> Page[Profile]:
+    def search(self, query: ProfileQuery) -> Page[bytes]:
         with self._database_lock:
-            profiles = [r.profile for r in self._rows.values() if matches(r.profile, query)]
-        return paginate(
-            profiles,
-            key=lambda p: (sort_key(p, query.sort), p.number),
+            found = [r for r in self._rows.values() if matches(r.profile, query)]
+        page = paginate(
+            found,
+            key=lambda r: (sort_key(r.profile, query.sort), r.profile.number),
             descending=query.descending,
             limit=query.limit,
             after=query.after,
         )
+        return Page(tuple(r.document for r in page.items), page.next_cursor)
 
 
 class MemoryTimelineView(_MemoryView, TimelineView):
@@ -198,16 +199,17 @@ class MemoryAnalyticsView(_MemoryView, AnalyticsView):
             for record in records:
                 self._rows[record.facts.customer_id] = record
 
-    def records(self, customer_ids: Collection[UUID]) -> dict[UUID, AnalyticsRecord]:
+    def records(self, customer_ids: Collection[UUID]) -> dict[UUID, StoredFacts]:
         with self._database_lock:
-            return {i: self._rows[i] for i in customer_ids if i in self._rows}
+            rows = self._rows
+            return {
+                i: StoredFacts(rows[i].document, rows[i].state) for i in customer_ids if i in rows
+            }
 
-    def facts(self, owner: str | None = None) -> list[CustomerFacts]:
+    def facts(self, owner: str | None = None) -> list[bytes]:
         with self._database_lock:
-            found = [r.facts for r in self._rows.values()]
-        return sorted(
-            (f for f in found if owner is None or f.owner == owner), key=lambda f: f.number
-        )
+            found = [r for r in self._rows.values() if owner is None or r.facts.owner == owner]
+        return [r.document for r in sorted(found, key=lambda r: r.facts.number)]
 
 
 VIEW_CLASSES: dict[Kind, Callable[[], _MemoryView]] = {

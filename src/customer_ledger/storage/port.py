@@ -32,7 +32,7 @@ from customer_ledger.privacy.keys import (
     Row,
     how_to_set_master_key,
 )
-from customer_ledger.projections.analytics_facts import AnalyticsRecord, CustomerFacts
+from customer_ledger.projections.analytics_facts import AnalyticsRecord, CustomerFacts, StoredFacts
 from customer_ledger.projections.profile import Profile, profile_document, profile_from_document
 from customer_ledger.projections.views import (
     KINDS,
@@ -131,6 +131,7 @@ __all__ = [
     "StatusView",
     "StoreError",
     "StoreURL",
+    "StoredFacts",
     "TimelineEntry",
     "TimelineQuery",
     "TimelineView",

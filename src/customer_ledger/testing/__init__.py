@@ -28,8 +28,9 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.domain.values import Contact, Stage
+from customer_ledger.projections.analytics_fold import facts_from_document
 from customer_ledger.projections.engine import catch_up, projections_for
-from customer_ledger.projections.profile import Profile, profile_of
+from customer_ledger.projections.profile import Profile, listing, profile_of
 from customer_ledger.projections.status import status_of
 from customer_ledger.projections.timeline import entry_for
 from customer_ledger.projections.views import (
@@ -38,10 +39,12 @@ from customer_ledger.projections.views import (
     REBUILD,
     Page,
     ProfileQuery,
+    ProfileRecord,
     TimelineQuery,
     sort_key,
     utc_key,
 )
+from customer_ledger.serialization import converter, decode, encode
 from customer_ledger.storage.memory import matches, paginate
 
 NOW = datetime(2024, 6, 1, 9, 0, tzinfo=UTC)
@@ -253,8 +256,10 @@ class LedgerConformance:
         sample.refresh()
         view = sample.views.view("profile")
         for expected in reference_profiles(sample):
-            assert view.get(expected.customer_id) == expected
-            assert view.get_by_number(expected.number) == expected
+            by_id, by_number = view.get(expected.customer_id), view.get_by_number(expected.number)
+            assert by_id is not None and by_number is not None
+            assert sample.open_profile(by_id) == expected
+            assert sample.open_profile(by_number) == expected
         assert view.get_by_number("NOPE") is None
 
     @pytest.mark.parametrize("query", QUERIES, ids=repr)
@@ -330,7 +335,7 @@ class LedgerConformance:
         with pytest.raises(IntegrityError):
             profile.save([record], Tracking(sample.name, position))
         found = profile.get_by_number("A001")
-        assert found is not None and found.name == "*先生"
+        assert found is not None and sample.open_profile(found).name == "*先生"
 
     def test_reads_see_each_command_and_the_views_wait_for_a_read(
         self, ledger: CustomerLedger
@@ -355,12 +360,16 @@ class LedgerConformance:
         sample.refresh()
         view = sample.views.view("analytics")
         expected = reference_facts(sample)
-        assert view.facts() == expected
-        assert view.facts(owner="*主管") == [f for f in expected if f.owner == "*主管"]
+
+        def opened(documents: list[bytes]) -> list[Any]:
+            return [facts_from_document(d, sample.personal) for d in documents]
+
+        assert opened(view.facts()) == expected
+        assert opened(view.facts(owner="*主管")) == [f for f in expected if f.owner == "*主管"]
         assert view.facts(owner="nobody") == []
         some = {f.customer_id: f for f in expected[:3]}
         records = view.records([*some, NIL])
-        assert {i: r.facts for i, r in records.items()} == some
+        assert {i: opened([r.document])[0] for i, r in records.items()} == some
 
     def test_analytics_answers_equal_the_reference(self, sample: CustomerLedger) -> None:
         from customer_ledger.analytics import analyse, indicators, reminders_due
@@ -393,7 +402,7 @@ class LedgerConformance:
     def test_readers_see_the_old_view_until_the_swap(self, sample: CustomerLedger) -> None:
         sample.refresh()
         old = snapshot_views(sample)
-        partial = projections_for(sample.views, KINDS, REBUILD)
+        partial = projections_for(sample.views, sample.personal, KINDS, REBUILD)
         _catch_up_first_page(sample, partial, page_size=5)
         assert snapshot_views(sample) == old  # live views untouched mid-rebuild
         for kind in KINDS:
@@ -402,7 +411,7 @@ class LedgerConformance:
         assert snapshot_views(sample) == old
 
     def test_a_killed_rebuild_resumes_from_its_position(self, sample: CustomerLedger) -> None:
-        partial = projections_for(sample.views, ["profile"], REBUILD)
+        partial = projections_for(sample.views, sample.personal, ["profile"], REBUILD)
         _catch_up_first_page(sample, partial, page_size=10)
         assert sample.views.view("profile", REBUILD).max_tracking_id(sample.name) == 10
         sample.rebuild(["profile"])
@@ -411,7 +420,7 @@ class LedgerConformance:
         }
 
     def test_fresh_rebuild_discards_a_half_done_one(self, sample: CustomerLedger) -> None:
-        partial = projections_for(sample.views, ["timeline"], REBUILD)
+        partial = projections_for(sample.views, sample.personal, ["timeline"], REBUILD)
         _catch_up_first_page(sample, partial, page_size=10)
         sample.rebuild(["timeline"], fresh=True)
         assert not sample.views.has_rebuild("timeline")
@@ -444,7 +453,9 @@ class PersistentConformance:
         ledger = CustomerLedger.open(store_url, clock=clock)
         record_sample(ledger)
         expected = snapshot_views(ledger)
-        _catch_up_first_page(ledger, projections_for(ledger.views, KINDS, REBUILD), page_size=10)
+        _catch_up_first_page(
+            ledger, projections_for(ledger.views, ledger.personal, KINDS, REBUILD), page_size=10
+        )
         ledger.close()
         reopened = CustomerLedger.open(store_url, clock=clock)
         try:
@@ -472,11 +483,12 @@ class PersistentConformance:
 
 
 def paginate_all(profiles: list[Profile], query: ProfileQuery) -> list[Profile]:
-    selected = [p for p in profiles if matches(p, query)]
+    """The reference answer: search, filters and order by each profile's listing."""
+    selected = [p for p in profiles if matches(listing(p), query)]
     return list(
         paginate(
             selected,
-            key=lambda p: (sort_key(p, query.sort), p.number),
+            key=lambda p: (sort_key(listing(p), query.sort), p.number),
             descending=query.descending,
             limit=len(selected) or 1,
             after=None,
@@ -488,24 +500,82 @@ def snapshot_views(ledger: CustomerLedger) -> dict[str, Any]:
     """Everything the live views hold, comparable across stores and rebuilds."""
     ledger.refresh()
     views = ledger.views
-    profiles = list(all_pages(views.view("profile").search, ProfileQuery(limit=1000)))
+    documents = all_pages(views.view("profile").search, ProfileQuery(limit=1000))
+    profiles = [ledger.open_profile(d) for d in documents]
     return {
         "profile": {p.number: p for p in profiles},
         "timeline": list(all_pages(views.view("timeline").entries, TimelineQuery(limit=1000))),
         "status": views.view("status").rows(),
         "stages": views.view("status").count_by_stage(),
-        "analytics": views.view("analytics").facts(),
+        "analytics": ledger.analytics_facts(),
     }
+
+
+# -- for an adapter's own tests: views store documents as given -------------------------
+
+
+def plain_document(profile: Profile) -> bytes:
+    """A profile as a document with nothing sealed: views store documents as they are
+    given, so an adapter's own tests need no keys."""
+    return encode(profile.to_json())
+
+
+def plain_record(profile: Profile, state: bytes = b"state") -> ProfileRecord:
+    """A record whose listing is ``profile`` itself and whose document is plain."""
+    return ProfileRecord(profile, plain_document(profile), state)
+
+
+class PlainProfiles:
+    """A profile view whose reads give back the ``Profile`` of each plain document."""
+
+    def __init__(self, view: Any) -> None:
+        self.view = view
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.view, name)
+
+    def get(self, customer_id: UUID) -> Profile | None:
+        return _plain(self.view.get(customer_id))
+
+    def get_by_number(self, number: str) -> Profile | None:
+        return _plain(self.view.get_by_number(number))
+
+    def search(self, query: ProfileQuery) -> Page[Profile]:
+        page = self.view.search(query)
+        found = [_plain(d) for d in page.items]
+        return Page(tuple(p for p in found if p is not None), page.next_cursor)
+
+
+def _plain(document: bytes | None) -> Profile | None:
+    if document is None:
+        return None
+    profile: Profile = converter.structure(decode(document), Profile)
+    return profile
+
+
+def stored_profile(ledger: CustomerLedger, number: str) -> Profile | None:
+    """The profile view's row for ``number`` as it is now (no catch-up first), opened."""
+    document = ledger.views.view("profile").get_by_number(number)
+    return None if document is None else ledger.open_profile(document)
+
+
+def stored_facts(ledger: CustomerLedger, owner: str | None = None) -> list[Any]:
+    """The analytics view's facts as they are now (no catch-up first), opened."""
+    documents = ledger.views.view("analytics").facts(owner)
+    return [facts_from_document(d, ledger.personal) for d in documents]
 
 
 def profile_record_for(ledger: CustomerLedger, number: str, **changes: Any) -> Any:
     from attrs import evolve
 
     from customer_ledger.projections.fold import state_bytes
+    from customer_ledger.projections.profile import profile_document
     from customer_ledger.projections.views import ProfileRecord
 
     customer = ledger.customer(number)
-    return ProfileRecord(evolve(profile_of(customer), **changes), state_bytes(customer))
+    profile = evolve(profile_of(customer), **changes)
+    document = profile_document(profile, ledger.personal)
+    return ProfileRecord(listing(profile), document, state_bytes(customer, ledger.personal))
 
 
 def stale_meta() -> Any:
@@ -541,9 +611,14 @@ __all__ = [
     "NOW",
     "LedgerConformance",
     "PersistentConformance",
+    "PlainProfiles",
+    "plain_document",
+    "plain_record",
     "record_sample",
     "reference_profiles",
     "snapshot_views",
+    "stored_facts",
+    "stored_profile",
 ]
 
 

@@ -17,10 +17,7 @@ from psycopg import sql
 from customer_ledger.storage import (
     AnalyticsRecord,
     AnalyticsView,
-    CustomerFacts,
-    converter,
-    decode,
-    encode,
+    StoredFacts,
 )
 from customer_ledger_postgres.base import PostgresView
 
@@ -81,30 +78,25 @@ class PostgresAnalyticsView(PostgresView, AnalyticsView):
         with self.tracked(tracking) as curs:
             self.write_many(curs, self.upsert, rows)
 
-    def records(self, customer_ids: Collection[UUID]) -> dict[UUID, AnalyticsRecord]:
+    def records(self, customer_ids: Collection[UUID]) -> dict[UUID, StoredFacts]:
         if not customer_ids:
             return {}
         with self.datastore.get_connection() as conn:
             rows = conn.execute(self.select_records, (list(customer_ids),)).fetchall()
         return {
-            row["customer_id"]: AnalyticsRecord(_facts(row["document"]), bytes(row["state"]))
+            row["customer_id"]: StoredFacts(str(row["document"]).encode(), bytes(row["state"]))
             for row in rows
         }
 
-    def facts(self, owner: str | None = None) -> list[CustomerFacts]:
+    def facts(self, owner: str | None = None) -> list[bytes]:
         with self.datastore.get_connection() as conn:
             if owner is None:
                 rows = conn.execute(self.select_all).fetchall()
             else:
                 rows = conn.execute(self.select_owner, (owner,)).fetchall()
-        return [_facts(row["document"]) for row in rows]
+        return [str(row["document"]).encode() for row in rows]
 
 
 def _row(record: AnalyticsRecord) -> tuple[Any, ...]:
     f = record.facts
-    document = encode(converter.unstructure(f)).decode()
-    return (f.customer_id, f.number, f.owner, document, record.state)
-
-
-def _facts(document: str) -> CustomerFacts:
-    return converter.structure(decode(document), CustomerFacts)
+    return (f.customer_id, f.number, f.owner, record.document.decode(), record.state)

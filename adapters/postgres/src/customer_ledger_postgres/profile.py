@@ -26,7 +26,6 @@ from psycopg.rows import DictRow
 from customer_ledger.storage import (
     InvalidValue,
     Page,
-    Profile,
     ProfileQuery,
     ProfileRecord,
     ProfileView,
@@ -34,9 +33,6 @@ from customer_ledger.storage import (
     decode_cursor,
     encode_cursor,
     fold_text,
-    profile_document,
-    profile_from_document,
-    sort_key,
     utc_key,
 )
 from customer_ledger_postgres.base import PostgresView
@@ -168,18 +164,18 @@ class PostgresProfileView(PostgresView, ProfileView):
             rows = conn.execute(self.select_states, (list(customer_ids),)).fetchall()
         return {row["customer_id"]: bytes(row["state"]) for row in rows}
 
-    def get(self, customer_id: UUID) -> Profile | None:
+    def get(self, customer_id: UUID) -> bytes | None:
         return self._one(self.select_by_id, customer_id)
 
-    def get_by_number(self, number: str) -> Profile | None:
+    def get_by_number(self, number: str) -> bytes | None:
         return self._one(self.select_by_number, number)
 
-    def _one(self, statement: sql.Composed, key: Any) -> Profile | None:
+    def _one(self, statement: sql.Composed, key: Any) -> bytes | None:
         with self.datastore.get_connection() as conn:
             row = conn.execute(statement, (key,)).fetchone()
-        return None if row is None else profile_from_document(row["document"])
+        return None if row is None else str(row["document"]).encode()
 
-    def search(self, query: ProfileQuery) -> Page[Profile]:
+    def search(self, query: ProfileQuery) -> Page[bytes]:
         conditions: list[sql.Composable] = []
         params: list[Any] = []
         if query.text is not None:
@@ -208,8 +204,8 @@ class PostgresProfileView(PostgresView, ProfileView):
             params += _cursor_key(query.after, query.sort)
         direction = sql.SQL("DESC" if query.descending else "ASC")
         statement = sql.SQL(
-            "SELECT document::text AS document FROM {t} WHERE {where} "
-            "ORDER BY {column} {direction}, number {direction} LIMIT %s"
+            "SELECT document::text AS document, {column} AS key, number FROM {t} "
+            "WHERE {where} ORDER BY {column} {direction}, number {direction} LIMIT %s"
         ).format(
             t=self.table,
             where=sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("TRUE"),
@@ -219,12 +215,11 @@ class PostgresProfileView(PostgresView, ProfileView):
         params.append(query.limit + 1)
         with self.datastore.get_connection() as conn:
             rows = conn.execute(statement, params).fetchall()
-        profiles = [profile_from_document(row["document"]) for row in rows[: query.limit]]
+        page = rows[: query.limit]
         cursor = None
-        if len(rows) > query.limit:
-            last = profiles[-1]
-            cursor = encode_cursor(sort_key(last, query.sort), last.number)
-        return Page(tuple(profiles), cursor)
+        if len(rows) > query.limit and page:
+            cursor = encode_cursor(page[-1]["key"], page[-1]["number"])
+        return Page(tuple(str(row["document"]).encode() for row in page), cursor)
 
 
 def _row(record: ProfileRecord) -> tuple[Any, ...]:
@@ -246,7 +241,7 @@ def _row(record: ProfileRecord) -> tuple[Any, ...]:
         utc_key(p.last_interaction_at),
         utc_key(p.first_contact_at),
         p.version,
-        profile_document(p).decode(),
+        record.document.decode(),
         record.state,
     )
 

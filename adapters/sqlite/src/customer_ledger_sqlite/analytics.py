@@ -15,10 +15,9 @@ from eventsourcing.persistence import Tracking
 from customer_ledger.storage import (
     AnalyticsRecord,
     AnalyticsView,
-    CustomerFacts,
+    StoredFacts,
 )
 from customer_ledger_sqlite.base import SQLiteView
-from customer_ledger_sqlite.documents import dump, load
 from customer_ledger_sqlite.schema import Index, family
 from customer_ledger_sqlite.transactions import chunks, placeholders, write_transaction
 
@@ -56,15 +55,15 @@ class SQLiteAnalyticsView(SQLiteView, AnalyticsView):
     def save(self, records: Sequence[AnalyticsRecord], tracking: Tracking) -> None:
         latest = {r.facts.customer_id: r for r in records}
         rows = [
-            (str(r.facts.customer_id), r.facts.number, r.facts.owner, dump(r.facts), r.state)
+            (str(r.facts.customer_id), r.facts.number, r.facts.owner, r.document, r.state)
             for r in latest.values()
         ]
         with write_transaction(self.datastore) as c:
             self._insert_tracking(c, tracking)
             c.executemany(self._upsert, rows)
 
-    def records(self, customer_ids: Collection[UUID]) -> dict[UUID, AnalyticsRecord]:
-        found: dict[UUID, AnalyticsRecord] = {}
+    def records(self, customer_ids: Collection[UUID]) -> dict[UUID, StoredFacts]:
+        found: dict[UUID, StoredFacts] = {}
         wanted = [str(i) for i in customer_ids]
         with self.datastore.transaction(commit=False) as c:
             for chunk in chunks(wanted):
@@ -74,13 +73,13 @@ class SQLiteAnalyticsView(SQLiteView, AnalyticsView):
                     chunk,
                 )
                 found.update(
-                    (UUID(row[0]), AnalyticsRecord(load(row[1], CustomerFacts), bytes(row[2])))
+                    (UUID(row[0]), StoredFacts(bytes(row[1]), bytes(row[2])))
                     for row in c.fetchall()
                 )
         return found
 
-    def facts(self, owner: str | None = None) -> list[CustomerFacts]:
+    def facts(self, owner: str | None = None) -> list[bytes]:
         where, params = ("WHERE owner = ? ", [owner]) if owner is not None else ("", [])
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT document FROM {self.table} {where}ORDER BY number", params)
-            return [load(row[0], CustomerFacts) for row in c.fetchall()]
+            return [bytes(row[0]) for row in c.fetchall()]

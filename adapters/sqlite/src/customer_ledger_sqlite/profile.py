@@ -19,16 +19,12 @@ from eventsourcing.persistence import Tracking
 from customer_ledger.storage import (
     InvalidValue,
     Page,
-    Profile,
     ProfileQuery,
     ProfileRecord,
     ProfileView,
     cents,
     decode_cursor,
     encode_cursor,
-    profile_document,
-    profile_from_document,
-    sort_key,
     utc_key,
 )
 from customer_ledger_sqlite.base import SQLiteView
@@ -134,19 +130,19 @@ class SQLiteProfileView(SQLiteView, ProfileView):
                 found.update((UUID(row[0]), bytes(row[1])) for row in c.fetchall())
         return found
 
-    def get(self, customer_id: UUID) -> Profile | None:
+    def get(self, customer_id: UUID) -> bytes | None:
         return self._one("customer_id", str(customer_id))
 
-    def get_by_number(self, number: str) -> Profile | None:
+    def get_by_number(self, number: str) -> bytes | None:
         return self._one("number", number)
 
-    def _one(self, column: str, value: str) -> Profile | None:
+    def _one(self, column: str, value: str) -> bytes | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT document FROM {self.table} WHERE {column} = ?", (value,))
             row = c.fetchone()
-        return None if row is None else profile_from_document(row[0])
+        return None if row is None else bytes(row[0])
 
-    def search(self, query: ProfileQuery) -> Page[Profile]:
+    def search(self, query: ProfileQuery) -> Page[bytes]:
         where: list[str] = []
         params: list[Any] = []
         if query.text is not None:
@@ -173,19 +169,18 @@ class SQLiteProfileView(SQLiteView, ProfileView):
                 params += [key, number]
         order_by = f"number {order}" if column == "number" else f"{column} {order}, number {order}"
         sql = (
-            f"SELECT document FROM {self.table} "
+            f"SELECT document, {column}, number FROM {self.table} "
             + (f"WHERE {' AND '.join(where)} " if where else "")
             + f"ORDER BY {order_by} LIMIT ?"
         )
         params.append(query.limit + 1)  # one more tells whether a next page exists
         with self.datastore.transaction(commit=False) as c:
             c.execute(sql, params)
-            documents = [row[0] for row in c.fetchall()]
-        items = tuple(profile_from_document(d) for d in documents[: query.limit])
-        more = len(documents) > query.limit
-        last = items[-1] if items else None
-        cursor = encode_cursor(sort_key(last, query.sort), last.number) if more and last else None
-        return Page(items, cursor)
+            rows = c.fetchall()
+        page = rows[: query.limit]
+        more = len(rows) > query.limit
+        cursor = encode_cursor(page[-1][1], page[-1][2]) if more and page else None
+        return Page(tuple(bytes(row[0]) for row in page), cursor)
 
 
 def _row(record: ProfileRecord) -> tuple[Any, ...]:
@@ -205,7 +200,7 @@ def _row(record: ProfileRecord) -> tuple[Any, ...]:
         cents(p.total_revenue),
         utc_key(p.last_interaction_at),
         utc_key(p.first_contact_at),
-        profile_document(p),
+        record.document,
         record.state,
     )
 

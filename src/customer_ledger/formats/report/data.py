@@ -18,7 +18,7 @@ from customer_ledger.analytics import (
 )
 from customer_ledger.analytics.dates import months_before
 from customer_ledger.application.ledger import CustomerLedger
-from customer_ledger.projections.views import AnalyticsView
+from customer_ledger.domain.access import Actor
 
 MONTHS = 12  # revenue by month and the monthly indicators: the trailing year
 QUARTERS = 4
@@ -45,15 +45,14 @@ def gather(
     settings: AnalyticsSettings | None = None,
     within_days: int = 30,
     step: Step | None = None,
+    actor: Actor | str | None = None,
 ) -> ReportData:
     """Everything the report needs; ``step`` hears each of ``STEPS`` as it starts."""
     tell = step or (lambda _: None)
     tell(STEPS[0])
     ledger.refresh()
     tell(STEPS[1])
-    view = ledger.views.view("analytics")
-    assert isinstance(view, AnalyticsView)
-    facts = view.facts()
+    facts = ledger.analytics_facts(actor=actor)
     tell(STEPS[2])
     analytics = analyse(facts, as_of, settings)
     tell(STEPS[3])

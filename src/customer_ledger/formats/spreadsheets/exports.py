@@ -132,16 +132,18 @@ def profiles(ledger: CustomerLedger, request: ExportRequest) -> Iterator[Profile
     is checked and recorded by the ledger)."""
     ledger.refresh()
     view = ledger.views.view("profile")
+    names = ledger.policy.shows_names(ledger.acting(request.actor))
     after = None
     while True:
         page = view.search(ProfileQuery(limit=PAGE, after=after))
-        for profile in page.items:
+        for document in page.items:
+            profile = ledger.open_profile(document)
             if request.unmasked:
                 yield ledger.profile(
                     profile.number, actor=request.actor, unmasked=True, why=request.why
                 )
             else:
-                yield masked(profile)
+                yield masked(profile, show_names=names)
         if page.next_cursor is None:
             return
         after = page.next_cursor
@@ -298,7 +300,7 @@ ANALYTICS_HEADERS = (
 @export_source("analytics")
 def analytics_source(ledger: CustomerLedger, request: ExportRequest) -> Sheet:
     as_of = request.as_of.astimezone(ledger.timezone).date()
-    result = ledger.analytics(as_of)
+    result = ledger.analytics(as_of, actor=request.actor)
     lang = request.lang
 
     def rows() -> Iterator[list[Any]]:

@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
+from time import perf_counter
 from typing import Any, ClassVar, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -87,6 +88,7 @@ from customer_ledger.projections.engine import (
     damaged,
     projections_for,
     rebuild,
+    upgrade,
 )
 from customer_ledger.projections.fold import Damage
 from customer_ledger.projections.profile import Profile, profile_from_document, profile_of
@@ -152,6 +154,7 @@ class CustomerLedger(Application[UUID], Commands):
         self.url = StoreURL.parse("memory://")
         self.adapter: Adapter | None = None  # the store's, once opened: it reads its errors
         self._views: ViewSet | None = None
+        self._views_current = False  # checked for views of an older format
         self._live: list[BatchProjection] | None = None
         # Reads catch the views up first, so commands need not: a command writes only
         # its events. True: each command also catches the views up (for readers of the
@@ -306,6 +309,7 @@ class CustomerLedger(Application[UUID], Commands):
         if self._views is not None:
             self._views.close()
             self._views = None
+            self._views_current = False
         super().close()
 
     # -- time ---------------------------------------------------------------------------
@@ -363,10 +367,41 @@ class CustomerLedger(Application[UUID], Commands):
 
     @property
     def views(self) -> ViewSet:
-        """The store's profile, timeline and status views (opened on first use)."""
+        """The store's four views, opened on first use; views an older release wrote
+        are rebuilt then (``upgrade_views``)."""
+        if not self._views_current:
+            self.upgrade_views()
+        return self._opened_views()
+
+    def _opened_views(self) -> ViewSet:
         if self._views is None:
             self._views = adapter_for(self.url).views(self.url)
         return self._views
+
+    def upgrade_views(self, progress: Progress | None = None) -> list[RebuildResult]:
+        """Rebuilds the views written in an older format than this release's, then
+        scrubs the store (VACUUM): release 0.1's views held personal data in clear, and
+        the dropped tables' pages would keep it. Runs by itself when the views are first
+        opened; [] when every view is current."""
+        results = self._upgrade(self._opened_views(), progress)
+        self._views_current = True
+        return results
+
+    def _upgrade(self, views: ViewSet, progress: Progress | None = None) -> list[RebuildResult]:
+        self._live = None
+        started = perf_counter()
+        results = upgrade(self, views, progress=progress)
+        if results:
+            notes = self.keys.scrub(full=True)
+            logger.warning(
+                "rebuilt the %s views in %.1f s: an earlier release wrote them (with "
+                "personal data in clear, now scrubbed from the store)%s",
+                ", ".join(r.projection for r in results),
+                perf_counter() - started,
+                "".join(f"; {note}" for note in notes),
+            )
+        self._live = None
+        return results
 
     def _projections(self) -> list[BatchProjection]:
         if self._live is None:
@@ -396,9 +431,11 @@ class CustomerLedger(Application[UUID], Commands):
         """Replays the whole log into fresh view tables and swaps them in atomically."""
         self._live = None
         try:
-            return rebuild(self, self.views, kinds, progress=progress, fresh=fresh)
+            results = rebuild(self, self._opened_views(), kinds, progress=progress, fresh=fresh)
         finally:
             self._live = None
+        self.upgrade_views()  # the kinds not asked for, if an older release wrote them
+        return results
 
     def profile(
         self,

@@ -19,7 +19,7 @@ from customer_ledger.errors import CorruptEvent
 from customer_ledger.privacy.fields import PersonalFields
 from customer_ledger.projections.fold import Damage, DamagedEvent, SharedBatch
 from customer_ledger.projections.projectors import PROJECTIONS, SHARES_FOLD, BatchProjection
-from customer_ledger.projections.views import KINDS, LIVE, REBUILD, Kind, ViewSet
+from customer_ledger.projections.views import KINDS, LIVE, REBUILD, VIEW_FORMAT, Kind, ViewSet
 
 # Events per page, and per view transaction. Bigger pages fold each busy customer once
 # per page, not once per thousand events, and commit less often: measured on a 31k-event
@@ -136,6 +136,25 @@ def rebuild(
             )
         )
     return results
+
+
+def stale_views(views: ViewSet) -> list[Kind]:
+    """The views written in an older format than this release writes."""
+    return [kind for kind in KINDS if views.format(kind) < VIEW_FORMAT]
+
+
+def upgrade(app: Any, views: ViewSet, *, progress: Progress | None = None) -> list[RebuildResult]:
+    """Rebuilds every view of an older format (e.g. release 0.1's, which held personal
+    data in clear), one process at a time; [] when all are current. A rebuild that an
+    older release left behind is discarded, not resumed."""
+    if not stale_views(views):
+        return []
+    with views.upgrading():
+        stale = stale_views(views)  # another process may have done it meanwhile
+        for kind in stale:
+            if views.has_rebuild(kind) and views.format(kind, REBUILD) < VIEW_FORMAT:
+                views.discard(kind)
+        return rebuild(app, views, stale, progress=progress) if stale else []
 
 
 def _position(app: Any, projection: BatchProjection) -> int:

@@ -30,6 +30,12 @@ checks them, so memory, SQLite and PostgreSQL answer every query identically):
   name (``"rebuild"``) for a rebuild in progress. ``ViewSet.swap(kind)`` replaces the
   live view with the rebuilt one atomically (readers see old or new, never a mix) and
   ``ViewSet.discard(kind)`` drops a rebuild.
+* Every view records the *format* its rows are written in: when an adapter creates a
+  view's tracking table it inserts, in the same transaction, the row
+  ``(FORMAT_ROW, VIEW_FORMAT)``, so the format travels with the tables through a swap.
+  Views that release 0.1 wrote have no such row and read as ``LEGACY_FORMAT``; the
+  ledger rebuilds any view older than ``VIEW_FORMAT`` when it opens (``ViewSet.upgrading``
+  keeps two processes from doing it at once).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from __future__ import annotations
 import base64
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar, overload
@@ -63,6 +70,15 @@ SORT_FIELDS: tuple[str, ...] = (
     "number", "name", "stage", "total_revenue", "last_interaction_at", "first_contact_at"
 )  # fmt: skip
 MAX_PAGE = 1000
+# The format of what the views store. 2: personal fields sealed with the customer's key
+# in documents and fold states, listings without personal data (release 0.1 stored
+# them in clear: format 1). Raise it whenever what a view stores changes; every view
+# older than it is rebuilt on open.
+VIEW_FORMAT = 2
+LEGACY_FORMAT = 1  # the views of release 0.1, which recorded no format
+# The tracking table's row holding the format: no application is named like this (an
+# eventsourcing application name is a Python class name).
+FORMAT_ROW = "#view-format"
 
 
 @frozen
@@ -277,6 +293,17 @@ class ViewSet(ABC):
 
     @abstractmethod
     def has_rebuild(self, kind: Kind) -> bool: ...
+
+    def format(self, kind: Kind, generation: str = LIVE) -> int:
+        """The format that view's rows are written in (its tables created if missing,
+        with the current format)."""
+        found = self.view(kind, generation).max_tracking_id(FORMAT_ROW)
+        return LEGACY_FORMAT if found is None else found
+
+    def upgrading(self) -> AbstractContextManager[None]:
+        """Held while the ledger rebuilds views of an older format: one process at a
+        time across the store (the others wait, then find the views current)."""
+        return nullcontext()
 
     def runner_view_class(self, kind: Kind) -> type[TrackingRecorder] | None:
         """A live view class eventsourcing's ``ProjectionRunner`` can construct through

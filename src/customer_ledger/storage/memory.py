@@ -20,9 +20,11 @@ from customer_ledger.privacy.keys import MasterKey, MemoryKeyStore
 from customer_ledger.projections.analytics_facts import AnalyticsRecord, StoredFacts
 from customer_ledger.projections.profile import Profile
 from customer_ledger.projections.views import (
+    FORMAT_ROW,
     KINDS,
     LIVE,
     REBUILD,
+    VIEW_FORMAT,
     AnalyticsView,
     Kind,
     Page,
@@ -62,6 +64,10 @@ class MemoryAdapter(Adapter):
 
 
 class _MemoryView(POPOTrackingRecorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self._insert_tracking(Tracking(FORMAT_ROW, VIEW_FORMAT))  # written as it is today
+
     def _track(self, tracking: Tracking) -> None:
         """Checks before any write, so a stale save changes nothing."""
         self._assert_tracking_uniqueness(tracking)

@@ -35,9 +35,11 @@ from customer_ledger.privacy.keys import (
 from customer_ledger.projections.analytics_facts import AnalyticsRecord, CustomerFacts, StoredFacts
 from customer_ledger.projections.profile import Profile, profile_document, profile_from_document
 from customer_ledger.projections.views import (
+    FORMAT_ROW,
     KINDS,
     LIVE,
     REBUILD,
+    VIEW_FORMAT,
     AnalyticsView,
     Kind,
     Page,
@@ -103,12 +105,14 @@ class Adapter(ABC):
 
 __all__ = [
     "CHECK_ID",
+    "FORMAT_ROW",
     "KEY_STORE_URL_ENV",
     "KEY_TABLE",
     "KINDS",
     "LIVE",
     "MASTER_KEY_ENV",
     "REBUILD",
+    "VIEW_FORMAT",
     "Adapter",
     "AnalyticsRecord",
     "AnalyticsView",

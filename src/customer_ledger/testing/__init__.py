@@ -37,6 +37,7 @@ from customer_ledger.projections.views import (
     KINDS,
     LIVE,
     REBUILD,
+    VIEW_FORMAT,
     Page,
     ProfileQuery,
     ProfileRecord,
@@ -425,6 +426,21 @@ class LedgerConformance:
         sample.rebuild(["timeline"], fresh=True)
         assert not sample.views.has_rebuild("timeline")
         assert snapshot_views(sample)["timeline"]
+
+    def test_views_record_todays_format_and_keep_it_through_a_swap(
+        self, sample: CustomerLedger
+    ) -> None:
+        for kind in KINDS:
+            assert sample.views.format(kind) == VIEW_FORMAT
+        projections_for(sample.views, sample.personal, KINDS, REBUILD)
+        assert [sample.views.format(kind, REBUILD) for kind in KINDS] == [VIEW_FORMAT] * 4
+        sample.rebuild()
+        assert [sample.views.format(kind) for kind in KINDS] == [VIEW_FORMAT] * 4
+        assert sample.upgrade_views() == []
+        # the format row is no upstream position: tracking reads ignore it
+        assert sample.views.view("profile").max_tracking_id(sample.name) == (
+            sample.recorder.max_notification_id()
+        )
 
 
 class PersistentConformance:

@@ -19,7 +19,9 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from customer_ledger.storage import (
+    FORMAT_ROW,
     LIVE,
+    VIEW_FORMAT,
     Kind,
 )
 from customer_ledger_postgres.names import TableNames, table_names
@@ -101,9 +103,17 @@ class PostgresView(PostgresTrackingRecorder):
             return
         with self.datastore.transaction(commit=True) as curs:
             lock_creation(curs, self.datastore.schema, self.names)
+            new = not table_exists(curs, self.datastore.schema, self.names.tracking)
             for statement in self.sql_create_statements:
                 curs.execute(statement, prepare=False)
             self.create_optional(curs)
+            if new:  # a new view: its rows will be written as today's
+                curs.execute(
+                    sql.SQL(
+                        "INSERT INTO {}.{} (application_name, notification_id) VALUES (%s, %s)"
+                    ).format(self.schema, sql.Identifier(self.names.tracking)),
+                    (FORMAT_ROW, VIEW_FORMAT),
+                )
 
     def create_optional(self, curs: Cursor[DictRow]) -> None:
         """Hook: objects that depend on what the database offers (run at creation)."""
@@ -152,6 +162,13 @@ def lock_creation(curs: Cursor[DictRow], schema: str, names: TableNames) -> None
         "SELECT pg_advisory_xact_lock(hashtext(%s))",
         (f"customer_ledger:{schema}.{names.rows}",),
     )
+
+
+def table_exists(curs: Cursor[DictRow], schema: str, table: str) -> bool:
+    curs.execute(
+        "SELECT 1 FROM pg_tables WHERE schemaname = %s AND tablename = %s", (schema, table)
+    )
+    return curs.fetchone() is not None
 
 
 def existing_tables(curs: Cursor[DictRow], schema: str, names: TableNames) -> int:

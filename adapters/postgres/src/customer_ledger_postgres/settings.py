@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import psycopg
@@ -154,6 +155,18 @@ class PostgresSettings:
             enable_db_functions=False,
         )
 
+    def connect(self) -> psycopg.Connection[Any]:
+        """One autocommit connection of its own, outside any pool."""
+        return psycopg.connect(
+            dbname=self.dbname,
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            connect_timeout=self.connect_timeout,
+            autocommit=True,
+        )
+
     def ensure_schema(self) -> None:
         """Creates the ledger's schema unless it exists: eventsourcing expects it to.
 
@@ -162,15 +175,7 @@ class PostgresSettings:
         if self.schema == DEFAULT_SCHEMA:
             return
         try:
-            with psycopg.connect(
-                dbname=self.dbname,
-                host=self.host,
-                port=self.port,
-                user=self.user,
-                password=self.password,
-                connect_timeout=self.connect_timeout,
-                autocommit=True,
-            ) as conn:
+            with self.connect() as conn:
                 found = conn.execute(
                     "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
                 ).fetchone()

@@ -9,6 +9,8 @@ table name whose relation changed while the statement waited for its lock).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from threading import Lock
 from typing import Any, Self
 
@@ -129,6 +131,19 @@ class PostgresViewSet(ViewSet):
             )
         with self._lock:
             self._views.pop((kind, REBUILD), None)
+
+    @contextmanager
+    def upgrading(self) -> Iterator[None]:
+        """A session advisory lock for the schema, on a connection of its own held
+        meanwhile (not one of the pool's, which the rebuild needs; the lock goes with
+        the session if the process dies)."""
+        key = f"customer_ledger:{self.schema}:upgrade"
+        with self.settings.connect() as conn:
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
 
     def has_rebuild(self, kind: Kind) -> bool:
         with self.datastore.get_connection() as conn:

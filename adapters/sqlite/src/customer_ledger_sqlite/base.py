@@ -19,7 +19,9 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
 from customer_ledger.storage import (
+    FORMAT_ROW,
     LIVE,
+    VIEW_FORMAT,
     Kind,
 )
 from customer_ledger_sqlite.schema import (
@@ -108,6 +110,12 @@ class SQLiteView(SQLiteTrackingRecorder):
             if not table_exists(c, self.table + suffix):
                 for statement in self.family.create_statements(self.table, self.prefix, suffix):
                     c.execute(statement)
+                if suffix == TRACKING:  # a new view: its rows will be written as today's
+                    c.execute(
+                        f"INSERT INTO {self.tracking_table} (application_name, notification_id)"
+                        " VALUES (?, ?)",
+                        (FORMAT_ROW, VIEW_FORMAT),
+                    )
 
     # -- tracking ------------------------------------------------------------------------
 

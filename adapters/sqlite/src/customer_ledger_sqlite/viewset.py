@@ -8,7 +8,15 @@ begins after sees the new ones: never a mix, and readers are never blocked.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: upgrades are not serialised across processes there
+    fcntl = None  # type: ignore[assignment]
 
 from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteDatastore
 
@@ -93,6 +101,29 @@ class SQLiteViewSet(ViewSet):
     def has_rebuild(self, kind: Kind) -> bool:
         with self.datastore.transaction(commit=False) as c:
             return table_exists(c, self._family(kind, REBUILD)[0])
+
+    @contextmanager
+    def upgrading(self) -> Iterator[None]:
+        """An exclusive ``flock`` on ``<database>-upgrade.lock``, removed when done.
+
+        Not a lock on the database file: closing any descriptor of that file would drop
+        this process's SQLite locks on it (POSIX locks belong to the process). A waiter
+        that gets the lock after the file was removed finds the views current (formats
+        only ever go up), so it needs no lock of its own.
+        """
+        pool = self.datastore.pool
+        if pool.is_sqlite_memory_mode or fcntl is None:
+            yield
+            return
+        path = f"{pool.db_name}-upgrade.lock"
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+            with suppress(FileNotFoundError):
+                os.unlink(path)
+        finally:
+            os.close(descriptor)  # releases the lock
 
     def close(self) -> None:
         self._views.clear()

@@ -100,6 +100,20 @@ class StoreUnavailable(StoreError):
     rule = "store_unavailable"
 
 
+class StoreNotFound(StoreError):
+    """A ledger opened for reading is not there (a wrong path or database): reading
+    never makes an empty store."""
+
+    rule = "store_not_found"
+
+
+class ReadOnlyLedger(StoreError):
+    """The ledger was opened read-only: it records nothing (no command, no unmasked
+    read, which must be recorded); open it for writing to do that."""
+
+    rule = "read_only"
+
+
 class ActorRequired(PermissionDenied):
     """A ledger opened without a default actor was called without naming who acts."""
 

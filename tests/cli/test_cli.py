@@ -131,10 +131,23 @@ def test_history_prints_a_table(cl: CL, demo_store: None) -> None:
 
 
 def test_an_unknown_customer_is_a_domain_error_naming_its_rule(cl: CL) -> None:
+    assert cl("demo", "--json").code == 0
     run = cl("profile", "Z999")
     assert run.code == 1
     assert run.out == ""
     assert run.err == "error [unknown_customer]: no customer numbered 'Z999'\n"
+
+
+@pytest.mark.parametrize("command", [["profile", "A001"], ["status"], ["search", "x"],
+                                     ["timeline"], ["history", "A001"], ["audit", "verify"],
+                                     ["analytics"], ["export", "profiles"]])  # fmt: skip
+def test_reading_a_store_that_is_not_there_says_so_and_makes_none(
+    cl: CL, store: str, command: list[str]
+) -> None:
+    run = cl(*command)
+    assert (run.code, run.out) == (1, "")
+    assert run.err.startswith("error [store_not_found]: there is no ledger at sqlite:///")
+    assert not Path(store.removeprefix("sqlite:///")).exists()
 
 
 @pytest.mark.parametrize(
@@ -177,7 +190,7 @@ def test_a_bad_store_url_is_a_clear_error(cl: CL, url: str, message: str) -> Non
 
 
 def test_an_unusable_store_is_a_clear_error(cl: CL, tmp_path: Path) -> None:
-    run = cl("profile", "A001", store_url=f"sqlite:///{tmp_path}/no/such/dir/x.db")
+    run = cl("demo", store_url=f"sqlite:///{tmp_path}/no/such/dir/x.db")
     assert (run.code, run.err) == (
         1,
         "error [store]: cannot use the store: unable to open database file\n",

@@ -250,6 +250,7 @@ def test_another_package_adds_an_export_source(
     try:
         out = tmp_path / "s.csv"
         store = f"sqlite:///{tmp_path}/x.db"
+        CustomerLedger.open(store).close()  # an empty ledger: exports read an existing one
         argv = ["--store", store, "export", "sample", "--out", str(out), "--as-of", "2024-01-02"]
         assert main([*argv, "--lang", "en"]) == 0
         assert csv_rows(out.read_bytes()) == [["day", "value"], ["2024-01-02", "'=1+1"]]

@@ -262,8 +262,8 @@ def test_sqlite_without_its_key_file_refuses_to_guess(tmp_path, monkeypatch, rej
     with CustomerLedger.open(url) as ledger:
         ledger.first_contact("P1", name="欧阳", type="individual")
     (tmp_path / "l.db.master-key").unlink()
-    with CustomerLedger.open(url) as again, pytest.raises(MasterKeyMissing, match="restore"):
-        again.history("P1")
+    with pytest.raises(MasterKeyMissing, match="restore"):
+        CustomerLedger.open(url)
     assert not (tmp_path / "l.db.master-key").exists()
 
 
@@ -273,32 +273,17 @@ def test_another_master_key_is_refused_before_anything_is_written(tmp_path, monk
     with CustomerLedger.open(url) as ledger:
         ledger.first_contact("P1", name="欧阳", type="individual")
     monkeypatch.setenv(MASTER_KEY_ENV, base64.b64encode(os.urandom(32)).decode())
-    with CustomerLedger.open(url) as other:
-        with pytest.raises(MasterKeyMismatch):
-            other.history("P1")
-        before = other.recorder.max_notification_id()
-        with pytest.raises(MasterKeyMismatch):
-            other.first_contact("P2", name="李四", type="individual")
-        assert other.recorder.max_notification_id() == before
+    with pytest.raises(MasterKeyMismatch):  # refused when opened: nothing can be written
+        CustomerLedger.open(url)
+    with CustomerLedger.open(url, read_only=True) as reader, pytest.raises(MasterKeyMismatch):
+        reader.history("P1")
 
 
 @pytest.mark.parametrize("value", ["not base64!", base64.b64encode(b"short").decode()])
 def test_a_malformed_master_key_is_a_typed_error(value, monkeypatch):
     monkeypatch.setenv(MASTER_KEY_ENV, value)
-    with CustomerLedger.open("memory://") as ledger, pytest.raises(MasterKeyInvalid):
-        ledger.first_contact("P1", name="欧阳", type="individual")
-
-
-def test_postgres_without_a_master_key_says_how_to_set_one(
-    postgres_url_factory,  # noqa: F811
-    monkeypatch,
-):
-    monkeypatch.delenv(MASTER_KEY_ENV, raising=False)
-    with CustomerLedger.open(postgres_url_factory()) as ledger:
-        ledger.first_contact("B1", name="某某公司", type="company")  # nothing personal: fine
-        with pytest.raises(MasterKeyMissing, match=MASTER_KEY_ENV):
-            ledger.first_contact("P1", name="欧阳", type="individual")
-        assert [n for n in ledger.numbers()] == ["B1"]
+    with pytest.raises(MasterKeyInvalid):  # refused when opened: nothing can be written
+        CustomerLedger.open("memory://")
 
 
 def test_a_ledger_built_from_another_ledgers_env_reads_its_data(tmp_path):

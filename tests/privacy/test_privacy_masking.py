@@ -20,9 +20,15 @@ from customer_ledger.cli import main as cli_main
 from customer_ledger.cli import output as cli_output
 from customer_ledger.cli.main import main
 from customer_ledger.domain.access import Actor
-from customer_ledger.domain.personal import ERASED
+from customer_ledger.domain.personal import ERASED, UNREADABLE
 from customer_ledger.errors import PermissionDenied
-from customer_ledger.privacy.masking import mask_email, mask_phone, mask_text, masked_fields
+from customer_ledger.privacy.masking import (
+    MASKS,
+    mask_email,
+    mask_phone,
+    mask_text,
+    masked_fields,
+)
 
 MOBILE, LANDLINE, EMAIL = "13812345678", "01087654321", "zhangsan@abc.com"
 
@@ -59,6 +65,14 @@ def test_a_masked_mobile_keeps_only_its_first_three_and_last_four_digits(digits)
 )
 def test_emails_show_the_first_character_and_the_domain(email, shown):
     assert mask_email(email) == shown
+
+
+@pytest.mark.parametrize("mask", sorted(MASKS.items()), ids=lambda item: item[0])
+@pytest.mark.parametrize("marker", sorted(UNREADABLE))
+def test_a_value_no_one_can_read_is_shown_as_it_is_by_every_mask(mask, marker):
+    """[erased] (forgotten) and [encrypted] (read without the keys) are not data: a mask
+    that cut them to '*******ted]' would hide why the value is missing."""
+    assert mask[1](marker) == marker
 
 
 def test_phones_and_emails_inside_an_imported_row_are_masked():

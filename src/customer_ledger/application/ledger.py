@@ -61,6 +61,7 @@ from customer_ledger.application.privacy import ForgetResult, masked, masked_fac
 from customer_ledger.application.replay import SNAPSHOT_INTERVAL, replay_customer, replay_point
 from customer_ledger.domain.access import Actor, Policy
 from customer_ledger.domain.customer import Customer
+from customer_ledger.domain.personal import ENCRYPTED
 from customer_ledger.domain.registry import AccessLog, CommandReceipt, CustomerNumber
 from customer_ledger.domain.values import Meta, Stage, calendar_day, customer_number, text
 from customer_ledger.errors import (
@@ -72,7 +73,10 @@ from customer_ledger.errors import (
     DuplicateCustomerNumber,
     InvalidValue,
     LedgerError,
+    MasterKeyMissing,
     PermissionDenied,
+    ReadOnlyLedger,
+    StoreNotFound,
     UnknownCustomer,
 )
 from customer_ledger.notifications import notifications
@@ -88,6 +92,7 @@ from customer_ledger.projections.engine import (
     damaged,
     projections_for,
     rebuild,
+    stale_views,
     upgrade,
 )
 from customer_ledger.projections.fold import Damage
@@ -160,6 +165,9 @@ class CustomerLedger(Application[UUID], Commands):
         # its events. True: each command also catches the views up (for readers of the
         # view tables that do not go through a ledger and have no ``follow``).
         self.eager_views = False
+        self.read_only = False  # see ``open``
+        # Why the keys cannot be used (a read-only ledger opened without the master key)
+        self.without_keys: str | None = None
 
     @classmethod
     def open(
@@ -171,10 +179,24 @@ class CustomerLedger(Application[UUID], Commands):
         policy: Policy | None = None,
         eager_views: bool = False,
         default_actor: Actor | None = SYSTEM,
+        read_only: bool = False,
     ) -> CustomerLedger:
-        """Opens the store at ``url`` (default ``$CUSTOMER_LEDGER_STORE`` or SQLite)."""
+        """Opens the store at ``url`` (default ``$CUSTOMER_LEDGER_STORE`` or SQLite).
+
+        For writing (the default) its key table is opened at once, so a store that could
+        not seal personal data (a PostgreSQL ledger without ``CUSTOMER_LEDGER_MASTER_KEY``)
+        is refused here, before anything is written. ``read_only``: the store must exist
+        (``StoreNotFound``; reading never makes an empty one) and nothing is recorded
+        (``ReadOnlyLedger``); without the master key, personal fields read
+        ``[encrypted]`` and the views are read as they stand (catching them up needs
+        the keys)."""
         store = StoreURL.parse(url or default_url())
         adapter = adapter_for(store)
+        if read_only and not adapter.exists(store):
+            raise StoreNotFound(
+                f"there is no ledger at {store.shown}: check the store URL (opening it "
+                "for writing, e.g. with a command, makes a new one)"
+            )
         env = {**adapter.application_env(store), KEY_STORE_URL_ENV: store.raw}
         ledger = retry_opening(
             lambda: cls(
@@ -184,7 +206,30 @@ class CustomerLedger(Application[UUID], Commands):
         )
         ledger.url, ledger.adapter = store, adapter
         ledger.eager_views = eager_views
+        ledger.read_only = read_only
+        try:
+            ledger._open_keys()
+        except BaseException:
+            ledger.close()
+            raise
         return ledger
+
+    def _open_keys(self) -> None:
+        try:
+            keys = self.keys
+            if not self.read_only:
+                keys.check()  # a wrong master key is refused before anything is written
+        except MasterKeyMissing as error:
+            if not self.read_only:
+                raise
+            self.without_keys = str(error)
+            self.personal.without_keys = True
+            logger.warning(
+                "reading without the master key: personal fields read %s and the views "
+                "are read as they stand (%s)",
+                ENCRYPTED,
+                error,
+            )
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """eventsourcing's environment, but what ``env`` gives (the settings the store URL
@@ -226,7 +271,9 @@ class CustomerLedger(Application[UUID], Commands):
                 url = key_store_location(
                     self.env.get(KEY_STORE_URL_ENV), self.env.get("PERSISTENCE_MODULE"), self.url
                 )
-                self.__dict__["_keys"] = open_key_store(url, self.env.get(MASTER_KEY_ENV))
+                self.__dict__["_keys"] = open_key_store(
+                    url, self.env.get(MASTER_KEY_ENV), create=not self.read_only
+                )
             keys: KeyStore = self.__dict__["_keys"]
             return keys
 
@@ -249,7 +296,9 @@ class CustomerLedger(Application[UUID], Commands):
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """``Application.save``, without its runtime ``Protocol`` checks for the ledger's
         own aggregates and events (about 30 µs each: a third of a batched import line's
-        save); anything else is collected by eventsourcing as before."""
+        save); anything else is collected by eventsourcing as before. A read-only
+        ledger refuses (``ReadOnlyLedger``)."""
+        self.refuse_if_read_only("record anything")
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
         events, aggregates = processing_event.events, processing_event.aggregates
         for obj in objs:
@@ -388,6 +437,13 @@ class CustomerLedger(Application[UUID], Commands):
         return results
 
     def _upgrade(self, views: ViewSet, progress: Progress | None = None) -> list[RebuildResult]:
+        if self.without_keys:
+            if stale_views(views):
+                raise MasterKeyMissing(
+                    "an earlier release wrote this store's views, and rebuilding them "
+                    f"needs the master key: {self.without_keys}"
+                )
+            return []
         self._live = None
         started = perf_counter()
         results = upgrade(self, views, progress=progress)
@@ -412,7 +468,10 @@ class CustomerLedger(Application[UUID], Commands):
         """Brings the views up to date with the log (read-your-writes); returns events applied.
 
         A customer whose events cannot all be read is set aside (``damaged()``): its views
-        keep its last good state, and every other customer is caught up."""
+        keep its last good state, and every other customer is caught up. Without the
+        keys (read-only, no master key) the views are read as they stand: 0."""
+        if self.without_keys:
+            return 0
         return catch_up(self, self._projections())
 
     def damaged(self) -> list[Damage]:
@@ -429,6 +488,10 @@ class CustomerLedger(Application[UUID], Commands):
         fresh: bool = False,
     ) -> list[RebuildResult]:
         """Replays the whole log into fresh view tables and swaps them in atomically."""
+        if self.without_keys:
+            raise MasterKeyMissing(
+                f"rebuilding the views needs the master key: {self.without_keys}"
+            )
         self._live = None
         try:
             results = rebuild(self, self._opened_views(), kinds, progress=progress, fresh=fresh)
@@ -482,12 +545,20 @@ class CustomerLedger(Application[UUID], Commands):
         self, reader: Actor, what: str, number: str | None = None, why: str | None = None
     ) -> None:
         """Checks that ``reader`` may read personal data unmasked (``what``: of customer
-        ``number``, or of many); a refused read is recorded, then raised."""
+        ``number``, or of many); a refused read is recorded, then raised. A read-only
+        ledger cannot record the read, so it refuses every one (``ReadOnlyLedger``)."""
+        self.refuse_if_read_only("record a read of personal data, as unmasked reads must be")
         try:
             self.policy.check_personal_read(reader)
         except PermissionDenied:
             self.record_denial(number, reader, f"read {what} unmasked", why)
             raise
+
+    def refuse_if_read_only(self, what: str) -> None:
+        if self.read_only:
+            raise ReadOnlyLedger(
+                f"this ledger was opened read-only: it cannot {what}; open it for writing"
+            )
 
     def record_denial(
         self, number: str | None, actor: Actor, what: str, reason: str | None = None
@@ -745,6 +816,7 @@ class CustomerLedger(Application[UUID], Commands):
     ) -> CommandResult:
         """Runs ``Customer.<name>(**args)`` as one command: checked, recorded, receipted;
         or, in a ``batch``, checked and kept there until the batch is saved."""
+        self.refuse_if_read_only(f"record {name}")
         no_huge_numbers([number, meta, args])  # before any rule quotes one in a message
         given = checked_meta(meta, self.acting)
         actor: Actor = given["actor"]

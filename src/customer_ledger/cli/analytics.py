@@ -88,6 +88,7 @@ def _configure_analytics(parser: argparse.ArgumentParser) -> None:
     "analytics",
     "ABC grades (computed and by hand), churn risk with reasons, maintenance segments",
     _configure_analytics,
+    reads=True,
 )
 def run_analytics(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     result = ledger.analytics(_as_of(ledger, args), _settings(args), actor=acting_actor(args))
@@ -144,6 +145,7 @@ def _configure_indicators(parser: argparse.ArgumentParser) -> None:
     "indicators",
     "monthly or quarterly indicators: interactions, complaint and renewal rates, top share...",
     _configure_indicators,
+    reads=True,
 )
 def run_indicators(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     end = ledger.clock().astimezone(ledger.timezone).date() if args.end is None else args.end
@@ -192,6 +194,7 @@ def _configure_reminders(parser: argparse.ArgumentParser) -> None:
     "reminders",
     "contract expiries, birthdays, anniversaries, follow-ups and reminders due or overdue",
     _configure_reminders,
+    reads=True,
 )
 def run_reminders(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     as_of = _as_of(ledger, args)
@@ -237,6 +240,7 @@ def _configure_report(parser: argparse.ArgumentParser) -> None:
     "report",
     "write one self-contained HTML page of charts: funnel, ABC, revenue, risk, reminders",
     _configure_report,
+    reads=True,
 )
 def run_report(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     check_output(args.out)  # a directory, a link, no such directory: before the work

@@ -47,7 +47,9 @@ def _configure_audit(parser: argparse.ArgumentParser) -> None:
         sub.set_defaults(audit_handler=action.run)
 
 
-@group.command("audit", "check, anchor and replay the recorded history", _configure_audit)
+@group.command(
+    "audit", "check, anchor and replay the recorded history", _configure_audit, reads=True
+)
 def run_audit(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     code: int = args.audit_handler(ledger, args)
     return code

@@ -192,6 +192,7 @@ def _configure_export(parser: argparse.ArgumentParser) -> None:
     "export",
     "write profiles, timeline or status as CSV, XLSX or JSON Lines (docs/spreadsheets.md)",
     _configure_export,
+    reads=True,
 )
 def run_export(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     fmt = args.format or (args.out.suffix.lstrip(".").lower() if args.out else "csv")

@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         for command in group.commands:
             sub = commands.add_parser(command.name, help=command.help, description=command.help)
             command.configure(sub)
-            sub.set_defaults(handler=command.run)
+            sub.set_defaults(handler=command.run, reads=command.reads)
     return parser
 
 
@@ -101,8 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     """The command's handler on the store; a ledger error (a file output's or stdout's
     included) is printed as one line, ``error [rule]: ...``, and exits with 1."""
+    read_only = args.reads and not getattr(args, "unmasked", False)
     try:
-        with CustomerLedger.open(args.store) as ledger:
+        with CustomerLedger.open(args.store, read_only=read_only) as ledger:
             code: int = args.handler(ledger, args)
             return code
     except LedgerError as error:

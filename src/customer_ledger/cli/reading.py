@@ -40,7 +40,7 @@ def _personal_read(parser: argparse.ArgumentParser) -> None:
     add_unmasked_options(parser)
 
 
-@group.command("profile", "show a customer's current profile", _personal_read)
+@group.command("profile", "show a customer's current profile", _personal_read, reads=True)
 def run_profile(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     if unmasked_without_why(args):
         return EXIT_USAGE
@@ -53,7 +53,9 @@ def run_profile(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@group.command("history", "list a customer's recorded events, oldest first", _personal_read)
+@group.command(
+    "history", "list a customer's recorded events, oldest first", _personal_read, reads=True
+)
 def run_history(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     if unmasked_without_why(args):
         return EXIT_USAGE
@@ -83,7 +85,9 @@ def _configure_timeline(parser: argparse.ArgumentParser) -> None:
     add_json_option(parser)
 
 
-@group.command("timeline", "one line per event, in business-time order", _configure_timeline)
+@group.command(
+    "timeline", "one line per event, in business-time order", _configure_timeline, reads=True
+)
 def run_timeline(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     entries = list(_all_entries(ledger, args))
     if args.json:
@@ -121,7 +125,7 @@ def _configure_status(parser: argparse.ArgumentParser) -> None:
     add_json_option(parser)
 
 
-@group.command("status", "each customer's stage and the board", _configure_status)
+@group.command("status", "each customer's stage and the board", _configure_status, reads=True)
 def run_status(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     board = ledger.board(args.as_of, idle_days=args.idle_days)
     rows = ledger.status(args.stage, args.owner)
@@ -190,7 +194,9 @@ def _configure_search(parser: argparse.ArgumentParser) -> None:
     add_json_option(parser)
 
 
-@group.command("search", "find customers by name or number, with filters", _configure_search)
+@group.command(
+    "search", "find customers by name or number, with filters", _configure_search, reads=True
+)
 def run_search(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     query = ProfileQuery(
         text=args.text, stage=None if args.stage is None else Stage(args.stage), type=args.type,

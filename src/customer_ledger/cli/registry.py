@@ -24,6 +24,9 @@ class Subcommand:
     help: str
     run: Handler
     configure: Configure
+    # Only reads: the ledger opens read-only (a missing store is an error, not a new
+    # one; no master key reads [encrypted]), unless the call reads unmasked: recorded.
+    reads: bool = False
 
 
 class Group:
@@ -34,12 +37,15 @@ class Group:
         self.commands: list[Subcommand] = []
 
     def command(
-        self, name: str, help: str, configure: Configure | None = None
+        self, name: str, help: str, configure: Configure | None = None, *, reads: bool = False
     ) -> Callable[[Handler], Handler]:
-        """Registers ``run(ledger, args) -> int`` as ``customer-ledger NAME``."""
+        """Registers ``run(ledger, args) -> int`` as ``customer-ledger NAME``; ``reads``:
+        it records nothing (see ``Subcommand.reads``)."""
 
         def register(run: Handler) -> Handler:
-            self.commands.append(Subcommand(name, help, run, configure or (lambda _: None)))
+            self.commands.append(
+                Subcommand(name, help, run, configure or (lambda _: None), reads=reads)
+            )
             return run
 
         return register

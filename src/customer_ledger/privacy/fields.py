@@ -156,6 +156,9 @@ class PersonalFields:
 
     def __init__(self, keys: Callable[[], KeyStore]) -> None:
         self._keys = keys
+        # True where the keys cannot be used (a read-only ledger without the master key):
+        # stored events then read ``[encrypted]`` for each sealed value
+        self.without_keys = False
 
     def seal(self, domain_event: Any, data: dict[str, Any]) -> dict[str, Any]:
         """``data`` with every personal value encrypted under the originator's key."""
@@ -200,7 +203,7 @@ class PersonalFields:
         """
         if _TOKEN_BYTES not in stored:
             return data  # nothing sealed: other aggregates, legacy or personal-free events
-        return self.open_value(_uuid(originator_id), data)
+        return self.open_value(_uuid(originator_id), data, without_keys=self.without_keys)
 
     def open_value(self, owner: UUID, data: Any, *, without_keys: bool = False) -> Any:
         """``data`` with ``owner``'s sealed values opened (``[erased]`` once its key is

@@ -276,6 +276,11 @@ class KeyStore(ABC):
             self._keep(customer_id, (key, expires))
         return key
 
+    def check(self) -> None:
+        """Proves the master key is the store's (``MasterKeyMismatch`` if not), or, for
+        a store with no keys yet, makes it so."""
+        self._check_master()
+
     def _load(self, customer_id: UUID) -> tuple[bool, Row]:
         self._check_master()
         return self._read(customer_id)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from customer_ledger.domain.personal import ERASED, UNREADABLE
+from customer_ledger.domain.personal import UNREADABLE
 from customer_ledger.privacy.fields import Path, plan_of, walk
 
 _MOBILE = re.compile(r"^(?:\+?86)?(1\d{10})$")
@@ -18,7 +18,7 @@ _EMAIL_IN_TEXT = re.compile(r"[^\s@<>\"',;:()（）]+@[^\s@<>\"',;:()（）]+\.[
 
 def mask_phone(phone: str) -> str:
     """Mobile: first 3 + last 4 digits; landline: area code + last 4; else last 4."""
-    if "*" in phone or phone == ERASED:
+    if "*" in phone or phone in UNREADABLE:
         return phone  # masked at the source already, or gone
     mobile = _MOBILE.match(phone)
     if mobile:
@@ -33,7 +33,7 @@ def mask_phone(phone: str) -> str:
 
 def mask_email(email: str) -> str:
     """The first character of the mailbox and the domain: ``z***@abc.com``."""
-    if "*" in email or email == ERASED or "@" not in email:
+    if "*" in email or email in UNREADABLE or "@" not in email:
         return email
     mailbox, domain = email.rsplit("@", 1)
     return f"{mailbox[:1]}***@{domain}"

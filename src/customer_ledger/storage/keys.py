@@ -26,8 +26,9 @@ def key_store_location(
     return opened
 
 
-def open_key_store(url: StoreURL, master_key_text: str | None) -> KeyStore:
+def open_key_store(url: StoreURL, master_key_text: str | None, *, create: bool = True) -> KeyStore:
     """The key table of the store at ``url``; without a master key the adapter decides
-    (memory: a fresh one; SQLite: a key file beside the database; PostgreSQL: an error)."""
+    (memory: a fresh one; SQLite: a key file beside the database, made for a new store
+    unless ``create`` is False; PostgreSQL: an error)."""
     master = None if not master_key_text else MasterKey.from_text(master_key_text)
-    return adapter_for(url).key_store(url, master)
+    return adapter_for(url).key_store(url, master, create=create)

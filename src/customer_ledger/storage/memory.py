@@ -59,7 +59,9 @@ class MemoryAdapter(Adapter):
     def views(self, url: StoreURL) -> ViewSet:
         return MemoryViewSet()
 
-    def key_store(self, url: StoreURL, master_key: MasterKey | None) -> MemoryKeyStore:
+    def key_store(
+        self, url: StoreURL, master_key: MasterKey | None, *, create: bool = True
+    ) -> MemoryKeyStore:
         return MemoryKeyStore(master_key)  # none given: a fresh one, gone with the events
 
 

@@ -8,7 +8,8 @@ supplies four things, each checked by the conformance suite (``customer_ledger.t
 * ``views(url)``: a ``ViewSet`` of the four views (``ProfileView``, ``TimelineView``,
   ``StatusView``, ``AnalyticsView``), each an eventsourcing ``TrackingRecorder``;
 * ``key_store(url, master_key)``: a ``KeyStore`` over its key table (five primitives);
-* ``classify(error)``: what one of its driver's errors means for a command.
+* ``classify(error)``: what one of its driver's errors means for a command;
+* ``exists(url)`` (optional): whether a ledger is there, before a read-only open.
 
 The names below are re-exported from the layers that define them, so that an adapter
 imports from this one module: the view ports and their records and queries, the helpers
@@ -86,15 +87,24 @@ class Adapter(ABC):
     def views(self, url: StoreURL) -> ViewSet:
         """The profile, timeline, status and analytics views for this URL."""
 
-    def key_store(self, url: StoreURL, master_key: MasterKey | None) -> KeyStore:
+    def key_store(
+        self, url: StoreURL, master_key: MasterKey | None, *, create: bool = True
+    ) -> KeyStore:
         """The customers' data keys (``customer_ledger.privacy.keys``), in this store;
-        with no ``master_key`` configured, the adapter's default or ``MasterKeyMissing``.
+        with no ``master_key`` configured, the adapter's default or ``MasterKeyMissing``
+        (``create=False``, for a read-only ledger: a default it would have to make, such
+        as a new key file, is ``MasterKeyMissing`` too).
         Every ledger records personal data, so every adapter implements this: without
         it, the first command refuses with a ``StoreError`` saying so."""
         raise StoreError(
             f"the {self.scheme}:// adapter keeps no data keys, so it cannot store personal "
             "data (implement Adapter.key_store: see customer_ledger.storage.port)"
         )
+
+    def exists(self, url: StoreURL) -> bool:
+        """Whether a ledger is stored at ``url`` (asked before opening one read-only,
+        which must not make an empty store); True where the adapter cannot tell."""
+        return True
 
     def classify(self, error: BaseException) -> Failure | None:
         """What ``error``, raised by this backend's driver (eventsourcing passes it up as

@@ -43,6 +43,14 @@ class StoreURL:
         return cls(url, scheme, parts.netloc, unquote(parts.path), options)
 
     @property
+    def shown(self) -> str:
+        """The URL as messages show it: a password in it replaced by ``***``."""
+        user, at, host = self.netloc.rpartition("@")
+        if not at or ":" not in user:
+            return self.raw
+        return self.raw.replace(self.netloc, f"{user.split(':', 1)[0]}:***@{host}", 1)
+
+    @property
     def prefix(self) -> str:
         """Names a ledger among several sharing one database (tables or schema)."""
         prefix = self.options.get("prefix", "").lower()

@@ -33,8 +33,14 @@ class PostgresAdapter(Adapter):
     def views(self, url: StoreURL) -> PostgresViewSet:
         return PostgresViewSet(PostgresSettings.from_url(url))
 
-    def key_store(self, url: StoreURL, master_key: MasterKey | None) -> PostgresKeyStore:
+    def key_store(
+        self, url: StoreURL, master_key: MasterKey | None, *, create: bool = True
+    ) -> PostgresKeyStore:
         return PostgresKeyStore.open(url, master_key)
+
+    def exists(self, url: StoreURL) -> bool:
+        """Whether the ledger's schema holds its event or key table."""
+        return PostgresSettings.from_url(url).holds_a_ledger()
 
     def classify(self, error: BaseException) -> Failure | None:
         return classify(error)

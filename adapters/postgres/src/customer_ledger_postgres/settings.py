@@ -18,6 +18,7 @@ from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
 
 from customer_ledger.storage import (
+    KEY_TABLE,
     StoreError,
     StoreURL,
 )
@@ -167,6 +168,25 @@ class PostgresSettings:
             autocommit=True,
         )
 
+    def holds_a_ledger(self) -> bool:
+        """Whether the schema has a ledger's tables (events or data keys) in it."""
+        try:
+            with self.connect() as conn:
+                found = conn.execute(
+                    "SELECT 1 FROM pg_tables WHERE schemaname = %s AND (tablename = %s "
+                    "OR tablename LIKE %s) LIMIT 1",
+                    (self.schema, KEY_TABLE, "%\\_events"),
+                ).fetchone()
+        except psycopg.OperationalError as error:
+            raise self.unreachable(error) from error
+        return found is not None
+
+    def unreachable(self, error: psycopg.OperationalError) -> StoreError:
+        return StoreError(
+            f"cannot reach PostgreSQL database {self.dbname!r} at "
+            f"{self.host}:{self.port} as {self.user!r}: {error}"
+        )
+
     def ensure_schema(self) -> None:
         """Creates the ledger's schema unless it exists: eventsourcing expects it to.
 
@@ -188,10 +208,7 @@ class PostgresSettings:
                             )
                         )
         except psycopg.OperationalError as error:
-            raise StoreError(
-                f"cannot reach PostgreSQL database {self.dbname!r} at "
-                f"{self.host}:{self.port} as {self.user!r}: {error}"
-            ) from error
+            raise self.unreachable(error) from error
         except psycopg.errors.InsufficientPrivilege as error:
             raise StoreError(
                 f"user {self.user!r} may not create schema {self.schema!r} in "

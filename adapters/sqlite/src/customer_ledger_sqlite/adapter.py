@@ -6,6 +6,7 @@ thread from its pool), with an optional table prefix so ledgers can share a file
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 from customer_ledger.storage import (
@@ -45,8 +46,14 @@ class SQLiteAdapter(Adapter):
     def views(self, url: StoreURL) -> SQLiteViewSet:
         return SQLiteViewSet.open(url)
 
-    def key_store(self, url: StoreURL, master_key: MasterKey | None) -> SQLiteKeyStore:
-        return SQLiteKeyStore.open(url, master_key)
+    def key_store(
+        self, url: StoreURL, master_key: MasterKey | None, *, create: bool = True
+    ) -> SQLiteKeyStore:
+        return SQLiteKeyStore.open(url, master_key, create=create)
+
+    def exists(self, url: StoreURL) -> bool:
+        check_options(url)
+        return os.path.exists(database_path(url))
 
     def classify(self, error: BaseException) -> Failure | None:
         return classify(error)

@@ -54,8 +54,14 @@ class SQLiteKeyStore(KeyStore):
         _create_table(self._connection, self.table)
 
     @classmethod
-    def open(cls, url: StoreURL, master: MasterKey | None) -> SQLiteKeyStore:
+    def open(
+        cls, url: StoreURL, master: MasterKey | None, *, create: bool = True
+    ) -> SQLiteKeyStore:
+        """The key table, and the master key from the key file when none is given: made
+        for a new store (unless ``create`` is False: a read-only ledger)."""
         path, table_prefix, timeout = database_path(url), prefix(url), lock_timeout(url)
+        if master is None and not create:
+            master = key_file_master(Path(path), create=False)
         if master is None:
             with _connect(path, timeout) as probe:
                 _create_table(probe, prefixed(table_prefix, KEY_TABLE))

@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from customer_ledger_postgres.settings import BOUNDS as PG_BOUNDS
+from customer_ledger_postgres.settings import OPTIONS as PG_OPTIONS
+from customer_ledger_postgres.settings import PostgresSettings
 from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
     postgres_database,
     postgres_url_factory,
 )
+from customer_ledger_sqlite.adapter import SQLiteAdapter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from customer_ledger import CustomerLedger
 from customer_ledger.audit.verify import verify
 from customer_ledger.errors import StoreError
+from customer_ledger.storage.urls import StoreURL
 
 
 def record_one(url: str) -> None:
@@ -110,3 +118,43 @@ def test_url_options_are_bounded_and_checked_before_anything_opens(
 ) -> None:
     with pytest.raises(StoreError):
         CustomerLedger.open(url)
+
+
+# Any value of any option, as a URL carries it (percent-encoded): accepted only inside
+# its bounds, else refused with a StoreError; never a hang, an overflow or a traceback.
+OPTION_VALUES = st.one_of(
+    st.integers(-(10**30), 10**30).map(str),
+    st.text(max_size=25),
+    st.sampled_from(["", " 5", "5 ", "+5", "0x10", "1e3", "٥", "５", "5\x00", "true", "yes"]),
+)
+
+
+@settings(max_examples=300)
+@given(option=st.sampled_from(sorted(PG_OPTIONS)), value=OPTION_VALUES)
+def test_any_postgresql_option_value_is_bounded_or_refused(option: str, value: str) -> None:
+    url = StoreURL.parse(f"postgresql://u@h/db?{option}={quote(value, safe='')}")
+    try:
+        settings_ = PostgresSettings.from_url(url)
+    except StoreError:
+        return
+    if option in PG_BOUNDS:
+        least, most = PG_BOUNDS[option]
+        assert least <= getattr(settings_, option) <= most
+
+
+@settings(max_examples=300)
+@given(option=st.sampled_from(["lock_timeout", "prefix", "pool_size"]), value=OPTION_VALUES)
+def test_any_sqlite_option_value_is_bounded_or_refused(option: str, value: str) -> None:
+    url = StoreURL.parse(f"sqlite:///x.db?{option}={quote(value, safe='')}")
+    try:
+        env = SQLiteAdapter().application_env(url)
+    except StoreError:
+        return
+    assert option != "pool_size"  # not a SQLite option: refused above
+    if option == "lock_timeout":
+        assert 1 <= int(env["SQLITE_LOCK_TIMEOUT"]) <= 3600
+
+
+def test_an_option_given_twice_is_refused_not_last_one_wins() -> None:
+    with pytest.raises(StoreError, match="prefix given more than once"):
+        CustomerLedger.open("memory://?prefix=a&prefix=b")

@@ -39,7 +39,12 @@ class StoreURL:
         scheme = parts.scheme.lower()
         if scheme in ("postgres", "postgresql+psycopg"):
             scheme = "postgresql"
-        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        # blank values kept, so that a misspelt ``?lock_timout=`` is seen and refused
+        given = parse_qs(parts.query, keep_blank_values=True)
+        twice = sorted(k for k, v in given.items() if len(v) > 1)
+        if twice:
+            raise StoreError(f"store URL option(s) {', '.join(twice)} given more than once")
+        options = {k: v[0] for k, v in given.items()}
         return cls(url, scheme, parts.netloc, unquote(parts.path), options)
 
     @property

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from attrs import frozen
-from customer_ledger_postgres.testing import with_prefix
+from customer_ledger_postgres.testing import with_options, with_prefix
 
 from customer_ledger import CustomerLedger
 
@@ -37,7 +37,7 @@ def store_url(backend: str, request: pytest.FixtureRequest, directory: Path) -> 
     if backend == "sqlite":
         return f"sqlite:///{directory}/{uuid.uuid4().hex}.db"
     database = request.getfixturevalue("postgres_database")
-    return with_prefix(database, f"a_{uuid.uuid4().hex[:12]}") + SMALL_POOL
+    return with_options(with_prefix(database, f"a_{uuid.uuid4().hex[:12]}"), SMALL_POOL)
 
 
 @frozen

@@ -17,7 +17,11 @@ from typing import Any
 
 import pytest
 from cli_support import Run, invoke
-from customer_ledger_postgres.testing import postgres_database, postgres_url_factory  # noqa: F401
+from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
+    postgres_database,
+    postgres_url_factory,
+    with_options,
+)
 from paths import DOCS
 from strategies import fixed_clock
 from tampering import record_history, tamper_for
@@ -40,7 +44,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mo
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path}/ledger.db"
     else:
-        url = request.getfixturevalue("postgres_url_factory")() + "&pool_size=2&max_overflow=2"
+        url = with_options(
+            request.getfixturevalue("postgres_url_factory")(), "&pool_size=2&max_overflow=2"
+        )
     with CustomerLedger.open(url, clock=fixed_clock) as ledger:
         ledger.eager_views = False
         record_history(ledger)

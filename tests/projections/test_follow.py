@@ -8,6 +8,7 @@ applied, which must not stop it.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -59,3 +60,6 @@ def test_follow_survives_eager_writers_and_stops_cleanly(postgres_url_factory): 
     err = "".join(err_lines) + (rest or "")
     assert follower.returncode == 0, err
     assert "ProjectionRunner" in err and "stopped cleanly" in err
+    # every event the runners applied is counted (it said 0 when all went through them)
+    applied = int(re.search(r"stopped cleanly \((\d+) event applications\)", err).group(1))
+    assert applied >= 61, err  # 61 customer events recorded while it followed

@@ -25,6 +25,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from customer_ledger_postgres.testing import with_options
+
 from customer_ledger import CustomerLedger
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.registry import CustomerNumber
@@ -273,7 +275,7 @@ def store_url(backend: str, request: Any, tmp_path: Path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{fast_directory(tmp_path)}/ledger.db"
     make: Callable[[], str] = request.getfixturevalue("postgres_url_factory")
-    return make() + SMALL_POOLS
+    return with_options(make(), SMALL_POOLS)
 
 
 # Each process (and each of follow's ProjectionRunners) opens pools of its own: keep them

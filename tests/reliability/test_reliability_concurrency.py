@@ -28,6 +28,7 @@ import pytest
 from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
     postgres_database,
     postgres_url_factory,
+    with_options,
 )
 from paths import RELIABILITY
 
@@ -173,7 +174,7 @@ def test_processes_opening_one_postgresql_store_at_once_all_open_it(
     tmp_path: Path,
 ) -> None:
     # given a store (its tables exist), and processes waiting for the same instant
-    url = postgres_url_factory() + SMALL_POOLS
+    url = with_options(postgres_url_factory(), SMALL_POOLS)
     CustomerLedger.open(url).close()
     for attempt in range(2):
         go = tmp_path / f"go-{attempt}"

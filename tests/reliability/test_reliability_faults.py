@@ -21,6 +21,7 @@ import pytest
 from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
     postgres_database,
     postgres_url_factory,
+    with_options,
 )
 
 from customer_ledger import (
@@ -76,7 +77,7 @@ def held_write(
     postgres_url_factory: Callable[[], str],  # noqa: F811
 ) -> Iterator[tuple[CustomerLedger, Probe, psycopg.Connection[Any]]]:
     """A ledger with A001, a probe, and a session holding the events table's write lock."""
-    url = postgres_url_factory() + "&lock_timeout=60&pool_size=1&max_overflow=4"
+    url = with_options(postgres_url_factory(), "&lock_timeout=60&pool_size=1&max_overflow=4")
     ledger = CustomerLedger.open(url)
     ledger.eager_views = False
     ledger.first_contact("A001", name="x", type="company", occurred_at="2024-01-02")

@@ -33,7 +33,7 @@ NOW = datetime(2024, 6, 1, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def store_url(postgres_url_factory: Callable[[], str]) -> str:
     """A store URL on an empty schema of its own (small pools: tests open many)."""
-    return postgres_url_factory() + "&pool_size=2&max_overflow=4"
+    return testing_postgres.with_options(postgres_url_factory(), "&pool_size=2&max_overflow=4")
 
 
 @pytest.fixture
@@ -47,7 +47,9 @@ def views(store_url: str) -> Iterator[PostgresViewSet]:
 def module_views(postgres_database: str) -> Iterator[PostgresViewSet]:
     """Views shared by a module's read-only tests (creating tables costs ~0.1 s each)."""
     prefix = f"m_{uuid.uuid4().hex[:12]}"
-    url = testing_postgres.with_prefix(postgres_database, prefix) + "&pool_size=2"
+    url = testing_postgres.with_options(
+        testing_postgres.with_prefix(postgres_database, prefix), "&pool_size=2"
+    )
     view_set = PostgresViewSet.from_url(url)
     yield view_set
     view_set.close()

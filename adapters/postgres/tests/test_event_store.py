@@ -15,6 +15,7 @@ from customer_ledger_postgres import (
     PostgresViewSet,
 )
 from customer_ledger_postgres.base import PostgresView
+from customer_ledger_postgres.testing import with_options
 from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, TrackingRecorder
 from eventsourcing.tests import persistence as es_tests  # the module: see eventsourcing-notes
 from eventsourcing.utils import Environment
@@ -86,7 +87,9 @@ class TestStatusViewTracking(_ViewTrackingContract):
 def test_two_prefixes_keep_separate_ledgers_in_one_database(
     postgres_url_factory: Callable[[], str],
 ) -> None:
-    north, south = (CustomerLedger.open(postgres_url_factory() + "&pool_size=1") for _ in range(2))
+    north, south = (
+        CustomerLedger.open(with_options(postgres_url_factory(), "&pool_size=1")) for _ in range(2)
+    )
     try:
         north.first_contact("A001", name="北方公司", type="company")
         south.first_contact("A001", name="南方公司", type="company")

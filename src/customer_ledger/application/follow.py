@@ -116,9 +116,13 @@ def _run_projection_runners(
                     env=env,
                 )
             )
+        counted = progress.applied
         while not stop.is_set():
             for runner in runners:
                 runner.run_forever(timeout=0.1)  # re-raises an error of the runner's thread
+            progress.applied = counted + sum(
+                getattr(runner.projection, "applied", 0) for runner in runners
+            )
             progress.note((runner.projection for runner in runners), say)
     finally:
         for runner in runners:

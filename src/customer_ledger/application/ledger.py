@@ -857,6 +857,7 @@ class CustomerLedger(Application[UUID], Commands):
             load = self._customer_for_command
             customer = load(number) if batch is None else batch.customer(number, load)
             getattr(customer, name)(occurred_at=when, meta=event_meta, now=now, **args)
+        recorded = len(customer.pending_events)
         receipt = None
         if command_id is not None:
             receipt = CommandReceipt(
@@ -868,7 +869,7 @@ class CustomerLedger(Application[UUID], Commands):
             )
         if batch is not None:
             batch.add(customer, claim, receipt)
-            return CommandResult(customer.id, number, customer.version)
+            return CommandResult(customer.id, number, customer.version, events=recorded)
         try:
             self.save(customer, claim, receipt)
         except IntegrityError as error:
@@ -883,7 +884,7 @@ class CustomerLedger(Application[UUID], Commands):
             ) from error
         self._ids[number] = customer.id
         self.after_command()
-        return CommandResult(customer.id, number, customer.version)
+        return CommandResult(customer.id, number, customer.version, events=recorded)
 
     def _command_repository(self) -> Repository[UUID]:
         """Where commands load customers: eventsourcing's aggregate cache, each customer

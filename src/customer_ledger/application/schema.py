@@ -12,6 +12,8 @@ web forms, the HTTP API), so a command's fields are stated once, in its signatur
 from __future__ import annotations
 
 import inspect
+import re
+import types
 import typing
 from datetime import datetime
 from functools import cache
@@ -24,7 +26,7 @@ from customer_ledger.application.arguments import META_FIELDS
 from customer_ledger.application.commands import COMMANDS, CommandResult, Commands
 from customer_ledger.domain.customer import PROFILE_FIELDS
 from customer_ledger.domain.values import Contact, Needs
-from customer_ledger.errors import UnknownCommand
+from customer_ledger.errors import UnknownCommand, WrongType
 
 # The metadata a command's schema has: all but ``actor``, who acts, which a front end
 # supplies from the identity of its user, never from the command's fields.
@@ -83,6 +85,70 @@ def command_params(name: str) -> dict[str, Param]:
             meta, Param(meta, datetime if meta == "occurred_at" else str | None, False)
         )
     return params
+
+
+# What a field takes, where its type does not say it: help texts, form hints, API docs.
+FIELD_HELP: dict[str, str] = {
+    "type": "company or individual (企业/个人)",
+    "name": "the customer's or person's name",
+    "channel": "phone, visit, email, event, wechat, qq, social, meeting or other",
+    "grade": "A, B or C; empty clears it",
+    "stage": "lead, prospect, customer, at_risk or churned (or the sheet's word)",
+    "amount": "a decimal amount, e.g. 1999.90",
+    "currency": "an ISO 4217 code, default CNY",
+    "quantity": "how many, default 1",
+    "score": "1 (very unhappy) to 5 (very happy)",
+    "satisfaction": "the customer's satisfaction, 1 to 5",
+    "phone": "a mobile or landline number, e.g. 13812345678 or 0512-66661234",
+    "primary": "whether this is the main contact",
+    "vip": "whether the customer is a VIP",
+    "sha256": "the file's SHA-256, 64 hex digits",
+    "uri": "where the file is kept",
+    "contract": "the contract's number",
+    "complaint": "the complaint's id (e.g. K1)",
+    "reminder": "the reminder's id",
+    "contact_id": "the contact person's id within this customer",
+    "duration_minutes": "how long it took, in minutes",
+    "row": "the spreadsheet row, as evidence",
+}
+
+
+def command_help(name: str) -> str:
+    """What the command does, in a line: the first paragraph of its method's docstring
+    (a front end's help text, a form's title, an endpoint's summary)."""
+    doc = inspect.getdoc(getattr(Commands, name)) or name.replace("_", " ")
+    return " ".join(doc.split("\n\n")[0].split())
+
+
+_TRUE = frozenset({"true", "yes", "y", "1", "on", "是", "对"})
+_FALSE = frozenset({"false", "no", "n", "0", "off", "否", "不"})
+_WHOLE = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
+
+
+def from_text(param: Param, value: str) -> Any:
+    """A value typed as text (a command-line option, a form field) as a JSON line would
+    carry it: flags and whole numbers converted, the rest left as text for the line's
+    own checks (dates, amounts). Empty text is no value."""
+    if value.strip() == "":
+        return None
+    _, options = options_of(param.hint)
+    if options == (bool,):
+        word = value.strip().lower()
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+        raise WrongType(f"{param.name} must be yes or no (是/否), got {value!r}")
+    if options == (int,):
+        if not _WHOLE.fullmatch(value.strip()):
+            raise WrongType(f"{param.name} must be a whole number, got {value!r}")
+        return int(value.strip())
+    return value
+
+
+def options_of(hint: Any) -> tuple[bool, tuple[Any, ...]]:
+    """Whether ``hint`` takes None, and the types it takes besides."""
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    options = typing.get_args(hint) if union else (hint,)
+    return type(None) in options, tuple(o for o in options if o is not type(None))
 
 
 def _flat_params(cls: type) -> dict[str, Param]:

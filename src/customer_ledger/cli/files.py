@@ -31,7 +31,7 @@ from customer_ledger.cli.output import (
 )
 from customer_ledger.cli.registry import Group
 from customer_ledger.domain.access import Actor
-from customer_ledger.formats.jsonl import ImportReport, import_file
+from customer_ledger.formats.jsonl import ImportReport, import_file, import_lines
 from customer_ledger.formats.output import check_output, output_file
 from customer_ledger.formats.spreadsheets.exports import EXPORT_SOURCES, ExportRequest, export
 from customer_ledger.formats.spreadsheets.importing import SheetReport, import_sheet
@@ -40,7 +40,7 @@ from customer_ledger.formats.spreadsheets.reading import is_spreadsheet
 from customer_ledger.formats.spreadsheets.vocabulary import Lang
 from customer_ledger.formats.spreadsheets.writing import FORMATS
 
-group = Group("files")
+group = Group("files: import and export")
 LARGE = 200  # rows: smaller imports finish before a bar would help
 
 
@@ -49,7 +49,10 @@ LARGE = 200  # rows: smaller imports finish before a bar would help
 
 def _configure_import(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "file", metavar="FILE", type=Path, help="FILE.jsonl, or a spreadsheet: .csv / .xlsx"
+        "file",
+        metavar="FILE",
+        type=Path,
+        help="FILE.jsonl, or a spreadsheet: .csv / .xlsx; - reads JSON Lines from stdin",
     )
     add_json_option(parser)
     parser.add_argument(
@@ -70,6 +73,8 @@ def _configure_import(parser: argparse.ArgumentParser) -> None:
 )
 def run_import(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     path: Path = args.file
+    if str(path) == "-":
+        return _import_stdin(ledger, args)
     sheet = is_spreadsheet(path)
     if not sheet and (args.dry_run or args.layout != "auto"):
         sys.stderr.write(f"{PROG} import: error: --dry-run and --layout are for .csv/.xlsx\n")
@@ -80,13 +85,25 @@ def run_import(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     return _import_sheet(ledger, args) if sheet else _import_lines(ledger, args)
 
 
+def _import_stdin(ledger: CustomerLedger, args: argparse.Namespace) -> int:
+    if args.dry_run or args.layout != "auto":
+        sys.stderr.write(f"{PROG} import: error: --dry-run and --layout are for .csv/.xlsx\n")
+        return EXIT_USAGE
+    report = import_lines(ledger, sys.stdin.buffer, actor=acting_actor(args))
+    return _report(report, "stdin", args)
+
+
 def _import_lines(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     report = _import_with_progress(ledger, args.file, acting_actor(args))
+    return _report(report, str(args.file), args)
+
+
+def _report(report: ImportReport, source: str, args: argparse.Namespace) -> int:
     print_failures(report)
     if args.json:
         print_json(report.to_json())
     else:
-        console().print(_report_line(report, str(args.file)), soft_wrap=True)
+        console().print(_report_line(report, source), soft_wrap=True)
     return EXIT_OK if report.ok else EXIT_ERROR
 
 

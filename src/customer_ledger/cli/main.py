@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Sequence
 
 from eventsourcing.persistence import PersistenceError
@@ -49,7 +50,10 @@ GROUPS: tuple[Group, ...] = (
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Customer records (客户档案) as an immutable, event-sourced history."
+        prog=PROG,
+        description="Customer records (客户档案) as an immutable, event-sourced history.",
+        epilog=command_list(GROUPS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--store",
@@ -65,13 +69,27 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the role you act in: what you may do and see (default: ${ENV_ROLE}, else "
         f"{DEFAULT_ROLE})",
     )  # fmt: skip
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, help="one of the commands below"
+    )
     for group in GROUPS:
-        for command in group.commands:
-            sub = commands.add_parser(command.name, help=command.help, description=command.help)
+        for command in group.commands:  # (no help= here: the epilog lists them by group)
+            sub = commands.add_parser(command.name, description=command.help)
             command.configure(sub)
             sub.set_defaults(handler=command.run, reads=command.reads)
     return parser
+
+
+def command_list(groups: Sequence[Group], width: int = 100) -> str:
+    """The commands by group, for ``--help``: 40 of them in one list would be unreadable."""
+    lines = [f"commands ({PROG} COMMAND --help shows each one's options):"]
+    column = max(len(c.name) for g in groups for c in g.commands) + 4
+    for group in groups:
+        lines += ["", f"{group.title}:"]
+        for command in group.commands:
+            summary = textwrap.shorten(command.help, width - column, placeholder="...")
+            lines.append(f"  {command.name:<{column - 2}}{summary}")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -49,12 +49,21 @@ class _Console(Console):
         raise BrokenPipeError(errno.EPIPE, "the reader of stdout went away")
 
 
+# Output piped to a file or a program is as wide as its content needs: rich would cut
+# tables and wrap lines at 80 columns, which no reader of a file asked for. ($COLUMNS,
+# when set, still wins, as it does for rich on a terminal.)
+PIPED_WIDTH = 1_000
+
+
 def console(*, stderr: bool = False) -> Console:
     """A rich console on the current stdout/stderr (colour only on a terminal).
 
     Markup and emoji codes are off: customer data such as ``[VIP] 张三`` prints as is.
     """
-    return _Console(stderr=stderr, highlight=False, markup=False, emoji=False)
+    stream = sys.stderr if stderr else sys.stdout
+    piped = not (hasattr(stream, "isatty") and stream.isatty())
+    width = PIPED_WIDTH if piped and not os.environ.get("COLUMNS") else None
+    return _Console(stderr=stderr, highlight=False, markup=False, emoji=False, width=width)
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:

@@ -13,7 +13,7 @@ import sys
 from rich.console import Group as Lines
 
 from customer_ledger.application.ledger import CustomerLedger
-from customer_ledger.cli import demo
+from customer_ledger.cli import changes, demo
 from customer_ledger.cli.output import (
     EXIT_ERROR,
     EXIT_OK,
@@ -30,7 +30,8 @@ from customer_ledger.formats.jsonl import ImportReport
 from customer_ledger.projections.profile import Profile
 from customer_ledger.projections.views import TimelineEntry
 
-group = Group("recording")
+group = Group("recording: one command per change, with the fields of the import format")
+group.commands.extend(changes.subcommands())  # one per ledger command, listed first
 
 
 def _configure_demo(parser: argparse.ArgumentParser) -> None:

@@ -56,7 +56,9 @@ def profile_panel(profile: Profile, zone: ZoneInfo) -> Panel:
     for label, value in _profile_rows(profile, zone):
         if value not in (None, "", ()):
             grid.add_row(label, str(value))
-    return Panel(grid, title=Text(f"{profile.number}  {profile.name}"), title_align="left")
+    return Panel(
+        grid, title=Text(f"{profile.number}  {profile.name}"), title_align="left", expand=False
+    )
 
 
 def _profile_rows(p: Profile, zone: ZoneInfo) -> list[tuple[str, Any]]:
@@ -162,6 +164,13 @@ def history_text(
 
 def _short(value: Any) -> str:
     if isinstance(value, dict):
-        inner = ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, False))
+        inner = ", ".join(f"{k}={_short(v)}" for k, v in value.items() if v not in (None, False))
         return "{" + inner + "}"
+    return word(value)
+
+
+def word(value: Any) -> str:
+    """A value as people read it: flags as yes/no, never Python's True."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     return str(value)

@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import threading
+import time
 
 import orjson
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -18,7 +19,7 @@ from customer_ledger.errors import CorruptEvent
 from customer_ledger.projections.fold import Damage
 from customer_ledger.projections.views import KINDS
 
-group = Group("views")
+group = Group("views: keeping the read models current")
 
 
 def _configure_rebuild(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +42,7 @@ def run_rebuild(ledger: CustomerLedger, args: argparse.Namespace) -> int:
         TextColumn("rebuilding"), BarColumn(), MofNCompleteColumn(), RateColumn(),
         TimeRemainingColumn(),
     )  # fmt: skip
+    started = time.perf_counter()
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("rebuild", total=None)
         results = ledger.rebuild(
@@ -48,19 +50,29 @@ def run_rebuild(ledger: CustomerLedger, args: argparse.Namespace) -> int:
             fresh=args.fresh,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
+    total = time.perf_counter() - started
     damaged: dict[str, Damage] = {}
     for result in results:
         line = {
             "projection": result.projection, "events": result.events,
-            "seconds": result.seconds, "damaged": [d.to_json() for d in result.damaged],
+            "seconds": result.seconds, "resumed_from": result.resumed_from,
+            "damaged": [d.to_json() for d in result.damaged],
         }  # fmt: skip
         damaged.update((str(d.customer_id), d) for d in result.damaged)
         if args.json:
             sys.stdout.write(orjson.dumps(line).decode() + "\n")
         else:
+            resumed = f", resumed from event {result.resumed_from}" if result.resumed_from else ""
             console().print(
-                f"{result.projection}: {result.events} events in {result.seconds:.2f} s"
+                f"{result.projection}: {result.events} events in {result.seconds:.2f} s{resumed}",
+                highlight=False,
             )
+    if not args.json:
+        console().print(
+            f"rebuilt {len(results)} view(s) in {total:.2f} s (reading and decoding the log "
+            "once for all of them included)",
+            highlight=False,
+        )
     for damage in damaged.values():  # every other customer was rebuilt
         sys.stderr.write(
             f"error [{CorruptEvent.rule}]: customer {damage.number or damage.customer_id} set "

@@ -32,9 +32,10 @@ Progress = Callable[[int, int], None]  # (events done, events in the log)
 @frozen
 class RebuildResult:
     projection: Kind
-    events: int
-    seconds: float
+    events: int  # the log position the view was rebuilt to
+    seconds: float  # this view's own time: applying the events to it, and its swap
     damaged: tuple[Damage, ...] = ()  # customers set aside: their events could not be read
+    resumed_from: int = 0  # where a killed rebuild had got to (0: started afresh)
 
 
 def damaged(projections: Sequence[BatchProjection]) -> list[Damage]:
@@ -69,11 +70,13 @@ def catch_up(
     *,
     page_size: int = PAGE_SIZE,
     progress: Progress | None = None,
+    timings: dict[BatchProjection, float] | None = None,
 ) -> int:
     """Applies every event the projections have not seen; returns (event, view) pairs done.
 
     Safe to run in several processes at once: a page another process wrote first
     fails its tracking check, and this one re-reads its position and carries on.
+    ``timings`` gains each projection's own seconds (reading the log is shared).
     """
     if not projections:
         return 0
@@ -89,12 +92,18 @@ def catch_up(
             batch = [pair for pair in events if pair[1].notification_id > positions[projection]]
             if not batch:
                 continue
+            started = time.perf_counter()
             try:
                 projection.process_batch(batch)
             except IntegrityError:
                 # Another process wrote this view first: continue from where it got to.
                 positions[projection] = _position(app, projection)
                 continue
+            finally:
+                if timings is not None:
+                    timings[projection] = timings.get(projection, 0.0) + (
+                        time.perf_counter() - started
+                    )
             positions[projection] = batch[-1][1].notification_id
             applied += len(batch)
         if progress:
@@ -119,20 +128,24 @@ def rebuild(
     if fresh:
         for kind in kinds:
             views.discard(kind)
-    started = time.perf_counter()
     projections = projections_for(views, app.personal, kinds, REBUILD)
-    catch_up(app, projections, page_size=page_size, progress=progress)
+    resumed = {p: _position(app, p) for p in projections}
+    own: dict[BatchProjection, float] = {}
+    catch_up(app, projections, page_size=page_size, progress=progress, timings=own)
     results = []
     for projection in projections:
+        started = time.perf_counter()
         catch_up(app, [projection], page_size=page_size)  # events recorded meanwhile
         position = _position(app, projection)  # before the swap retires these tables
         views.swap(projection.kind)
+        seconds = own.get(projection, 0.0) + time.perf_counter() - started
         results.append(
             RebuildResult(
                 projection.kind,
                 position,
-                round(time.perf_counter() - started, 3),
+                round(seconds, 3),
                 tuple(damaged([projection])),
+                resumed[projection],
             )
         )
     return results

@@ -77,6 +77,8 @@ class BatchProjection(Projection[Any]):
             position = self.view.max_tracking_id(tracking.application_name)
             if position is None or position < tracking.notification_id:
                 raise
+            return
+        self.applied = getattr(self, "applied", 0) + 1  # what ``follow`` reports
 
     def process_batch(self, batch: Batch) -> None:
         """Writes the batch's rows and the last event's tracking in one transaction."""

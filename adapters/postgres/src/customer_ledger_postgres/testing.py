@@ -104,7 +104,18 @@ def _redacted(dsn: str) -> str:
 
 def with_prefix(url: str, prefix: str) -> str:
     """``url`` with ``prefix=...`` added to its query string."""
-    return f"{url}{'&' if '?' in url else '?'}prefix={prefix}"
+    return with_options(url, f"prefix={prefix}")
+
+
+def with_options(url: str, options: str) -> str:
+    """``url`` with the query options ``options`` (``"&pool_size=2&max_overflow=2"``)
+    set, replacing any it has: a store URL refuses an option given twice."""
+    from urllib.parse import parse_qsl, urlencode
+
+    base, _, query = url.partition("?")
+    merged = dict(parse_qsl(query, keep_blank_values=True))
+    merged.update(parse_qsl(options.lstrip("?&"), keep_blank_values=True))
+    return f"{base}?{urlencode(merged, safe='/')}" if merged else base
 
 
 def _admin(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
@@ -150,7 +161,7 @@ SMALL_POOLS = "&pool_size=1&max_overflow=4"
 @pytest.fixture(scope="session")
 def postgres_url(postgres_database: str) -> str:
     """A store URL (``postgresql://...?prefix=ledger``) on the session's fresh database."""
-    return with_prefix(postgres_database, "ledger") + SMALL_POOLS
+    return with_options(with_prefix(postgres_database, "ledger"), SMALL_POOLS)
 
 
 def fresh_store_url(
@@ -163,7 +174,7 @@ def fresh_store_url(
         return "memory://"
     if backend == "sqlite":
         return f"sqlite:///{directory}/ledger.db"
-    return str(request.getfixturevalue("postgres_url_factory")()) + pool
+    return with_options(str(request.getfixturevalue("postgres_url_factory")()), pool)
 
 
 @pytest.fixture
@@ -179,7 +190,7 @@ def postgres_url_factory(postgres_database: str) -> Iterator[Callable[[], str]]:
     def make() -> str:
         prefix = f"t_{uuid.uuid4().hex[:12]}"
         made.append(prefix)
-        return with_prefix(postgres_database, prefix) + SMALL_POOLS
+        return with_options(with_prefix(postgres_database, prefix), SMALL_POOLS)
 
     yield make
     if made:

@@ -63,7 +63,14 @@ from customer_ledger.domain.access import Actor, Policy
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.personal import ENCRYPTED
 from customer_ledger.domain.registry import AccessLog, CommandReceipt, CustomerNumber
-from customer_ledger.domain.values import Meta, Stage, calendar_day, customer_number, text
+from customer_ledger.domain.values import (
+    Meta,
+    Stage,
+    calendar_day,
+    customer_number,
+    customer_number_forms,
+    text,
+)
 from customer_ledger.errors import (
     ActorRequired,
     AlreadyForgotten,
@@ -389,14 +396,22 @@ class CustomerLedger(Application[UUID], Commands):
         """The customer's id for its number; raises ``UnknownCustomer``."""
         if isinstance(number, str) and number in self._ids:  # (unhashable: refused below)
             return self._ids[number]
-        try:
-            claim: CustomerNumber = self.repository.get(
-                CustomerNumber.id_for(customer_number(number))
-            )
-        except AggregateNotFoundError:
+        claim = self._claim(number)
+        if claim is None:
             raise UnknownCustomer(f"no customer numbered {number!r}") from None
         self._ids[number] = claim.customer_id
         return claim.customer_id
+
+    def _claim(self, number: str) -> CustomerNumber | None:
+        """The claim on ``number``: under its normalised form, or (a store older than
+        the normalisation) under the form it was typed in then."""
+        for form in customer_number_forms(number):
+            try:
+                claim: CustomerNumber = self.repository.get(CustomerNumber.id_for(form))
+            except AggregateNotFoundError:
+                continue
+            return claim
+        return None
 
     def customer(self, number: str, version: int | None = None) -> Customer:
         """The customer as it stood at ``version`` (default: now)."""
@@ -517,7 +532,7 @@ class CustomerLedger(Application[UUID], Commands):
         if unmasked:  # refused before anything is read
             self.may_read(reader, "profile", customer_number(number), why)
         self.refresh()
-        document = self.views.view("profile").get_by_number(customer_number(number))
+        document = self.views.view("profile").get(self.customer_id(number))
         if document is None:
             raise UnknownCustomer(f"no customer numbered {number!r}")
         profile = self.open_profile(document, unmasked=unmasked)
@@ -846,7 +861,7 @@ class CustomerLedger(Application[UUID], Commands):
         claim: CustomerNumber | None = None
         if name == "first_contact":
             # a batch meets numbers claimed before it only when it saves
-            in_store = batch is None and CustomerNumber.id_for(number) in self.repository
+            in_store = batch is None and self._claim(number) is not None
             if in_store or (batch is not None and batch.claimed(number)):
                 raise DuplicateCustomerNumber(f"customer number {number!r} is taken")
             customer = Customer.first_contact(

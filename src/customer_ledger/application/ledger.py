@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from time import perf_counter
 from typing import Any, ClassVar, cast
@@ -56,11 +56,13 @@ from customer_ledger.application.arguments import (
 from customer_ledger.application.arguments import fingerprint as command_fingerprint
 from customer_ledger.application.batch import Batch
 from customer_ledger.application.commands import CommandResult, Commands
+from customer_ledger.application.duplicates import DuplicateGroup, groups
 from customer_ledger.application.integrity import continuous, folding
 from customer_ledger.application.privacy import ForgetResult, masked, masked_facts, shred
 from customer_ledger.application.replay import SNAPSHOT_INTERVAL, replay_customer, replay_point
 from customer_ledger.domain.access import Actor, Policy
 from customer_ledger.domain.customer import Customer
+from customer_ledger.domain.duplicates import customer_keys, identity_keys
 from customer_ledger.domain.personal import ENCRYPTED
 from customer_ledger.domain.registry import AccessLog, CommandReceipt, CustomerNumber
 from customer_ledger.domain.values import (
@@ -124,6 +126,11 @@ from customer_ledger.storage.registry import adapter_for
 from customer_ledger.storage.urls import StoreURL, default_url
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Commands after which a customer's duplicate keys (name, licence or ID number, phones)
+# may differ: its rows of the duplicate index are rewritten then.
+INDEXED_COMMANDS = frozenset(
+    {"first_contact", "update_profile", "add_contact", "update_contact", "remove_contact"}
+)
 LEDGER_WIDE = "*"  # the access log of attempts on no one customer (an export of all)
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -864,9 +871,12 @@ class CustomerLedger(Application[UUID], Commands):
             in_store = batch is None and self._claim(number) is not None
             if in_store or (batch is not None and batch.claimed(number)):
                 raise DuplicateCustomerNumber(f"customer number {number!r} is taken")
+            keys = identity_keys(args.get("name"), args.get("type"), args.get("licence_no"))
+            likely = tuple(sorted({n for n, _ in self.keys.likely_duplicates(keys)}))
             customer = Customer.first_contact(
-                number=number, occurred_at=when, meta=event_meta, now=now, **args
-            )
+                number=number, occurred_at=when, meta=event_meta, now=now,
+                likely_duplicates=likely, **args,
+            )  # fmt: skip
             claim = CustomerNumber(number=number, customer_id=customer.id)
         else:
             load = self._customer_for_command
@@ -882,8 +892,9 @@ class CustomerLedger(Application[UUID], Commands):
                 number=number,
                 version=customer.version,
             )
+        reindex = name in INDEXED_COMMANDS
         if batch is not None:
-            batch.add(customer, claim, receipt)
+            batch.add(customer, claim, receipt, reindex)
             return CommandResult(customer.id, number, customer.version, events=recorded)
         try:
             self.save(customer, claim, receipt)
@@ -898,8 +909,34 @@ class CustomerLedger(Application[UUID], Commands):
                 f"customer {number} was changed by another writer; reload and retry"
             ) from error
         self._ids[number] = customer.id
+        if reindex:
+            self.index_duplicates([customer])
         self.after_command()
         return CommandResult(customer.id, number, customer.version, events=recorded)
+
+    def index_duplicates(self, customers: Iterable[Customer]) -> None:
+        """Writes the customers' rows of the duplicate index (keyed hashes of what makes
+        them likely duplicates: ``domain.duplicates``), as they stand now."""
+        for customer in customers:
+            self.keys.index(customer.id, customer.number, customer_keys(customer))
+
+    def duplicates(self) -> list[DuplicateGroup]:
+        """Groups of customers that are likely one customer recorded more than once, with
+        the reason (the same company name, licence or ID number, or an individual's
+        phone); merged and forgotten customers are in none."""
+        return groups(self.keys.index_rows())
+
+    def reindex_duplicates(self) -> int:
+        """Rebuilds the duplicate index from every customer's history (a store recorded
+        before the index existed); returns how many customers are indexed."""
+        self.refuse_if_read_only("rebuild the duplicate index")
+        indexed = 0
+        for number in self.numbers():
+            customer = self.customer(number)
+            keys = customer_keys(customer)
+            self.keys.index(customer.id, customer.number, keys)
+            indexed += bool(keys)
+        return indexed
 
     def _command_repository(self) -> Repository[UUID]:
         """Where commands load customers: eventsourcing's aggregate cache, each customer

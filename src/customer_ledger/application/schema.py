@@ -102,6 +102,7 @@ FIELD_HELP: dict[str, str] = {
     "phone": "a mobile or landline number, e.g. 13812345678 or 0512-66661234",
     "primary": "whether this is the main contact",
     "vip": "whether the customer is a VIP",
+    "allow_duplicate": "record it even if it looks like a customer already recorded",
     "sha256": "the file's SHA-256, 64 hex digits",
     "uri": "where the file is kept",
     "contract": "the contract's number",

@@ -30,6 +30,7 @@ from customer_ledger.domain.errors import (
     InvalidDateRange,
     InvalidValue,
     NothingChanged,
+    PossibleDuplicate,
     ReminderAlreadyCompleted,
     SatisfactionOutOfRange,
     UnknownContact,
@@ -190,7 +191,19 @@ class Customer(Aggregate):
         licence_no: str | None = None,
         registered_address: str | None = None,
         now: datetime | None = None,
+        allow_duplicate: bool = False,
+        likely_duplicates: tuple[str, ...] = (),
     ) -> Customer:
+        """``likely_duplicates``: the numbers of customers this one looks like (the
+        ledger's duplicate index finds them); refused unless ``allow_duplicate``."""
+        if not isinstance(allow_duplicate, bool):
+            raise InvalidValue(f"allow_duplicate must be true or false, got {allow_duplicate!r}")
+        if likely_duplicates and not allow_duplicate:
+            raise PossibleDuplicate(
+                f"this looks like customer {', '.join(likely_duplicates)} already recorded; "
+                "record it anyway with allow_duplicate (--allow-duplicate), or merge them later",
+                tuple(likely_duplicates),
+            )
         return cls(
             number=customer_number(number),
             name=text(name, "name", max_len=200),
@@ -204,9 +217,36 @@ class Customer(Aggregate):
             registered_address=optional_text(registered_address, "registered address"),
             occurred_at=business_time(occurred_at, now),
             meta=meta,
+            allow_duplicate=allow_duplicate,
+            duplicate_of=tuple(likely_duplicates),
         )
 
-    @event("FirstContacted", topic="customer_ledger.Customer.FirstContacted")
+    class FirstContacted(Aggregate.Created, Event):
+        """v2 added ``allow_duplicate`` (the recorder chose to record a likely duplicate)
+        and ``duplicate_of`` (the numbers it looked like then); v1 events read as False
+        and none."""
+
+        TOPIC = "customer_ledger.Customer.FirstContacted"
+        class_version = 2
+        number: str
+        name: Annotated[str, INDIVIDUALS_ONLY]
+        type: CustomerType
+        source: str | None
+        industry: str | None
+        region: str | None
+        size: str | None
+        owner: str | None
+        licence_no: Annotated[str | None, INDIVIDUALS_ONLY]
+        registered_address: Annotated[str | None, INDIVIDUALS_ONLY]
+        allow_duplicate: bool
+        duplicate_of: tuple[str, ...]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["allow_duplicate"] = False
+            state["duplicate_of"] = ()
+
+    @event(FirstContacted)
     def __init__(
         self,
         number: str,
@@ -221,6 +261,8 @@ class Customer(Aggregate):
         registered_address: Annotated[str | None, INDIVIDUALS_ONLY],
         occurred_at: datetime,
         meta: Meta,
+        allow_duplicate: bool = False,
+        duplicate_of: tuple[str, ...] = (),
     ) -> None:
         self.number = number
         self.name = name

@@ -7,7 +7,8 @@ supplies four things, each checked by the conformance suite (``customer_ledger.t
 * ``application_env(url)``: eventsourcing's settings for its event store;
 * ``views(url)``: a ``ViewSet`` of the four views (``ProfileView``, ``TimelineView``,
   ``StatusView``, ``AnalyticsView``), each an eventsourcing ``TrackingRecorder``;
-* ``key_store(url, master_key)``: a ``KeyStore`` over its key table (five primitives);
+* ``key_store(url, master_key)``: a ``KeyStore`` over its key table (five primitives)
+  and its duplicate index (three more: ``_index_put``, ``_index_find``, ``_index_rows``);
 * ``classify(error)``: what one of its driver's errors means for a command;
 * ``exists(url)`` (optional): whether a ledger is there, before a read-only open.
 
@@ -25,9 +26,11 @@ from customer_ledger.domain.values import Stage
 from customer_ledger.errors import InvalidValue, MasterKeyMissing, StoreError
 from customer_ledger.privacy.keys import (
     CHECK_ID,
+    DUPLICATE_TABLE,
     KEY_STORE_URL_ENV,
     KEY_TABLE,
     MASTER_KEY_ENV,
+    IndexRow,
     KeyStore,
     MasterKey,
     Row,
@@ -115,6 +118,7 @@ class Adapter(ABC):
 
 __all__ = [
     "CHECK_ID",
+    "DUPLICATE_TABLE",
     "FORMAT_ROW",
     "KEY_STORE_URL_ENV",
     "KEY_TABLE",
@@ -128,6 +132,7 @@ __all__ = [
     "AnalyticsView",
     "CustomerFacts",
     "Failure",
+    "IndexRow",
     "InvalidValue",
     "KeyStore",
     "Kind",

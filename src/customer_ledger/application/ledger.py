@@ -19,6 +19,7 @@ from typing import Any, ClassVar, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import attrs
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
@@ -63,6 +64,7 @@ from customer_ledger.application.replay import SNAPSHOT_INTERVAL, replay_custome
 from customer_ledger.domain.access import Actor, Policy
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.duplicates import customer_keys, identity_keys
+from customer_ledger.domain.merging import contribution
 from customer_ledger.domain.personal import ENCRYPTED
 from customer_ledger.domain.registry import AccessLog, CommandReceipt, CustomerNumber
 from customer_ledger.domain.values import (
@@ -543,6 +545,12 @@ class CustomerLedger(Application[UUID], Commands):
         if document is None:
             raise UnknownCustomer(f"no customer numbered {number!r}")
         profile = self.open_profile(document, unmasked=unmasked)
+        if profile.merged_into is not None:  # its record lives on in the survivor's
+            survivor = self.views.view("profile").get(self.customer_id(profile.merged_into))
+            if survivor is not None:
+                looked_up_as = profile.number
+                profile = self.open_profile(survivor, unmasked=unmasked)
+                profile = attrs.evolve(profile, looked_up_as=looked_up_as)
         if profile.damaged and not damaged:
             raise CorruptEvent(
                 profile.damaged, originator_id=profile.customer_id, number=profile.number
@@ -661,10 +669,9 @@ class CustomerLedger(Application[UUID], Commands):
         names = self.policy.shows_names(self.acting(actor))
         self.refresh()
         documents = self.views.view("analytics").facts(owner)
-        return [
-            masked_facts(facts_from_document(d, self.personal, without_keys=True), show_names=names)
-            for d in documents
-        ]
+        opened = (facts_from_document(d, self.personal, without_keys=True) for d in documents)
+        # a record merged into another counts there (its survivor's facts hold it)
+        return [masked_facts(f, show_names=names) for f in opened if f.merged_into is None]
 
     def replay(
         self,
@@ -753,7 +760,8 @@ class CustomerLedger(Application[UUID], Commands):
         if owner is not None:
             owner = text(owner, "owner", max_len=200)  # no NUL or lone surrogate for SQL
         self.refresh()
-        return self.views.view("status").rows(wanted, owner)
+        rows = self.views.view("status").rows(wanted, owner)
+        return [r for r in rows if r.merged_into is None]  # merged: the survivor's row
 
     def board(self, as_of: datetime | date | str | None = None, idle_days: int = 30) -> Board:
         """Counts per stage, open complaints, at-risk and idle customers, reminders due."""
@@ -881,6 +889,8 @@ class CustomerLedger(Application[UUID], Commands):
         else:
             load = self._customer_for_command
             customer = load(number) if batch is None else batch.customer(number, load)
+            if name != "forget":  # (the right to erasure outlives a merge)
+                customer.refuse_if_merged()
             getattr(customer, name)(occurred_at=when, meta=event_meta, now=now, **args)
         recorded = len(customer.pending_events)
         receipt = None
@@ -995,6 +1005,79 @@ class CustomerLedger(Application[UUID], Commands):
         return CommandResult(receipt.customer_id, receipt.number, receipt.version, replayed=True)
 
     # -- commands: each takes occurred_at, actor, reason, command_id, correlation_id ------
+
+    # -- merging two records of one customer (domain.merging) -------------------------------
+
+    @typed_store_failures
+    def merge(
+        self,
+        number: str,
+        *,
+        into: str,
+        reason: str,
+        actor: Actor | str | None = None,
+        occurred_at: datetime | date | str | None = None,
+        command_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> CommandResult:
+        """Merges customer ``number`` into customer ``into`` (the survivor), in one
+        transaction and rewriting nothing: the survivor records ``CustomerAbsorbed`` with
+        what ``number`` brings (contacts, contracts in force, open complaints, tags,
+        revenue, dated interactions and purchases), ``number`` records
+        ``MergedIntoCustomer`` and refuses every later command (``merged_into``) but
+        ``forget``. Needs a role allowed to ``merge`` (manager, admin); a refusal is
+        recorded. Returns the survivor's result."""
+        self.refuse_if_read_only("merge customers")
+        meta = {"actor": actor, "reason": reason, "occurred_at": occurred_at}
+        meta |= {"command_id": command_id, "correlation_id": correlation_id}
+        no_huge_numbers([number, into, meta])
+        given = checked_meta(meta, self.acting)
+        who: Actor = given["actor"]
+        absorbed_no, survivor_no = customer_number(number), customer_number(into)
+        try:
+            self.policy.check(who, "merge")
+        except PermissionDenied:
+            self.record_denial(
+                absorbed_no, who, "merge", reason if isinstance(reason, str) else None
+            )
+            raise
+        why = text(reason, "reason", max_len=500)
+        fingerprint = command_fingerprint("merge", absorbed_no, {"into": survivor_no}, occurred_at)
+        if command_id is not None:
+            done = self._receipt(command_id, fingerprint)
+            if done is not None:
+                return done
+        event_meta = Meta(
+            actor=who.id, role=who.role, reason=why, command_id=command_id,
+            correlation_id=given["correlation_id"], source_actor=given["source_actor"],
+        )  # fmt: skip
+        now = self.clock()
+        when = self.business_time(occurred_at or now)
+        absorbed = self._customer_for_command(absorbed_no)
+        survivor = self._customer_for_command(survivor_no)
+        absorbed.merge_into(survivor, occurred_at=when, meta=event_meta, now=now)
+        events = self.events.get(absorbed.id)  # as recorded: the merge is still pending
+        brought = contribution(absorbed, events, survivor)
+        survivor.absorb(brought, occurred_at=when, meta=event_meta, now=now)
+        receipt = None
+        if command_id is not None:
+            receipt = CommandReceipt(
+                command_id=command_id, fingerprint=fingerprint, customer_id=survivor.id,
+                number=survivor.number, version=survivor.version,
+            )  # fmt: skip
+        try:
+            self.save(survivor, absorbed, receipt)
+        except IntegrityError as error:
+            if command_id is not None:
+                done = self._receipt(command_id, fingerprint)
+                if done is not None:
+                    return done
+            raise ConcurrencyConflict(
+                f"{absorbed.number} or {survivor.number} was changed by another writer; retry"
+            ) from error
+        self.index_duplicates([absorbed, survivor])  # the absorbed one has no keys now
+        self.after_command()
+        return CommandResult(survivor.id, survivor.number, survivor.version, events=2)
 
     # -- personal data (docs/privacy.md) ---------------------------------------------------
 

@@ -1055,10 +1055,10 @@ class CustomerLedger(Application[UUID], Commands):
         when = self.business_time(occurred_at or now)
         absorbed = self._customer_for_command(absorbed_no)
         survivor = self._customer_for_command(survivor_no)
-        absorbed.merge_into(survivor, occurred_at=when, meta=event_meta, now=now)
-        events = self.events.get(absorbed.id)  # as recorded: the merge is still pending
-        brought = contribution(absorbed, events, survivor)
+        absorbed.refuse_if_merged()
+        brought = contribution(absorbed, self.events.get(absorbed.id), survivor)
         survivor.absorb(brought, occurred_at=when, meta=event_meta, now=now)
+        absorbed.merge_into(survivor, occurred_at=when, meta=event_meta, now=now)
         receipt = None
         if command_id is not None:
             receipt = CommandReceipt(

@@ -85,7 +85,8 @@ def contribution(absorbed: Any, events: Iterable[Any], survivor: Any) -> Contrib
         for _, c in sorted(absorbed.complaints.items())
         if c.status is ComplaintStatus.OPEN
     )
-    interactions, purchases = [], []
+    interactions: list[DatedInteraction] = []
+    purchases: list[DatedPurchase] = []
     for event in events:
         kind = type(event).__name__
         if kind == "InteractionLogged":
@@ -93,6 +94,9 @@ def contribution(absorbed: Any, events: Iterable[Any], survivor: Any) -> Contrib
             interactions.append(DatedInteraction(on, event.follow_up_on, event.follow_up))
         elif kind == "PurchaseRecorded":
             purchases.append(DatedPurchase(event.occurred_at.date(), event.amount))
+        elif kind == "CustomerAbsorbed":  # what an earlier merge brought moves on with it
+            interactions += event.contribution.interactions
+            purchases += event.contribution.purchases
     return Contribution(
         number=number,
         customer_id=absorbed.id,

@@ -83,6 +83,7 @@ from customer_ledger.errors import (
     CorruptEvent,
     DuplicateCustomerNumber,
     InvalidValue,
+    KeyStoreUnknown,
     LedgerError,
     MasterKeyMissing,
     PermissionDenied,
@@ -880,7 +881,9 @@ class CustomerLedger(Application[UUID], Commands):
             if in_store or (batch is not None and batch.claimed(number)):
                 raise DuplicateCustomerNumber(f"customer number {number!r} is taken")
             keys = identity_keys(args.get("name"), args.get("type"), args.get("licence_no"))
-            likely = tuple(sorted({n for n, _ in self.keys.likely_duplicates(keys)}))
+            index = self._duplicate_index()
+            found = [] if index is None else index.likely_duplicates(keys)
+            likely = tuple(sorted({n for n, _ in found}))
             customer = Customer.first_contact(
                 number=number, occurred_at=when, meta=event_meta, now=now,
                 likely_duplicates=likely, **args,
@@ -927,8 +930,21 @@ class CustomerLedger(Application[UUID], Commands):
     def index_duplicates(self, customers: Iterable[Customer]) -> None:
         """Writes the customers' rows of the duplicate index (keyed hashes of what makes
         them likely duplicates: ``domain.duplicates``), as they stand now."""
+        index = self._duplicate_index()
+        if index is None:
+            return
         for customer in customers:
-            self.keys.index(customer.id, customer.number, customer_keys(customer))
+            index.index(customer.id, customer.number, customer_keys(customer))
+
+    def _duplicate_index(self) -> KeyStore | None:
+        """The key store, which keeps the duplicate index; None for a ledger built from
+        bare eventsourcing settings that says not where its keys are (it may record a
+        company, which needs no key, but then finds no duplicates)."""
+        try:
+            return self.keys
+        except KeyStoreUnknown as error:
+            logger.warning("no duplicate index: %s", error)
+            return None
 
     def duplicates(self) -> list[DuplicateGroup]:
         """Groups of customers that are likely one customer recorded more than once, with

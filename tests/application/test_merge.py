@@ -10,6 +10,7 @@ A replay as of a date before the merge shows both as they were.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +33,7 @@ from customer_ledger import (
 )
 from customer_ledger.audit.verify import verify
 from customer_ledger.domain.access import Actor, PermissionDenied
+from customer_ledger.formats.spreadsheets.exports import ExportRequest, export, profiles
 
 BACKENDS = ("memory", "sqlite", "postgres")
 MANAGER = Actor("*主管", "manager")
@@ -212,3 +214,15 @@ def test_the_command_line_merges_and_lists_duplicates(capsys, tmp_path) -> None:
     shown = invoke(capsys, [*store, "profile", "B002"])
     assert "B002 was merged into B001" in shown.out
     assert invoke(capsys, [*store, "duplicates", "--json"]).json() == []
+
+
+def test_exports_list_the_merged_company_once(ledger) -> None:
+    two_records_of_one_company(ledger)
+    ledger.merge("B002", into="B001", reason="same company", actor=MANAGER)
+    request = ExportRequest(as_of=at(20), actor=MANAGER)
+    assert [p.number for p in profiles(ledger, request)] == ["B001"]
+    unmasked = ExportRequest(as_of=at(20), actor=MANAGER, unmasked=True, why="audit")
+    assert [p.number for p in profiles(ledger, unmasked)] == ["B001"]
+    out = io.BytesIO()
+    assert export(ledger, "status", out, request=request) == 1
+    assert b"B001" in out.getvalue() and b"B002" not in out.getvalue()

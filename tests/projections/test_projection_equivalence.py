@@ -18,7 +18,7 @@ from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
     postgres_database,
     postgres_url_factory,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 from customer_ledger import CustomerLedger
 from customer_ledger.projections.status import status_of
@@ -42,8 +42,15 @@ def backends(directory: Path, postgres_url_factory) -> list[str]:  # noqa: F811
     ]
 
 
+# a chain of merges, H00 into H01, then H01 into H02, each with an interaction and a
+# purchase of its own: what the first merge brought must move on with the second
+CHAIN = [(op, who, 1, 0) for who in (0, 1, 2) for op in ("log_interaction", "record_purchase")]
+CHAIN += [("merge", 0, 1, 0), ("merge", 1, 1, 0), ("log_interaction", 0, 1, 0)]
+
+
 @EXAMPLES
 @given(steps=histories())
+@example(steps=CHAIN)
 def test_incremental_rebuilt_and_cross_backend_views_are_equal(
     steps,
     tmp_path,

@@ -473,6 +473,8 @@ class CustomerLedger(Application[UUID], Commands):
         started = perf_counter()
         results = upgrade(self, views, progress=progress)
         if results:
+            if not self.read_only:  # an older release kept no duplicate index
+                self.reindex_duplicates()
             notes = self.keys.scrub(full=True)
             logger.warning(
                 "rebuilt the %s views in %.1f s: an earlier release wrote them (with "

@@ -179,7 +179,8 @@ def test_merges_carry_on_down_a_chain_and_count_once(ledger) -> None:
     [facts] = ledger.analytics_facts()
     assert facts.number == "A3"
     assert sorted(i.on for i in facts.interactions) == [at(d).date() for d in (0, 1, 2)]
-    assert ledger.profile("A2").number == "A3"  # (A1 leads to A2, which leads on: see docs)
+    assert [ledger.profile(n).number for n in ("A1", "A2")] == ["A3", "A3"]  # down the chain
+    assert ledger.profile("A1").looked_up_as == "A1"
     assert ledger.customer("A3").revenue == {"CNY": Decimal("300")}
 
 

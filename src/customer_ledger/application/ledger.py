@@ -548,12 +548,13 @@ class CustomerLedger(Application[UUID], Commands):
         if document is None:
             raise UnknownCustomer(f"no customer numbered {number!r}")
         profile = self.open_profile(document, unmasked=unmasked)
-        if profile.merged_into is not None:  # its record lives on in the survivor's
+        looked_up_as = profile.number
+        while profile.merged_into is not None:  # its record lives on in the survivor's
             survivor = self.views.view("profile").get(self.customer_id(profile.merged_into))
-            if survivor is not None:
-                looked_up_as = profile.number
-                profile = self.open_profile(survivor, unmasked=unmasked)
-                profile = attrs.evolve(profile, looked_up_as=looked_up_as)
+            if survivor is None:  # (a merge is recorded on both at once: not for long)
+                break
+            profile = self.open_profile(survivor, unmasked=unmasked)
+            profile = attrs.evolve(profile, looked_up_as=looked_up_as)
         if profile.damaged and not damaged:
             raise CorruptEvent(
                 profile.damaged, originator_id=profile.customer_id, number=profile.number

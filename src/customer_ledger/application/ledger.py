@@ -936,8 +936,7 @@ class CustomerLedger(Application[UUID], Commands):
         index = self._duplicate_index()
         if index is None:
             return
-        for customer in customers:
-            index.index(customer.id, customer.number, customer_keys(customer))
+        index.index_many((c.id, c.number, customer_keys(c)) for c in customers)
 
     def _duplicate_index(self) -> KeyStore | None:
         """The key store, which keeps the duplicate index; None for a ledger built from
@@ -959,12 +958,15 @@ class CustomerLedger(Application[UUID], Commands):
         """Rebuilds the duplicate index from every customer's history (a store recorded
         before the index existed); returns how many customers are indexed."""
         self.refuse_if_read_only("rebuild the duplicate index")
-        indexed = 0
+        indexed, page = 0, []
         for number in self.numbers():
             customer = self.customer(number)
-            keys = customer_keys(customer)
-            self.keys.index(customer.id, customer.number, keys)
-            indexed += bool(keys)
+            page.append((customer.id, customer.number, customer_keys(customer)))
+            indexed += bool(page[-1][2])
+            if len(page) == 500:  # a transaction a page
+                self.keys.index_many(page)
+                page = []
+        self.keys.index_many(page)
         return indexed
 
     def _command_repository(self) -> Repository[UUID]:

@@ -51,6 +51,7 @@ KEY_STORE_URL_ENV = "CUSTOMER_LEDGER_KEY_STORE_URL"
 KEY_TABLE = "customer_keys"
 DUPLICATE_TABLE = "duplicate_index"  # (customer_id, number, kind, digest)
 IndexRow = tuple[UUID, str, str, bytes]  # customer id, number, kind, digest
+IndexEntry = tuple[UUID, str, Sequence[tuple[str, bytes]]]  # a customer's rows: (kind, digest)
 CHECK_ID = UUID(int=0)  # the key table's row holding the master-key check value
 CACHE_SECONDS = 60.0  # a live key is re-read this often, to notice another process forget
 # Customers whose keys stay in memory (least recently used go). An AES-GCM key holds
@@ -212,7 +213,7 @@ class KeyStore(ABC):
         with self._lock:
             destroyed = self._erase(customer_id)
             self._keep(customer_id, (DESTROYED, float("inf")))
-        self._index_put(customer_id, "", [])  # a forgotten customer matches no one
+        self._index_put([(customer_id, "", [])])  # a forgotten customer matches no one
         return destroyed
 
     def forget_cached(self, customer_id: UUID) -> None:
@@ -237,8 +238,16 @@ class KeyStore(ABC):
 
     def index(self, customer_id: UUID, number: str, keys: Iterable[tuple[str, str]]) -> None:
         """Makes ``keys`` the customer's rows of the index (none: it has no rows)."""
-        rows = sorted({(kind, self.blind(kind, value)) for kind, value in keys})
-        self._index_put(customer_id, number, rows)
+        self.index_many([(customer_id, number, keys)])
+
+    def index_many(self, customers: Iterable[tuple[UUID, str, Iterable[tuple[str, str]]]]) -> None:
+        """``index`` for many customers, in one transaction (a batch of an import)."""
+        entries = [
+            (customer_id, number, sorted({(kind, self.blind(kind, v)) for kind, v in keys}))
+            for customer_id, number, keys in customers
+        ]
+        if entries:
+            self._index_put(entries)
 
     def likely_duplicates(self, keys: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         """(number, kind) of each indexed customer sharing one of ``keys``."""
@@ -251,8 +260,9 @@ class KeyStore(ABC):
         """Every row of the index (for listing the groups of likely duplicates)."""
         return list(self._index_rows())
 
-    def _index_put(self, customer_id: UUID, number: str, rows: Sequence[tuple[str, bytes]]) -> None:
-        """Replaces the customer's rows by ``rows`` (kind, digest), in one transaction."""
+    def _index_put(self, entries: Sequence[IndexEntry]) -> None:
+        """Replaces each customer's rows by its (kind, digest) pairs, all in one
+        transaction."""
         raise StoreError(f"{type(self).__name__} keeps no duplicate index (see storage.port)")
 
     def _index_find(self, digests: Sequence[bytes]) -> Iterable[IndexRow]:
@@ -375,10 +385,11 @@ class MemoryKeyStore(KeyStore):
     def _scrub(self, full: bool) -> list[str]:
         return []
 
-    def _index_put(self, customer_id: UUID, number: str, rows: Sequence[tuple[str, bytes]]) -> None:
+    def _index_put(self, entries: Sequence[IndexEntry]) -> None:
+        replaced = {customer_id for customer_id, _, _ in entries}
         with self._lock:
-            self._index = [r for r in self._index if r[0] != customer_id]
-            self._index += [(customer_id, number, kind, digest) for kind, digest in rows]
+            self._index = [r for r in self._index if r[0] not in replaced]
+            self._index += [(c, n, kind, digest) for c, n, rows in entries for kind, digest in rows]
 
     def _index_find(self, digests: Sequence[bytes]) -> Iterable[IndexRow]:
         wanted = set(digests)

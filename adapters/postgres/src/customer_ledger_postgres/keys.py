@@ -27,6 +27,7 @@ from psycopg import sql
 from customer_ledger.storage import (
     DUPLICATE_TABLE,
     KEY_TABLE,
+    IndexEntry,
     IndexRow,
     KeyStore,
     MasterKey,
@@ -154,18 +155,19 @@ class PostgresKeyStore(KeyStore):
             )
         return row is not None and row["wrapped"] is not None
 
-    def _index_put(self, customer_id: UUID, number: str, rows: Sequence[tuple[str, bytes]]) -> None:
+    def _index_put(self, entries: Sequence[IndexEntry]) -> None:
+        rows = [(i, n, kind, digest) for i, n, pairs in entries for kind, digest in pairs]
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
-                sql.SQL("DELETE FROM {} WHERE customer_id = %s").format(self.index_table),
-                (customer_id,),
+                sql.SQL("DELETE FROM {} WHERE customer_id = ANY(%s)").format(self.index_table),
+                ([customer_id for customer_id, _, _ in entries],),
             )
             if rows:
                 curs.executemany(
                     sql.SQL(
                         "INSERT INTO {} (customer_id, number, kind, digest) VALUES (%s, %s, %s, %s)"
                     ).format(self.index_table),
-                    [(customer_id, number, kind, digest) for kind, digest in rows],
+                    rows,
                 )
 
     def _index_find(self, digests: Sequence[bytes]) -> Iterable[IndexRow]:

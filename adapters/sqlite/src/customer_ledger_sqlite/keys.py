@@ -34,6 +34,7 @@ from customer_ledger.storage import (
     DUPLICATE_TABLE,
     KEY_TABLE,
     MASTER_KEY_ENV,
+    IndexEntry,
     IndexRow,
     KeyStore,
     MasterKey,
@@ -129,15 +130,18 @@ class SQLiteKeyStore(KeyStore):
             ]
         return []
 
-    def _index_put(self, customer_id: UUID, number: str, rows: Sequence[tuple[str, bytes]]) -> None:
+    def _index_put(self, entries: Sequence[IndexEntry]) -> None:
         with self._db_lock, self._connection:
             c = self._connection
             c.execute("BEGIN IMMEDIATE")
-            c.execute(f"DELETE FROM {self.index_table} WHERE customer_id = ?", (str(customer_id),))
+            c.executemany(
+                f"DELETE FROM {self.index_table} WHERE customer_id = ?",
+                [(str(customer_id),) for customer_id, _, _ in entries],
+            )
             c.executemany(
                 f"INSERT INTO {self.index_table} (customer_id, number, kind, digest) "
                 "VALUES (?, ?, ?, ?)",
-                [(str(customer_id), number, kind, digest) for kind, digest in rows],
+                [(str(i), n, kind, digest) for i, n, rows in entries for kind, digest in rows],
             )
 
     def _index_find(self, digests: Sequence[bytes]) -> Iterable[IndexRow]:

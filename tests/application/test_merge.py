@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_support import invoke
@@ -22,12 +24,15 @@ from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
     postgres_database,
     postgres_url_factory,
 )
-from strategies import at, fixed_clock
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import at, fixed_clock, fresh, recorded
 
 from customer_ledger import (
     Contact,
     CustomerLedger,
     InvalidValue,
+    LedgerError,
     MergedInto,
     UnknownCustomer,
 )
@@ -227,3 +232,26 @@ def test_exports_list_the_merged_company_once(ledger) -> None:
     out = io.BytesIO()
     assert export(ledger, "status", out, request=request) == 1
     assert b"B001" in out.getvalue() and b"B002" not in out.getvalue()
+
+
+HOSTILE = [None, 123, 2**70, float("nan"), "", " ", "\x00", "\ud800", "x" * 10_000, [], {},
+           "B001'; DROP TABLE x; --", "=cmd|' /C calc'!A0", date.max, datetime.min]  # fmt: skip
+
+
+@settings(max_examples=60)
+@given(argument=st.sampled_from(["number", "into", "reason", "occurred_at", "command_id"]),
+       value=st.sampled_from(HOSTILE))  # fmt: skip
+def test_hostile_merge_arguments_are_typed_errors_that_change_nothing(
+    argument: str, value: object
+) -> None:
+    ledger = fresh()
+    two_records_of_one_company(ledger)
+    args: dict[str, Any] = {"number": "B002", "into": "B001", "reason": "same"}
+    args[argument] = value
+    before = recorded(ledger)
+    try:
+        ledger.merge(args.pop("number"), **args, actor=MANAGER)
+    except LedgerError:
+        assert recorded(ledger) == before
+    else:  # a value the merge may take (an odd but valid command id or reason)
+        assert ledger.customer("B002").merged_into == "B001"

@@ -382,6 +382,53 @@ class UnexpectedRowError(SpreadsheetError):
     rule = "unexpected_error"
 
 
+# -- users and the HTTP API -------------------------------------------------------------
+
+
+class UserError(LedgerError):
+    """A user account (``customer_ledger.storage.users``) cannot be used as asked."""
+
+    rule = "user"
+
+
+class UserExists(UserError):
+    rule = "user_exists"
+
+
+class UnknownUser(UserError):
+    rule = "unknown_user"
+
+
+class NotAuthenticated(UserError):
+    """No credentials, wrong ones, an expired or tampered token, or a disabled user: the
+    server says which only in its log (a caller learns nothing about who exists)."""
+
+    rule = "not_authenticated"
+
+
+class TooManyAttempts(NotAuthenticated):
+    """Too many failed logins for this user from this client: wait ``retry_after``
+    seconds (a correct password is refused too until then)."""
+
+    rule = "too_many_attempts"
+
+    def __init__(self, message: str = "", *, retry_after: int = 0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CsrfRejected(PermissionDenied):
+    """A write through a session cookie without the session's CSRF token."""
+
+    rule = "csrf_rejected"
+
+
+class RequestTooLarge(LedgerError):
+    """A request body or an upload beyond the server's bound."""
+
+    rule = "request_too_large"
+
+
 __all__ = [
     "AlreadyChurned",
     "AlreadyForgotten",
@@ -398,6 +445,7 @@ __all__ = [
     "ContractNotActive",
     "ControlCharacters",
     "CorruptEvent",
+    "CsrfRejected",
     "CustomerChurned",
     "CustomerTypeUnknown",
     "DataKeyMissing",
@@ -431,6 +479,7 @@ __all__ = [
     "MissingField",
     "MissingValue",
     "NegativeAmount",
+    "NotAuthenticated",
     "NotChurned",
     "NotYetKnown",
     "NothingChanged",
@@ -443,12 +492,14 @@ __all__ = [
     "PermissionDenied",
     "PersonalDataUnreadable",
     "ReminderAlreadyCompleted",
+    "RequestTooLarge",
     "SatisfactionOutOfRange",
     "SheetTooLarge",
     "SpreadsheetError",
     "StoreBusy",
     "StoreError",
     "StoreUnavailable",
+    "TooManyAttempts",
     "UndecodableText",
     "UnexpectedRowError",
     "UnknownColumn",
@@ -460,9 +511,12 @@ __all__ = [
     "UnknownField",
     "UnknownLayout",
     "UnknownReminder",
+    "UnknownUser",
     "UnknownWord",
     "UnreadableNote",
     "UnreadableSheet",
+    "UserError",
+    "UserExists",
     "WrongType",
     "ZeroValuePurchase",
 ]

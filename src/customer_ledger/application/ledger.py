@@ -59,6 +59,7 @@ from customer_ledger.application.commands import CommandResult, Commands
 from customer_ledger.application.integrity import continuous, folding
 from customer_ledger.application.privacy import ForgetResult, masked, masked_facts, shred
 from customer_ledger.application.replay import SNAPSHOT_INTERVAL, replay_customer, replay_point
+from customer_ledger.application.users import Users
 from customer_ledger.domain.access import Actor, Policy
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.personal import ENCRYPTED
@@ -351,10 +352,24 @@ class CustomerLedger(Application[UUID], Commands):
         except PersistenceError as error:
             logger.warning("could not store a snapshot (%s); replays read more events", error)
 
+    @property
+    def users(self) -> Users:
+        """The front ends' users (``application.users``), in the store's user table
+        (opened on first use)."""
+        with self._keys_lock:
+            if self.__dict__.get("_users") is None:
+                store = (self.adapter or adapter_for(self.url)).user_store(self.url)
+                self.__dict__["_users"] = Users(store, self.policy, self.check_or_record)
+            users: Users = self.__dict__["_users"]
+            return users
+
     def close(self) -> None:
         keys = self.__dict__.pop("_keys", None)
         if keys is not None:
             keys.close()
+        users = self.__dict__.pop("_users", None)
+        if users is not None:
+            users.store.close()
         if self._views is not None:
             self._views.close()
             self._views = None
@@ -552,6 +567,16 @@ class CustomerLedger(Application[UUID], Commands):
             self.policy.check_personal_read(reader)
         except PermissionDenied:
             self.record_denial(number, reader, f"read {what} unmasked", why)
+            raise
+
+    def check_or_record(self, actor: Actor, what: str) -> None:
+        """The policy's check that ``actor`` may ``what`` (a permission that is not a
+        command on one customer, e.g. ``manage_users``); a refusal is recorded in the
+        ledger's own access log, then raised."""
+        try:
+            self.policy.check(actor, what)
+        except PermissionDenied:
+            self.record_denial(None, actor, what)
             raise
 
     def refuse_if_read_only(self, what: str) -> None:

@@ -46,6 +46,7 @@ from customer_ledger.projections.views import (
 )
 from customer_ledger.storage.port import Adapter
 from customer_ledger.storage.urls import StoreURL
+from customer_ledger.storage.users import MemoryUserStore
 
 T = TypeVar("T")
 
@@ -63,6 +64,9 @@ class MemoryAdapter(Adapter):
         self, url: StoreURL, master_key: MasterKey | None, *, create: bool = True
     ) -> MemoryKeyStore:
         return MemoryKeyStore(master_key)  # none given: a fresh one, gone with the events
+
+    def user_store(self, url: StoreURL) -> MemoryUserStore:
+        return MemoryUserStore()  # one per ledger (CustomerLedger.users keeps it)
 
 
 class _MemoryView(POPOTrackingRecorder):

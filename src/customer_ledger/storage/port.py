@@ -8,6 +8,7 @@ supplies four things, each checked by the conformance suite (``customer_ledger.t
 * ``views(url)``: a ``ViewSet`` of the four views (``ProfileView``, ``TimelineView``,
   ``StatusView``, ``AnalyticsView``), each an eventsourcing ``TrackingRecorder``;
 * ``key_store(url, master_key)``: a ``KeyStore`` over its key table (five primitives);
+* ``user_store(url)``: a ``UserStore`` over its user table (``storage.users``);
 * ``classify(error)``: what one of its driver's errors means for a command;
 * ``exists(url)`` (optional): whether a ledger is there, before a read-only open.
 
@@ -22,7 +23,13 @@ from abc import ABC, abstractmethod
 from typing import ClassVar, Literal
 
 from customer_ledger.domain.values import Stage
-from customer_ledger.errors import InvalidValue, MasterKeyMissing, StoreError
+from customer_ledger.errors import (
+    InvalidValue,
+    MasterKeyMissing,
+    StoreError,
+    UnknownUser,
+    UserExists,
+)
 from customer_ledger.privacy.keys import (
     CHECK_ID,
     KEY_STORE_URL_ENV,
@@ -63,6 +70,7 @@ from customer_ledger.projections.views import (
 )
 from customer_ledger.serialization import converter, decode, encode
 from customer_ledger.storage.urls import StoreURL
+from customer_ledger.storage.users import USER_TABLE, User, UserStore, user_name, utc_now
 
 Failure = Literal["busy", "unavailable", "race"]
 """What a database error means for the command that met it:
@@ -101,6 +109,14 @@ class Adapter(ABC):
             "data (implement Adapter.key_store: see customer_ledger.storage.port)"
         )
 
+    def user_store(self, url: StoreURL) -> UserStore:
+        """The users of the front ends (``customer_ledger.storage.users``), in a table of
+        this store; a backend without one cannot serve the HTTP API."""
+        raise StoreError(
+            f"the {self.scheme}:// adapter keeps no users (implement Adapter.user_store: "
+            "see customer_ledger.storage.port)"
+        )
+
     def exists(self, url: StoreURL) -> bool:
         """Whether a ledger is stored at ``url`` (asked before opening one read-only,
         which must not make an empty store); True where the adapter cannot tell."""
@@ -122,6 +138,7 @@ __all__ = [
     "LIVE",
     "MASTER_KEY_ENV",
     "REBUILD",
+    "USER_TABLE",
     "VIEW_FORMAT",
     "Adapter",
     "AnalyticsRecord",
@@ -149,6 +166,10 @@ __all__ = [
     "TimelineEntry",
     "TimelineQuery",
     "TimelineView",
+    "UnknownUser",
+    "User",
+    "UserExists",
+    "UserStore",
     "ViewSet",
     "cents",
     "converter",
@@ -161,5 +182,7 @@ __all__ = [
     "profile_document",
     "profile_from_document",
     "sort_key",
+    "user_name",
     "utc_key",
+    "utc_now",
 ]

@@ -17,6 +17,7 @@ from customer_ledger.storage import (
 )
 from customer_ledger_postgres.keys import PostgresKeyStore
 from customer_ledger_postgres.settings import PostgresSettings
+from customer_ledger_postgres.users import PostgresUserStore
 from customer_ledger_postgres.viewset import PostgresViewSet
 
 
@@ -37,6 +38,9 @@ class PostgresAdapter(Adapter):
         self, url: StoreURL, master_key: MasterKey | None, *, create: bool = True
     ) -> PostgresKeyStore:
         return PostgresKeyStore.open(url, master_key)
+
+    def user_store(self, url: StoreURL) -> PostgresUserStore:
+        return PostgresUserStore.open(url)
 
     def exists(self, url: StoreURL) -> bool:
         """Whether the ledger's schema holds its event or key table."""

@@ -19,6 +19,7 @@ from customer_ledger.storage import (
 from customer_ledger_sqlite import factory
 from customer_ledger_sqlite.keys import SQLiteKeyStore
 from customer_ledger_sqlite.urls import check_options, database_path, lock_timeout, prefix
+from customer_ledger_sqlite.users import SQLiteUserStore
 from customer_ledger_sqlite.viewset import SQLiteViewSet
 
 
@@ -50,6 +51,10 @@ class SQLiteAdapter(Adapter):
         self, url: StoreURL, master_key: MasterKey | None, *, create: bool = True
     ) -> SQLiteKeyStore:
         return SQLiteKeyStore.open(url, master_key, create=create)
+
+    def user_store(self, url: StoreURL) -> SQLiteUserStore:
+        check_options(url)
+        return SQLiteUserStore.open(url)
 
     def exists(self, url: StoreURL) -> bool:
         check_options(url)

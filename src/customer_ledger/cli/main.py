@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from eventsourcing.persistence import PersistenceError
 
 from customer_ledger.application.ledger import CustomerLedger
-from customer_ledger.cli import analytics, audit, files, reading, recording, users, views
+from customer_ledger.cli import analytics, audit, files, reading, recording, serve, users, views
 from customer_ledger.cli.output import (
     DEFAULT_ROLE,
     ENV_ACTOR,
@@ -46,6 +46,7 @@ GROUPS: tuple[Group, ...] = (
     audit.group,
     analytics.group,
     users.group,
+    serve.group,
 )
 
 

@@ -29,6 +29,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.static_files import create_static_files_router
 
 from customer_ledger.application.ledger import CustomerLedger
@@ -210,7 +211,7 @@ def _body(raw: bytes) -> dict[str, Any]:
 
 
 @post("/login", sync_to_thread=True, status_code=200, security=[])
-def login(request: AnyRequest, data: dict[str, Any]) -> Response[bytes]:
+def login(request: AnyRequest, data: JSONBody[dict[str, Any]]) -> Response[bytes]:
     """Logs in with ``name`` and ``password``: a bearer token; with ``"session": true``
     also a session cookie (HttpOnly, SameSite=Strict) and its CSRF token."""
     web = _web(request)
@@ -263,18 +264,18 @@ def me(request: AnyRequest) -> Response[bytes]:
 @get("/customers", sync_to_thread=True)
 def search(
     request: AnyRequest,
-    text: str | None = None,
-    stage: Stage | None = None,
-    type: str | None = None,
-    industry: str | None = None,
-    region: str | None = None,
-    owner: str | None = None,
-    grade: str | None = None,
-    tag: str | None = None,
-    sort: str = "number",
-    descending: bool = False,
-    limit: int = 50,
-    after: str | None = None,
+    text: FromQuery[str | None] = None,
+    stage: FromQuery[Stage | None] = None,
+    type: FromQuery[str | None] = None,
+    industry: FromQuery[str | None] = None,
+    region: FromQuery[str | None] = None,
+    owner: FromQuery[str | None] = None,
+    grade: FromQuery[str | None] = None,
+    tag: FromQuery[str | None] = None,
+    sort: FromQuery[str] = "number",
+    descending: FromQuery[bool] = False,
+    limit: FromQuery[int] = 50,
+    after: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """Customers matching every criterion given, a page at a time (``after``: the
     previous page's ``next_cursor``); masked for the reader."""
@@ -289,7 +290,10 @@ def search(
 
 @get("/customers/{number:str}", sync_to_thread=True)
 def profile(
-    request: AnyRequest, number: str, unmasked: bool = False, why: str | None = None
+    request: AnyRequest,
+    number: FromPath[str],
+    unmasked: FromQuery[bool] = False,
+    why: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """The customer's profile, masked; ``unmasked=true`` with a ``why`` for roles that
     may read personal data (the read is recorded)."""
@@ -303,11 +307,11 @@ def profile(
 @get("/customers/{number:str}/timeline", sync_to_thread=True)
 def timeline(
     request: AnyRequest,
-    number: str,
-    start: str | None = None,
-    end: str | None = None,
-    limit: int = 200,
-    after: str | None = None,
+    number: FromPath[str],
+    start: FromQuery[str | None] = None,
+    end: FromQuery[str | None] = None,
+    limit: FromQuery[int] = 200,
+    after: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """Entries in business-time order, ``start`` inclusive, ``end`` exclusive."""
     return _timeline(request, number, start, end, limit, after)
@@ -316,10 +320,10 @@ def timeline(
 @get("/timeline", sync_to_thread=True)
 def timeline_all(
     request: AnyRequest,
-    start: str | None = None,
-    end: str | None = None,
-    limit: int = 200,
-    after: str | None = None,
+    start: FromQuery[str | None] = None,
+    end: FromQuery[str | None] = None,
+    limit: FromQuery[int] = 200,
+    after: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """Every customer's entries in business-time order."""
     return _timeline(request, None, start, end, limit, after)
@@ -345,7 +349,10 @@ def _timeline(
 
 @get("/customers/{number:str}/history", sync_to_thread=True)
 def history(
-    request: AnyRequest, number: str, unmasked: bool = False, why: str | None = None
+    request: AnyRequest,
+    number: FromPath[str],
+    unmasked: FromQuery[bool] = False,
+    why: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """Every recorded event, oldest first, masked unless ``unmasked`` (recorded)."""
     web = _web(request)
@@ -387,12 +394,12 @@ def _event_json(event: Any, *, masked: bool, show_names: bool) -> dict[str, Any]
 @get("/customers/{number:str}/replay", sync_to_thread=True)
 def replay(
     request: AnyRequest,
-    number: str,
-    as_of: str | None = None,
-    recorded_at: str | None = None,
-    version: int | None = None,
-    unmasked: bool = False,
-    why: str | None = None,
+    number: FromPath[str],
+    as_of: FromQuery[str | None] = None,
+    recorded_at: FromQuery[str | None] = None,
+    version: FromQuery[int | None] = None,
+    unmasked: FromQuery[bool] = False,
+    why: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """The profile as of a business date, as recorded at a time, or at a version
     (exactly one)."""
@@ -412,10 +419,10 @@ def replay(
 @get("/status", sync_to_thread=True)
 def status(
     request: AnyRequest,
-    as_of: str | None = None,
-    idle_days: int = 30,
-    stage: Stage | None = None,
-    owner: str | None = None,
+    as_of: FromQuery[str | None] = None,
+    idle_days: FromQuery[int] = 30,
+    stage: FromQuery[Stage | None] = None,
+    owner: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """The board (counts per stage, open complaints, at risk, idle) and each customer's
     stage (filtered by ``stage`` and ``owner``)."""
@@ -445,7 +452,10 @@ def _today(web: Web) -> str:
 
 @get("/reminders", sync_to_thread=True)
 def reminders(
-    request: AnyRequest, as_of: str | None = None, within_days: int = 30, owner: str | None = None
+    request: AnyRequest,
+    as_of: FromQuery[str | None] = None,
+    within_days: FromQuery[int] = 30,
+    owner: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """Reminders due within ``within_days`` of ``as_of`` (default today), overdue included."""
     web = _web(request)
@@ -458,7 +468,7 @@ def reminders(
 
 
 @get("/analytics", sync_to_thread=True)
-def analytics(request: AnyRequest, as_of: str | None = None) -> Response[bytes]:
+def analytics(request: AnyRequest, as_of: FromQuery[str | None] = None) -> Response[bytes]:
     """Every customer's grade (computed and by hand), churn risk and segment."""
     web = _web(request)
     return _json(
@@ -468,7 +478,10 @@ def analytics(request: AnyRequest, as_of: str | None = None) -> Response[bytes]:
 
 @get("/indicators", sync_to_thread=True)
 def indicators(
-    request: AnyRequest, start: str, end: str, period: Literal["month", "quarter"] = "month"
+    request: AnyRequest,
+    start: FromQuery[str],
+    end: FromQuery[str],
+    period: FromQuery[Literal["month", "quarter"]] = "month",
 ) -> Response[bytes]:
     """Monthly or quarterly indicators for each period overlapping ``start``..``end``."""
     web = _web(request)
@@ -481,7 +494,10 @@ def indicators(
 
 @get("/audit/log", sync_to_thread=True)
 def audit_log(
-    request: AnyRequest, number: str | None = None, actor: str | None = None, limit: int = 1000
+    request: AnyRequest,
+    number: FromPath[str | None] = None,
+    actor: FromQuery[str | None] = None,
+    limit: FromQuery[int] = 1000,
 ) -> Response[bytes]:
     """Changes, unmasked reads and refusals, oldest first (the first ``limit``)."""
     web = _web(request)
@@ -500,7 +516,7 @@ def audit_log(
 
 
 @get("/audit/verify", sync_to_thread=True)
-def audit_verify(request: AnyRequest, number: str | None = None) -> Response[bytes]:
+def audit_verify(request: AnyRequest, number: FromPath[str | None] = None) -> Response[bytes]:
     """Checks the hash chains (of one customer, or the whole log)."""
     web = _web(request)
     report = web.call(lambda: verify(web.ledger, number))
@@ -513,9 +529,9 @@ def audit_verify(request: AnyRequest, number: str | None = None) -> Response[byt
 @post("/import", status_code=200, request_max_body_size=MAX_UPLOAD)
 async def import_file(
     request: AnyRequest,
-    format: Literal["jsonl", "csv", "xlsx"],
-    dry_run: bool = False,
-    layout: str = "auto",
+    format: FromQuery[Literal["jsonl", "csv", "xlsx"]],
+    dry_run: FromQuery[bool] = False,
+    layout: FromQuery[str] = "auto",
 ) -> Response[bytes]:
     """Imports the body (JSON Lines, CSV or XLSX); ``dry_run`` (sheets) records nothing
     and reports, row by row, what would be recorded or why a row fails."""
@@ -544,13 +560,13 @@ async def import_file(
 @get("/export/{source:str}", sync_to_thread=True)
 def export_file(
     request: AnyRequest,
-    source: str,
-    format: Literal["csv", "xlsx", "jsonl"] = "csv",
-    lang: Literal["zh", "en"] = "zh",
-    layout: str | None = None,
-    as_of: str | None = None,
-    unmasked: bool = False,
-    why: str | None = None,
+    source: FromPath[str],
+    format: FromQuery[Literal["csv", "xlsx", "jsonl"]] = "csv",
+    lang: FromQuery[Literal["zh", "en"]] = "zh",
+    layout: FromQuery[str | None] = None,
+    as_of: FromQuery[str | None] = None,
+    unmasked: FromQuery[bool] = False,
+    why: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """Profiles, timeline or status as a CSV, XLSX or JSON Lines download."""
     if source not in EXPORT_SOURCES:
@@ -609,19 +625,19 @@ def _command_handler(command: str) -> Any:
     summary = command.replace("_", " ")
     if command == "first_contact":
 
-        def first(request: AnyRequest, data: Any) -> Response[bytes]:
+        def first(request: AnyRequest, data: JSONBody[Any]) -> Response[bytes]:
             return _run_command(request, command, None, data)
 
-        first.__annotations__["data"] = body
+        first.__annotations__["data"] = JSONBody[body]  # type: ignore[misc,valid-type]
         return post(
             "/customers", dto=dto, return_dto=None, sync_to_thread=True,
             operation_id=command, summary=summary, tags=["commands"], status_code=201,
         )(first)  # fmt: skip
 
-    def run(request: AnyRequest, number: str, data: Any) -> Response[bytes]:
+    def run(request: AnyRequest, number: FromPath[str], data: JSONBody[Any]) -> Response[bytes]:
         return _run_command(request, command, number, data)
 
-    run.__annotations__["data"] = body
+    run.__annotations__["data"] = JSONBody[body]  # type: ignore[misc,valid-type]
     return post(
         f"/customers/{{number:str}}/{command}", dto=dto, return_dto=None,
         sync_to_thread=True, operation_id=command, summary=summary, tags=["commands"],

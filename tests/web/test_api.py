@@ -185,8 +185,10 @@ def test_a_session_cookie_is_httponly_samesite_and_writes_need_its_csrf_token(
     before = recorded(ledger)
     refused = client.post("/api/customers/A001/tag", json={"tag": "x"})
     error(refused, 403, "csrf_rejected")
-    forged = client.post("/api/customers/A001/tag", json={"tag": "x"},
-                         headers={"X-CSRF-Token": csrf[:-1] + ("B" if csrf[-1] == "A" else "A")})  # fmt: skip
+    wrong = csrf[:-1] + ("B" if csrf[-1] == "A" else "A")
+    forged = client.post(
+        "/api/customers/A001/tag", json={"tag": "x"}, headers={"X-CSRF-Token": wrong}
+    )
     error(forged, 403, "csrf_rejected")
     assert ledger.history("A001")[-1].originator_version == 1  # no tag recorded
     refusals = [e for e in ledger.audit_log() if e.actor == "sales" and "CSRF" in str(e)]

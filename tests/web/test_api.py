@@ -10,10 +10,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROLES, ROOT, basic
+from conftest import ROLES, ROOT, basic, fresh_store_url, open_ledger
 from litestar.testing import TestClient
 from openpyxl import load_workbook
 from paths import FIXTURES
@@ -67,10 +68,17 @@ READS = [
 # -- authentication -----------------------------------------------------------------------
 
 
-def test_nothing_but_login_answers_without_credentials(client: Client) -> None:
+def test_nothing_but_login_answers_without_credentials(
+    client: Client, ledger: CustomerLedger
+) -> None:
+    before = recorded(ledger)
     for path in READS:
         error(client.get(path), 401, "not_authenticated")
     error(client.post("/api/customers", json=FIRST), 401, "not_authenticated")
+    for wrong in (basic("sales", "nope nope"), basic("nobody"), {"Authorization": "Basic %%"},
+                  {"Authorization": "Digest x"}, {"Authorization": "Bearer "}):  # fmt: skip
+        error(client.post("/api/customers", json=FIRST, headers=wrong), 401, "not_authenticated")
+    assert recorded(ledger) == before
     assert client.get("/api/me").headers["www-authenticate"].startswith("Basic")
 
 
@@ -463,3 +471,28 @@ def test_a_bug_is_a_500_without_a_traceback(
     assert "a bug in the search" not in response.text
     logging.getLogger("customer_ledger.web.errors").removeHandler(handler)
     assert any("a bug in the search" in str(r.exc_info) for r in logged)  # the log has it
+
+
+def test_static_files_need_no_login(ledger: CustomerLedger, tmp_path: Path) -> None:
+    (tmp_path / "app.css").write_text("body { margin: 0 }")
+    with TestClient(create_app(ledger, secret=b"k" * 32, static_dir=tmp_path)) as client:
+        assert client.get("/static/app.css").text == "body { margin: 0 }"
+        error(client.get("/api/me"), 401, "not_authenticated")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])  # (memory: one process's)
+def test_servers_of_one_store_accept_each_others_tokens(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The signing secret is derived from the store's master key: any process serving
+    the store (uvicorn workers, a restart) reads the tokens another issued."""
+    store_url = fresh_store_url(backend, request, tmp_path, pool="&pool_size=1&max_overflow=2")
+    one, two = open_ledger(store_url), CustomerLedger.open(store_url)
+    try:
+        with TestClient(create_app(one)) as first, TestClient(create_app(two)) as second:
+            token = first.post("/api/login", json={"name": "sales", "password": "sales password"})
+            bearer = {"Authorization": f"Bearer {token.json()['token']}"}
+            assert second.get("/api/me", headers=bearer).json()["name"] == "sales"
+    finally:
+        one.close()
+        two.close()

@@ -103,7 +103,9 @@ class Web:
         """The user, or ``NotAuthenticated`` (throttled per user and client)."""
         key = str(name)[:64]
         self.throttle.check(key, client)
-        user = self.call(lambda: self.ledger.users.authenticate(name, password))
+        # (the user table has its own connection and lock: no need to hold the ledger's
+        # through argon2's tens of milliseconds)
+        user = self.ledger.users.authenticate(name, password)
         if user is None:
             self.throttle.failed(key, client)
             logger.warning("failed login for %r from %s", key, client)
@@ -114,7 +116,7 @@ class Web:
     def current(self, name: str, print_: str) -> User:
         """The user a token or session names, if it is still enabled and its password
         is the one the token was issued with."""
-        user = self.call(lambda: self.ledger.users.active(name))
+        user = self.ledger.users.active(name)
         if user is None or fingerprint(user) != print_:
             raise NotAuthenticated("the token or session is no longer valid: log in again")
         return user
@@ -147,9 +149,9 @@ class Authentication(AbstractAuthenticationMiddleware):
             claims = web.signer.read("token", value.strip())
             if claims is None:
                 raise NotAuthenticated("the bearer token is invalid or expired: log in again")
-            return AuthenticationResult(
-                user=web.current(claims.user, claims.fingerprint), auth="token"
-            )
+            name, print_ = claims.user, claims.fingerprint
+            user = await _in_thread(lambda: web.current(name, print_))
+            return AuthenticationResult(user=user, auth="token")
         if header:
             raise NotAuthenticated("use HTTP Basic or a bearer token from POST /api/login")
         cookie = connection.cookies.get(SESSION_COOKIE)
@@ -157,16 +159,18 @@ class Authentication(AbstractAuthenticationMiddleware):
             claims = web.signer.read("session", cookie)
             if claims is None:
                 raise NotAuthenticated("the session is invalid or expired: log in again")
-            user = web.current(claims.user, claims.fingerprint)
+            name, print_ = claims.user, claims.fingerprint
+            user = await _in_thread(lambda: web.current(name, print_))
             if connection.scope.get("method", "GET") not in SAFE_METHODS and not web.signer.csrf_ok(
                 claims.session, connection.headers.get(CSRF_HEADER)
             ):
                 actor = Actor(user.name, user.role)
-                web.call(
-                    lambda: web.ledger.record_denial(
+                await _in_thread(
+                    lambda: web.call(
+                        lambda: web.ledger.record_denial(
                         None, actor, f"{connection.scope.get('method')} {connection.url.path}",
                         "no CSRF token",
-                    )
+                    ))
                 )  # fmt: skip
                 raise CsrfRejected("a write in a session needs its CSRF token (X-CSRF-Token)")
             return AuthenticationResult(user=user, auth="session")

@@ -76,7 +76,9 @@ def test_nothing_but_login_answers_without_credentials(
         error(client.get(path), 401, "not_authenticated")
     error(client.post("/api/customers", json=FIRST), 401, "not_authenticated")
     for wrong in (basic("sales", "nope nope"), basic("nobody"), {"Authorization": "Basic %%"},
-                  {"Authorization": "Digest x"}, {"Authorization": "Bearer "}):  # fmt: skip
+                  {"Authorization": "Digest x"}, {"Authorization": "Bearer "},
+                  {"Authorization": "Bearer \xe9.\xe9".encode("latin-1")},  # type: ignore[dict-item]
+                  {"Authorization": b"Basic w6k6w6k=\xff"}):  # fmt: skip
         error(client.post("/api/customers", json=FIRST, headers=wrong), 401, "not_authenticated")
     assert recorded(ledger) == before
     assert client.get("/api/me").headers["www-authenticate"].startswith("Basic")

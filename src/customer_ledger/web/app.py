@@ -14,6 +14,7 @@ import base64
 import binascii
 import io
 import logging
+import os
 import tempfile
 import threading
 from collections.abc import Callable
@@ -70,7 +71,7 @@ CSRF_HEADER = "x-csrf-token"
 MAX_BODY = 1024 * 1024  # a command or login: a megabyte is far more than any needs
 MAX_UPLOAD = 20 * 1024 * 1024  # an import: the spreadsheet limits' own byte bound is 20 MB
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-OPEN_PATHS = ("/api/login", "/static")
+SECURE_COOKIES_ENV = "CUSTOMER_LEDGER_SECURE_COOKIES"  # "1": the workers' cookies are Secure
 T = TypeVar("T")
 AnyRequest = Request[Any, Any, Any]
 
@@ -718,4 +719,14 @@ def create_app(
     return app
 
 
-__all__ = ["MAX_BODY", "MAX_UPLOAD", "create_app"]
+def from_environment() -> Litestar:
+    """An app over the store ``$CUSTOMER_LEDGER_STORE`` names (default SQLite): the
+    factory each uvicorn worker calls (``customer-ledger serve --workers N``, or
+    ``uvicorn --factory customer_ledger.web.app:from_environment``)."""
+    return create_app(
+        CustomerLedger.open(),
+        secure_cookies=os.environ.get(SECURE_COOKIES_ENV, "") == "1",
+    )
+
+
+__all__ = ["MAX_BODY", "MAX_UPLOAD", "create_app", "from_environment"]

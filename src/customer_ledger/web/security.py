@@ -88,7 +88,12 @@ class Signer:
 
     def read(self, kind: Kind, token: str) -> Claims | None:
         """The claims of a valid, unexpired ``kind`` token; None for anything else."""
-        if not isinstance(token, str) or len(token) > MAX_TOKEN or token.count(".") != 1:
+        if (
+            not isinstance(token, str)
+            or len(token) > MAX_TOKEN
+            or not token.isascii()  # (a header may carry any Latin-1 byte)
+            or token.count(".") != 1
+        ):
             return None
         body, mac = token.split(".")
         if not hmac.compare_digest(mac.encode("ascii", "replace"), self._mac(kind, body).encode()):

@@ -713,6 +713,7 @@ def create_app(
             render_plugins=[],
         ),
         request_max_body_size=max_body,
+        logging_config=None,  # the host's (or uvicorn's) logging, untouched: a library's manners
         debug=debug,
     )
     app.state.web = web

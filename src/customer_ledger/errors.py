@@ -120,6 +120,17 @@ class ActorRequired(PermissionDenied):
     rule = "actor_required"
 
 
+# -- queries -------------------------------------------------------------------------------
+
+
+class InvalidQuery(InvalidValue):
+    """A search or timeline argument no view can take: not text, not valid Unicode, a
+    control character, out of bounds, or a cursor this ledger did not give out for
+    that query. Refused the same way on every backend, before any SQL."""
+
+    rule = "invalid_query"
+
+
 # -- replay --------------------------------------------------------------------------------
 
 
@@ -417,6 +428,7 @@ __all__ = [
     "InvalidCheckpoint",
     "InvalidDateRange",
     "InvalidJSON",
+    "InvalidQuery",
     "InvalidValue",
     "KeyProblem",
     "KeyStoreUnknown",

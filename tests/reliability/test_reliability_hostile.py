@@ -14,6 +14,7 @@ Examples per test: 200 on memory, 60 on SQLite and PostgreSQL (x CUSTOMER_LEDGER
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 from collections import Counter
@@ -36,6 +37,7 @@ from strategies import EXAMPLES
 from customer_ledger import COMMANDS, Contact, CustomerLedger, LedgerError, Needs
 from customer_ledger.application.arguments import META_FIELDS
 from customer_ledger.formats.jsonl import import_lines
+from customer_ledger.projections.views import SORT_FIELDS, ProfileQuery
 from reliability.support import STRESS, figures, store_url
 
 DAY = datetime(2024, 1, 2, 9, 0, tzinfo=UTC)
@@ -359,20 +361,42 @@ def test_a_file_that_is_not_utf8_is_reported_line_by_line(ready: Ready, tmp_path
 
 QUERIES = [
     ("status", "stage"), ("status", "owner"), ("board", "as_of"), ("board", "idle_days"),
-    ("timeline", "start"), ("timeline", "end"),
-    ("customer", "version"), ("profile", "number"), ("history", "number"),
+    ("timeline", "start"), ("timeline", "end"), ("timeline", "limit"), ("timeline", "after"),
+    ("timeline", "number"), ("customer", "version"), ("profile", "number"),
+    ("history", "number"), ("search", "nonsense"),
+    *(("search", a.name) for a in attrs.fields(ProfileQuery) if a.init),
 ]  # fmt: skip
 
 
+def forged_cursors() -> st.SearchStrategy[str]:
+    """Cursors a client could make up: base64 of any JSON list, of the right length or
+    not, with keys of every type, including the shapes this ledger gives out."""
+    keys = st.one_of(
+        hostile_texts(), st.integers(-(2**70), 2**70), st.sampled_from(HUGE_NUMBERS[:4]), st.none(),
+        st.booleans(), st.floats(allow_nan=False),
+    )  # fmt: skip
+    shaped = st.tuples(
+        st.sampled_from(["profile", "timeline", "x"]), st.sampled_from([*SORT_FIELDS, 1]),
+        st.booleans(), keys, keys,
+    ).map(list)  # fmt: skip
+    lists = st.lists(keys, max_size=6) | shaped | shaped.map(lambda k: [k[0], *k[3:], 1])
+    return st.one_of(
+        lists.map(lambda key: base64.urlsafe_b64encode(json.dumps(key).encode()).decode()),
+        st.text(max_size=40),
+        st.binary(max_size=30).map(lambda b: base64.urlsafe_b64encode(b).decode()),
+    )
+
+
 def test_any_hostile_query_argument_is_refused_typed_or_answered(ready: Ready) -> None:
-    # (not here: ProfileQuery and TimelineQuery fields, which projections/views.py checks)
     @settings(
         max_examples=ready.examples, deadline=None, database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )  # fmt: skip
-    @given(st.sampled_from(QUERIES), hostile_values())
-    def check(query: tuple[str, str], value: Any) -> None:
+    @given(st.sampled_from(QUERIES), st.data())
+    def check(query: tuple[str, str], data: st.DataObject) -> None:
         method, argument = query
+        values = forged_cursors() | hostile_values() if argument == "after" else hostile_values()
+        value = data.draw(values)
         number = ready.customer("tag")
         before = ready.recorded()
         arguments = {argument: value}

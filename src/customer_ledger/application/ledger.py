@@ -51,7 +51,6 @@ from customer_ledger.application.arguments import (
     checked_meta,
     copy_of,
     no_huge_numbers,
-    shown,
 )
 from customer_ledger.application.arguments import fingerprint as command_fingerprint
 from customer_ledger.application.batch import Batch
@@ -63,7 +62,15 @@ from customer_ledger.domain.access import Actor, Policy
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.personal import ENCRYPTED
 from customer_ledger.domain.registry import AccessLog, CommandReceipt, CustomerNumber
-from customer_ledger.domain.values import Meta, Stage, calendar_day, customer_number, text
+from customer_ledger.domain.values import (
+    Meta,
+    Stage,
+    calendar_day,
+    customer_number,
+    iso_moment,
+    shown,
+    text,
+)
 from customer_ledger.errors import (
     ActorRequired,
     AlreadyForgotten,
@@ -71,6 +78,7 @@ from customer_ledger.errors import (
     ConcurrencyConflict,
     CorruptEvent,
     DuplicateCustomerNumber,
+    InvalidQuery,
     InvalidValue,
     LedgerError,
     MasterKeyMissing,
@@ -368,14 +376,7 @@ class CustomerLedger(Application[UUID], Commands):
         if value is None:
             return self.clock()
         if isinstance(value, str):
-            try:
-                value = (
-                    datetime.fromisoformat(value)
-                    if "T" in value or " " in value.strip()
-                    else date.fromisoformat(value)
-                )
-            except ValueError as error:
-                raise InvalidValue(f"{value!r} is not an ISO date or date-time") from error
+            value = iso_moment(value, "date")
         if isinstance(value, datetime):  # calendar_day: out-of-range moments are refused
             aware = value if value.tzinfo else value.replace(tzinfo=self.timezone)
             return calendar_day(aware, "date")
@@ -619,9 +620,13 @@ class CustomerLedger(Application[UUID], Commands):
     ) -> Page[Profile]:
         """Profiles matching ``query`` (or ``ProfileQuery(**criteria)``), masked for the
         reader (``actor``)."""
+        if query is None:
+            query = ProfileQuery.of(criteria)
+        elif not isinstance(query, ProfileQuery) or criteria:
+            raise InvalidQuery("search takes a ProfileQuery or keyword criteria, not both")
         names = self.policy.shows_names(self.acting(actor))
         self.refresh()
-        page = self.views.view("profile").search(query or ProfileQuery(**criteria))
+        page = self.views.view("profile").search(query)
         profiles = (self.open_profile(document) for document in page.items)
         return Page(tuple(masked(p, show_names=names) for p in profiles), page.next_cursor)
 

@@ -199,7 +199,7 @@ def _configure_search(parser: argparse.ArgumentParser) -> None:
 )
 def run_search(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     query = ProfileQuery(
-        text=args.text, stage=None if args.stage is None else Stage(args.stage), type=args.type,
+        text=args.text, stage=args.stage, type=args.type,
         industry=args.industry, region=args.region, owner=args.owner, grade=args.grade,
         tag=args.tag, sort=args.sort, descending=args.desc, limit=args.limit, after=args.after,
     )  # fmt: skip

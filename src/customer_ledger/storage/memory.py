@@ -38,8 +38,6 @@ from customer_ledger.projections.views import (
     TimelineQuery,
     TimelineView,
     ViewSet,
-    decode_cursor,
-    encode_cursor,
     fold_text,
     sort_key,
     utc_key,
@@ -109,7 +107,8 @@ class MemoryProfileView(_MemoryView, ProfileView):
             key=lambda r: (sort_key(r.profile, query.sort), r.profile.number),
             descending=query.descending,
             limit=query.limit,
-            after=query.after,
+            after=query.position,
+            cursor=query.cursor,
         )
         return Page(tuple(r.document for r in page.items), page.next_cursor)
 
@@ -149,7 +148,8 @@ class MemoryTimelineView(_MemoryView, TimelineView):
             key=lambda e: (utc_key(e.occurred_at), e.number, e.version),
             descending=False,
             limit=query.limit,
-            after=query.after,
+            after=query.position,
+            cursor=query.cursor,
         )
 
 
@@ -278,13 +278,14 @@ def paginate(
     key: Callable[[T], Any],
     descending: bool,
     limit: int,
-    after: str | None,
+    after: tuple[Any, ...] | None,
+    cursor: Callable[..., str],
 ) -> Page[T]:
-    """Sorted by ``key``; the page starts strictly after the cursor's key."""
+    """Sorted by ``key``; the page starts strictly after the position ``after`` (the
+    query's checked cursor), and ``cursor`` makes the next page's."""
     ordered = sorted(items, key=key, reverse=descending)
     if after is not None:
-        cursor = tuple(decode_cursor(after))
-        ordered = [i for i in ordered if (key(i) < cursor if descending else key(i) > cursor)]
+        ordered = [i for i in ordered if (key(i) < after if descending else key(i) > after)]
     page = ordered[:limit]
     more = len(ordered) > limit
-    return Page(tuple(page), encode_cursor(*key(page[-1])) if more and page else None)
+    return Page(tuple(page), cursor(*key(page[-1])) if more and page else None)

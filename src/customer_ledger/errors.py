@@ -100,6 +100,14 @@ class StoreUnavailable(StoreError):
     rule = "store_unavailable"
 
 
+class StoreDamaged(StoreError):
+    """The store holds what its database cannot read or take: a file that is not a
+    database or is corrupt, or a value the database refuses (PostgreSQL's data errors).
+    Nothing was recorded; retrying will not help (restore it, or check the URL)."""
+
+    rule = "store_damaged"
+
+
 class StoreNotFound(StoreError):
     """A ledger opened for reading is not there (a wrong path or database): reading
     never makes an empty store."""
@@ -459,6 +467,7 @@ __all__ = [
     "SheetTooLarge",
     "SpreadsheetError",
     "StoreBusy",
+    "StoreDamaged",
     "StoreError",
     "StoreUnavailable",
     "UndecodableText",

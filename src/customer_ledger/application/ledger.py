@@ -117,7 +117,11 @@ from customer_ledger.projections.views import (
     TimelineQuery,
     ViewSet,
 )
-from customer_ledger.storage.failures import retry_opening, typed_store_failures
+from customer_ledger.storage.failures import (
+    opening_failure,
+    retry_opening,
+    typed_store_failures,
+)
 from customer_ledger.storage.keys import key_store_location, open_key_store
 from customer_ledger.storage.mapper import CattrsMapper
 from customer_ledger.storage.port import Adapter
@@ -206,17 +210,28 @@ class CustomerLedger(Application[UUID], Commands):
                 "for writing, e.g. with a command, makes a new one)"
             )
         env = {**adapter.application_env(store), KEY_STORE_URL_ENV: store.raw}
-        ledger = retry_opening(
-            lambda: cls(
-                env, clock=clock, timezone=timezone, policy=policy, default_actor=default_actor
-            ),
-            adapter=adapter,
-        )
+        try:
+            ledger = retry_opening(
+                lambda: cls(
+                    env, clock=clock, timezone=timezone, policy=policy, default_actor=default_actor
+                ),
+                adapter=adapter,
+            )
+        except LedgerError:
+            raise
+        except Exception as error:  # the driver's: typed, or raised as it is (a bug)
+            raise opening_failure(error, adapter, store.shown) or error from error
         ledger.url, ledger.adapter = store, adapter
         ledger.eager_views = eager_views
         ledger.read_only = read_only
         try:
             ledger._open_keys()
+        except LedgerError:
+            ledger.close()
+            raise
+        except Exception as error:
+            ledger.close()
+            raise opening_failure(error, adapter, store.shown) or error from error
         except BaseException:
             ledger.close()
             raise
@@ -386,6 +401,7 @@ class CustomerLedger(Application[UUID], Commands):
 
     # -- look-ups -----------------------------------------------------------------------
 
+    @typed_store_failures
     def customer_id(self, number: str) -> UUID:
         """The customer's id for its number; raises ``UnknownCustomer``."""
         if isinstance(number, str) and number in self._ids:  # (unhashable: refused below)
@@ -399,6 +415,7 @@ class CustomerLedger(Application[UUID], Commands):
         self._ids[number] = claim.customer_id
         return claim.customer_id
 
+    @typed_store_failures
     def customer(self, number: str, version: int | None = None) -> Customer:
         """The customer as it stood at ``version`` (default: now)."""
         customer_id = self.customer_id(number)
@@ -465,6 +482,7 @@ class CustomerLedger(Application[UUID], Commands):
             self._live = projections_for(self.views, self.personal)
         return self._live
 
+    @typed_store_failures
     def refresh(self) -> int:
         """Brings the views up to date with the log (read-your-writes); returns events applied.
 
@@ -481,6 +499,7 @@ class CustomerLedger(Application[UUID], Commands):
         ``audit verify`` tells more."""
         return damaged(self._projections())
 
+    @typed_store_failures
     def rebuild(
         self,
         kinds: Sequence[Kind] = KINDS,
@@ -501,6 +520,7 @@ class CustomerLedger(Application[UUID], Commands):
         self.upgrade_views()  # the kinds not asked for, if an older release wrote them
         return results
 
+    @typed_store_failures
     def profile(
         self,
         number: str,
@@ -611,6 +631,7 @@ class CustomerLedger(Application[UUID], Commands):
                 continue
         raise ConcurrencyConflict(f"could not record access to {number} in its log; retry")
 
+    @typed_store_failures
     def search(
         self,
         query: ProfileQuery | None = None,
@@ -636,6 +657,7 @@ class CustomerLedger(Application[UUID], Commands):
         ``[encrypted]``, unless the read is ``unmasked``: then the key problem is raised."""
         return profile_from_document(document, self.personal, without_keys=not unmasked)
 
+    @typed_store_failures
     def analytics_facts(
         self, owner: str | None = None, actor: Actor | str | None = None
     ) -> list[CustomerFacts]:
@@ -649,6 +671,7 @@ class CustomerLedger(Application[UUID], Commands):
             for d in documents
         ]
 
+    @typed_store_failures
     def replay(
         self,
         number: str,
@@ -708,6 +731,7 @@ class CustomerLedger(Application[UUID], Commands):
         to_domain_event = self.mapper.to_domain_event
         return (to_domain_event(n) for n in notifications(self.recorder))
 
+    @typed_store_failures
     def timeline(
         self,
         number: str | None = None,
@@ -728,6 +752,7 @@ class CustomerLedger(Application[UUID], Commands):
         )
         return self.views.view("timeline").entries(query)
 
+    @typed_store_failures
     def status(self, stage: Stage | str | None = None, owner: str | None = None) -> list[StatusRow]:
         try:
             wanted = None if stage is None else Stage(stage)
@@ -738,6 +763,7 @@ class CustomerLedger(Application[UUID], Commands):
         self.refresh()
         return self.views.view("status").rows(wanted, owner)
 
+    @typed_store_failures
     def board(self, as_of: datetime | date | str | None = None, idle_days: int = 30) -> Board:
         """Counts per stage, open complaints, at-risk and idle customers, reminders due."""
         if isinstance(idle_days, bool) or not isinstance(idle_days, int) or idle_days < 0:
@@ -748,6 +774,7 @@ class CustomerLedger(Application[UUID], Commands):
 
     # -- analytics (rules in customer_ledger.analytics; docs/analytics.md) ----------------
 
+    @typed_store_failures
     def analytics(
         self,
         as_of: date | str,
@@ -760,6 +787,7 @@ class CustomerLedger(Application[UUID], Commands):
         facts = self.analytics_facts(actor=actor)
         return analyse(facts, business_date(self, as_of), settings)
 
+    @typed_store_failures
     def indicators(
         self,
         period: str = "month",
@@ -773,6 +801,7 @@ class CustomerLedger(Application[UUID], Commands):
         facts = self.analytics_facts()  # (counts and amounts only: no one's name is in them)
         return indicators_of(facts, period, first, last, settings)
 
+    @typed_store_failures
     def reminders_due(
         self,
         as_of: date | str,
@@ -951,6 +980,7 @@ class CustomerLedger(Application[UUID], Commands):
 
     # -- personal data (docs/privacy.md) ---------------------------------------------------
 
+    @typed_store_failures
     def forget(
         self,
         number: str,

@@ -64,11 +64,14 @@ from customer_ledger.projections.views import (
 from customer_ledger.serialization import converter, decode, encode
 from customer_ledger.storage.urls import StoreURL
 
-Failure = Literal["busy", "unavailable", "race"]
+Failure = Literal["busy", "unavailable", "race", "damaged"]
 """What a database error means for the command that met it:
 
 * ``busy``: another writer held a lock past the lock timeout; nothing was recorded;
-* ``unavailable``: the connection failed (cut, server restarting);
+* ``unavailable``: the connection failed (cut, server restarting), or the database
+  cannot be opened (a path in a read-only or missing directory);
+* ``damaged``: the store is not a database, is corrupt, or refused a value as data
+  (``StoreDamaged``; retrying will not help);
 * ``race``: opening the store lost a race with another process's schema statements.
 """
 

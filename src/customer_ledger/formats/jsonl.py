@@ -474,6 +474,7 @@ class LineBatch:
             self.unit.forget()
             for number, line, _ in pending:
                 _import_one(self.ledger, number, line, self.report, self.actor)
+            self.unit.looks_up_receipts = True  # lines done before may follow
             return
         self._saved = True
         for _, _, replayed in pending:

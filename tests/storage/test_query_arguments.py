@@ -114,6 +114,27 @@ def test_hostile_timeline_arguments_are_refused_alike_on_every_backend(
     assert answers[-1] != "refused: invalid_query"  # a cursor it gave out is taken
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [({"grade": "a"}, {"grade": "A"}), ({"grade": "Ａ"}, {"grade": "A"}),
+     ({"type": "企业"}, {"type": "company"}), ({"type": "COMPANY"}, {"type": "company"}),
+     ({"type": "个人"}, {"type": "individual"}), ({"type": "ｃｏｍｐａｎｙ"}, {"type": "company"}),
+     ({"stage": "CUSTOMER"}, {"stage": "customer"}),
+     ({"stage": "ｃｕｓｔｏｍｅｒ"}, {"stage": "customer"})],
+)  # fmt: skip
+def test_code_filters_ignore_case_and_width(
+    demo: CustomerLedger, typed: dict[str, str], meant: dict[str, str]
+) -> None:
+    assert ProfileQuery(**typed) == ProfileQuery(**meant)
+    found = outcome(demo.search, **typed)
+    assert found == outcome(demo.search, **meant) and found[0], found
+
+
+def test_an_unknown_customer_type_is_refused_not_an_empty_page() -> None:
+    with pytest.raises(InvalidQuery, match="company"):
+        ProfileQuery(type="机器人")
+
+
 def test_a_cursor_belongs_to_its_sort_and_direction() -> None:
     cursor = ProfileQuery(sort="name").cursor("ACME", "A001")
     assert ProfileQuery(sort="name", after=cursor).position == ("ACME", "A001")

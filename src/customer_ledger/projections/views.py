@@ -45,6 +45,7 @@ checks them, so memory, SQLite and PostgreSQL answer every query identically):
 from __future__ import annotations
 
 import base64
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -141,10 +142,40 @@ def query_text(value: object, what: str = "search text") -> str | None:
         raise InvalidQuery(str(error)) from None
 
 
+def _code(value: object, what: str) -> str | None:
+    """A code as people type it: width and case aside (``ａ`` is ``a``)."""
+    word = query_text(value, what)
+    return None if word is None else unicodedata.normalize("NFKC", word).strip()
+
+
+# The words a person filters the customer type by (the register's own, in both languages)
+TYPE_WORDS = {
+    "company": "company", "企业": "company", "企业客户": "company", "公司": "company",
+    "individual": "individual", "个人": "individual", "个人客户": "individual",
+}  # fmt: skip
+
+
+def _type(value: object) -> str | None:
+    word = _code(value, "type")
+    if word is None:
+        return None
+    if word.casefold() not in TYPE_WORDS:
+        raise InvalidQuery(
+            f"type {shown(value)} is not a customer type: company (企业) or individual (个人)"
+        )
+    return TYPE_WORDS[word.casefold()]
+
+
+def _grade(value: object) -> str | None:
+    word = _code(value, "grade")
+    return None if word is None else word.upper()
+
+
 def _stage(value: object) -> Stage | None:
     if value is None or isinstance(value, Stage):
         return value
-    word = query_text(value, "stage")
+    word = _code(value, "stage")
+    word = None if word is None else word.casefold()
     try:
         return None if word is None else Stage(word)
     except ValueError:
@@ -180,11 +211,11 @@ class ProfileQuery:
 
     text: str | None = _text_criterion("search text")
     stage: Stage | None = field(default=None, converter=_stage)
-    type: str | None = _text_criterion("type")
+    type: str | None = field(default=None, converter=_type)
     industry: str | None = _text_criterion("industry")
     region: str | None = _text_criterion("region")
     owner: str | None = _text_criterion("owner")
-    grade: str | None = _text_criterion("grade")
+    grade: str | None = field(default=None, converter=_grade)
     tag: str | None = _text_criterion("tag")
     sort: str = field(default="number", converter=_sort)
     descending: bool = field(default=False, converter=_flag)

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from attrs import evolve
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
@@ -106,6 +107,7 @@ from customer_ledger.projections.engine import (
 from customer_ledger.projections.fold import Damage
 from customer_ledger.projections.profile import Profile, profile_from_document, profile_of
 from customer_ledger.projections.projectors import BatchProjection
+from customer_ledger.projections.search import blind_keys, query_groups
 from customer_ledger.projections.status import Board, board
 from customer_ledger.projections.views import (
     KINDS,
@@ -646,6 +648,10 @@ class CustomerLedger(Application[UUID], Commands):
         elif not isinstance(query, ProfileQuery) or criteria:
             raise InvalidQuery("search takes a ProfileQuery or keyword criteria, not both")
         names = self.policy.shows_names(self.acting(actor))
+        secret = self.personal.search_secret() if query.text and not query.blind else None
+        if secret is not None and query.text:
+            groups = query_groups(query.text)
+            query = evolve(query, blind=tuple(blind_keys(secret, g) for g in groups))
         self.refresh()
         page = self.views.view("profile").search(query)
         profiles = (self.open_profile(document) for document in page.items)

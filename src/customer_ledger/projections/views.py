@@ -12,7 +12,10 @@ checks them, so memory, SQLite and PostgreSQL answer every query identically):
 
 * Text search is a case-insensitive substring match on name OR number (Chinese works:
   it is plain substring matching), folding case with ``fold_text`` below; ``%`` and ``_``
-  in the text match literally.
+  in the text match literally. It also matches a profile whose clear search text
+  (``ProfileRecord.text`` and every ``event_texts`` entry stored for it, folded with
+  ``search.fold``) contains ``search.fold(query.text)``, or which holds every key of
+  one of ``query.blind``'s groups (``ProfileRecord.keys``, replaced on each save).
 * ``ViewSet.view`` raises ``StoreError`` for a kind it does not know.
 * After ``ViewSet.swap(kind)`` a view object obtained for the rebuild generation must not
   be used again (its tables are gone); read what you need from it before swapping.
@@ -102,6 +105,13 @@ class ProfileRecord:
     profile: Profile  # the listing (``profile.listing``): safe to store in clear
     document: bytes  # the whole profile, personal fields sealed with the customer's key
     state: bytes  # the Customer aggregate's state, sealed the same way; opaque to the view
+    # The search's indexes (``projections.search``): the blind keys of the personal
+    # fields, replacing the customer's stored ones; the profile's own clear text,
+    # replacing its stored one; and the clear text of the events just applied, added
+    # to what is stored (one entry per event: (version, text)).
+    keys: frozenset[str] = frozenset()
+    text: str = ""
+    event_texts: tuple[tuple[int, str], ...] = ()
 
 
 MAX_QUERY_TEXT = 200  # longer than any name, number or filter value a view holds
@@ -221,6 +231,10 @@ class ProfileQuery:
     descending: bool = field(default=False, converter=_flag)
     limit: int = field(default=50, converter=_limit)
     after: str | None = field(default=None, converter=_cursor_text)
+    # The blind keys ``text`` may be (``projections.search.query_groups``): a profile
+    # also matches when it holds every key of one group. Made by the ledger, which
+    # holds the key; empty: the text is searched in clear only.
+    blind: tuple[frozenset[str], ...] = ()
     position: tuple[Any, str] | None = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:

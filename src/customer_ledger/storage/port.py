@@ -35,6 +35,7 @@ from customer_ledger.privacy.keys import (
 )
 from customer_ledger.projections.analytics_facts import AnalyticsRecord, CustomerFacts, StoredFacts
 from customer_ledger.projections.profile import Profile, profile_document, profile_from_document
+from customer_ledger.projections.search import fold as search_fold
 from customer_ledger.projections.views import (
     FORMAT_ROW,
     KINDS,
@@ -163,6 +164,7 @@ __all__ = [
     "how_to_set_master_key",
     "profile_document",
     "profile_from_document",
+    "search_fold",
     "sort_key",
     "utc_key",
 ]

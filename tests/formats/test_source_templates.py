@@ -23,6 +23,7 @@ from spreadsheet_support import (  # noqa: F401
 
 from customer_ledger import CustomerLedger
 from customer_ledger.errors import UnknownColumn
+from customer_ledger.formats.jsonl import import_lines
 from customer_ledger.formats.spreadsheets.importing import import_sheet
 from customer_ledger.formats.spreadsheets.layouts import LAYOUTS, REGISTER, WORKSHEET, header_key
 
@@ -151,3 +152,63 @@ def test_an_unknown_header_with_a_hint_still_refuses_the_whole_file(tmp_path: Pa
     with pytest.raises(UnknownColumn, match="回访计划"):
         import_sheet(ledger, write_csv(tmp_path / "r.csv", [headers, [*A001, "x"]]))
     assert events(ledger) == 0 and REGISTER_ZH[0] == "客户编号"
+
+
+# -- phones as the files write them -------------------------------------------------------
+
+
+def stored_phones(ledger: CustomerLedger, number: str) -> list[str | None]:
+    return [c.phone for c in ledger.customer(number).contacts.values()]
+
+
+def test_phones_in_sheet_cells_are_read_in_the_forms_chinese_files_use(
+    each_store: CustomerLedger,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    # given a register whose basics write a landline with brackets and an extension
+    b002 = ["B002", "企业客户", "*科技有限公司", "(0512) 6666-1234 转 808，智能制造，100-500人",
+            "2023-10-18", "上门拜访", "回访", "*主管", "", "活跃", "", "", "", "*专员",
+            "2023-10-19"]  # fmt: skip
+    # and a worksheet with a mobile written +86 and full-width
+    headers = [{"电话": "电话（手机）"}.get(h, h) for h in WORKSHEET_ZH]
+    zhang = ["张三", "ABC公司", "经理", "＋８６ １３８ １２３４ ５６７８", "", "北京市",
+             "", "", "", "制造业", ""]  # fmt: skip
+    # when both are imported
+    for path in (
+        write_csv(tmp_path / "r.csv", [REGISTER_AS_PRINTED, b002]),
+        write_csv(tmp_path / "w.csv", [headers, zhang]),
+    ):
+        report = import_sheet(each_store, path)
+        assert report.ok, report.failures
+    # then the phones are stored in the one form
+    assert stored_phones(each_store, "B002") == ["051266661234x808"]
+    (w_number,) = [n for n in each_store.numbers() if n.startswith("W")]
+    assert stored_phones(each_store, w_number) == ["13812345678"]
+    # and the same number spelt otherwise in a later sheet changes nothing
+    before = events(each_store)
+    zhang[3] = "138-1234-5678"
+    report = import_sheet(each_store, write_csv(tmp_path / "w2.csv", [headers, zhang]))
+    assert report.ok and events(each_store) == before, report.failures
+
+
+def test_phones_in_json_lines_are_read_in_the_forms_chinese_files_use() -> None:
+    ledger = memory_ledger()
+    lines = [
+        '{"command": "first_contact", "customer": "D001", "name": "*公司", "type": "company",'
+        ' "occurred_at": "2024-01-08"}',
+        '{"command": "add_contact", "customer": "D001", "contact_id": "c1", "name": "赵六",'
+        ' "phone": "(0512) 6666-1234 分机 808", "occurred_at": "2024-01-09"}',
+        '{"command": "add_contact", "customer": "D001", "contact_id": "c2", "name": "钱七",'
+        ' "phone": "+86 138 1234 5678", "occurred_at": "2024-01-09"}',
+    ]
+    report = import_lines(ledger, lines)
+    assert report.failed == 0, report
+    assert stored_phones(ledger, "D001") == ["051266661234x808", "13812345678"]
+
+
+def test_a_phone_that_is_no_phone_still_fails_its_row_with_malformed_phone(tmp_path: Path) -> None:
+    headers = [{"电话": "电话（手机）"}.get(h, h) for h in WORKSHEET_ZH]
+    row = ["张三", "ABC公司", "经理", "138-1234-567x", "", "", "", "", "", "", ""]
+    ledger = memory_ledger()
+    report = import_sheet(ledger, write_csv(tmp_path / "w.csv", [headers, row]))
+    assert [f.rule for f in report.failures] == ["malformed_phone"] and events(ledger) == 0

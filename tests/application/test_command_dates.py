@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from strategies import fixed_clock
 
 from customer_ledger import COMMANDS, Contact, CustomerLedger, InvalidValue
-from customer_ledger.application.schema import command_params, date_fields
+from customer_ledger.application.schema import command_params, date_fields, with_dates
 from customer_ledger.formats.jsonl import import_lines
 
 # What each command with a date field needs besides it, and where its day is read back.
@@ -161,3 +161,8 @@ def test_json_lines_and_the_command_line_take_date_times_for_dates(
     assert (reminders["R1"].due_on, reminders["R2"].due_on) == (date(2024, 7, 1), date(2024, 7, 2))
     ledger.close()
     assert "due_on" in command_params("schedule_reminder")
+
+
+def test_a_command_outside_the_schema_passes_its_arguments_as_they_are() -> None:
+    args = {"kept": {"name": "x"}}
+    assert with_dates("forget", args, fixed_zone()) is args

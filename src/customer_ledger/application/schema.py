@@ -98,7 +98,7 @@ def with_dates(name: str, args: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
     ``occurred_at`` accepts (``sign_contract(signed_on="2024-02-02")``), ``zone`` being
     the ledger's: the one place every front end's dates go through, flat or inside the
     command's one value (a contact's birthday)."""
-    fields = date_fields(name)
+    fields = date_fields(name) if name in COMMANDS else ()  # (forget: no schema, no dates)
     if not fields:
         return args
     if name in FLAT_VALUES:

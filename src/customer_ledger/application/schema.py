@@ -127,7 +127,7 @@ FIELD_HELP: dict[str, str] = {
     "quantity": "how many, default 1",
     "score": "1 (very unhappy) to 5 (very happy)",
     "satisfaction": "the customer's satisfaction, 1 to 5",
-    "phone": "a mobile or landline number, e.g. 13812345678 or 0512-66661234",
+    "phone": "a mobile or landline, as files write it: 138-1234-5678, (0512) 6666-1234 转 808",
     "primary": "whether this is the main contact",
     "vip": "whether the customer is a VIP",
     "sha256": "the file's SHA-256, 64 hex digits",

@@ -160,13 +160,14 @@ def clean_cell(value: Any, column: str) -> str:
             f"a formula ({value.text[:40]}); the importer reads values: paste as values",
             column=column,
         )
-    text = cell_text(value).replace("\r\n", "\n")
+    text = cell_text(value)
+    if text.startswith(NEUTRALISER) and neutralised(text[1:]):  # before \r\n becomes \n:
+        text = text[1:]  # the exporter guarded a cell starting "\r\n" for its "\r"
+    text = text.replace("\r\n", "\n")
     if any("\ud800" <= ch <= "\udfff" for ch in text):
         raise UndecodableText(
             "bytes that are not UTF-8 or GBK text (save the file as UTF-8)", column=column
         )
-    if text.startswith(NEUTRALISER) and neutralised(text[1:]):
-        text = text[1:]
     text = text.strip()
     if len(text) > MAX_CELL:
         raise CellTooLong(f"{len(text)} characters; at most {MAX_CELL}", column=column)

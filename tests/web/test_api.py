@@ -346,6 +346,8 @@ def test_search_pages_through_with_its_cursor(client: Client) -> None:
     error(client.get("/api/customers?stage=nowhere", headers=SALES), 422, "invalid_value")
     error(client.get("/api/customers?after=garbage", headers=SALES), 422, "invalid_query")
     error(client.get("/api/customers?text=%00", headers=SALES), 422, "invalid_query")
+    error(client.get("/api/timeline?limit=0", headers=SALES), 422, "invalid_query")
+    error(client.get("/api/customers/L000/timeline?after=x", headers=SALES), 422, "invalid_query")
 
 
 def test_unmasked_reads_need_a_reading_role_and_a_why_and_are_recorded(

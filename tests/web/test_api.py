@@ -343,11 +343,21 @@ def test_search_pages_through_with_its_cursor(client: Client) -> None:
             break
     assert seen == [f"L{i:03d}" for i in range(5)]
     error(client.get("/api/customers?limit=0", headers=SALES), 422, "invalid_query")
-    error(client.get("/api/customers?stage=nowhere", headers=SALES), 422, "invalid_value")
+    error(client.get("/api/customers?stage=nowhere", headers=SALES), 422, "invalid_query")
     error(client.get("/api/customers?after=garbage", headers=SALES), 422, "invalid_query")
     error(client.get("/api/customers?text=%00", headers=SALES), 422, "invalid_query")
     error(client.get("/api/timeline?limit=0", headers=SALES), 422, "invalid_query")
     error(client.get("/api/customers/L000/timeline?after=x", headers=SALES), 422, "invalid_query")
+
+
+def test_search_takes_codes_as_people_type_them_as_the_command_line_does(
+    client: Client, ledger: CustomerLedger
+) -> None:
+    first_contact(client, customer="B002", name="*科技有限公司", type="company")
+    typed = client.get("/api/customers?type=企业&stage=LEAD", headers=SALES).json()
+    assert [c["number"] for c in typed["customers"]] == ["B002"]
+    assert [p.number for p in ledger.search(type="company", stage="lead").items] == ["B002"]
+    error(client.get("/api/status?stage=nowhere", headers=SALES), 422, "invalid_value")
 
 
 def test_unmasked_reads_need_a_reading_role_and_a_why_and_are_recorded(

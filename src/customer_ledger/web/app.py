@@ -37,7 +37,6 @@ from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.application.users import fingerprint
 from customer_ledger.audit.verify import verify
 from customer_ledger.domain.access import Actor
-from customer_ledger.domain.values import Stage
 from customer_ledger.errors import (
     CsrfRejected,
     InvalidJSON,
@@ -329,7 +328,7 @@ def users_password(
 def search(
     request: AnyRequest,
     text: FromQuery[str | None] = None,
-    stage: FromQuery[Stage | None] = None,
+    stage: FromQuery[str | None] = None,
     type: FromQuery[str | None] = None,
     industry: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
@@ -483,7 +482,7 @@ def status(
     request: AnyRequest,
     as_of: FromQuery[str | None] = None,
     idle_days: FromQuery[int] = 30,
-    stage: FromQuery[Stage | None] = None,
+    stage: FromQuery[str | None] = None,
     owner: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """The board (counts per stage, open complaints, at risk, idle) and each customer's

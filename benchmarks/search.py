@@ -48,6 +48,10 @@ def lines(customers: int, seed: int = 7) -> Iterator[dict[str, Any]]:
                "topic": f"{rng.choice(TOPICS)} #{i}", "occurred_at": "2024-01-04"}  # fmt: skip
 
 
+def name_piece(i: int) -> str:
+    return SURNAMES[i % len(SURNAMES)] + GIVEN[i % len(GIVEN)]
+
+
 def store_url(backend: str, workdir: Path, postgres: str) -> str:
     if backend == "sqlite":
         return f"sqlite:///{workdir}/search-{uuid.uuid4().hex[:8]}.db"
@@ -89,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
             kinds: dict[str, Callable[[int], object]] = {
                 "profile by number (baseline)": lambda k: ledger.profile(f"S{pick[k]:06d}", actor=ADMIN),  # noqa: E501
-                "contact name, 2 characters": search(lambda i: SURNAMES[i % len(SURNAMES)] + GIVEN[i % len(GIVEN)]),
+                "contact name, 2 characters": search(name_piece),
                 "phone, another spelling": search(lambda i: f"+86 139 {i:08d}"),
                 "e-mail": search(lambda i: f"USER{i}@EXAMPLE.COM"),
                 "history words": search(lambda i: f"#{i}"),

@@ -639,3 +639,22 @@ def test_concurrent_requests_are_each_recorded_once(ledger: CustomerLedger) -> N
     assert all(r.status_code in (200, 201) for r in responses), [r.text for r in responses]
     assert sorted(r.status_code for r in responses[:20]) == [200] * 10 + [201] * 10
     assert len(ledger.history("A001")) == 11
+
+
+def test_a_plain_form_in_a_session_carries_its_csrf_token_as_a_field(
+    client: Client, ledger: CustomerLedger
+) -> None:
+    login = client.post(
+        "/api/login", json={"name": "manager", "password": "manager password", "session": True}
+    )
+    csrf = login.json()["csrf_token"]
+    sheet = {"file": ("register.csv", (FIXTURES / "register.csv").read_bytes())}
+    before = recorded(ledger)
+    error(client.post("/api/import?dry_run=true", files=sheet), 403, "csrf_rejected")
+    error(client.post("/api/import?dry_run=true", files=sheet, data={"csrf_token": "forged"}),
+          403, "csrf_rejected")  # fmt: skip
+    done = client.post("/api/import?dry_run=true", files=sheet, data={"csrf_token": csrf})
+    assert done.status_code == 200, done.text
+    assert done.json()["rows"] == 3  # the handler read the body the check had parsed
+    assert len([e for e in ledger.audit_log() if "CSRF" in str(e)]) == 2
+    assert recorded(ledger) > before  # only the two refusals

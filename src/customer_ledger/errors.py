@@ -102,6 +102,14 @@ class StoreUnavailable(StoreError):
     rule = "store_unavailable"
 
 
+class StoreDamaged(StoreError):
+    """The store holds what its database cannot read or take: a file that is not a
+    database or is corrupt, or a value the database refuses (PostgreSQL's data errors).
+    Nothing was recorded; retrying will not help (restore it, or check the URL)."""
+
+    rule = "store_damaged"
+
+
 class StoreNotFound(StoreError):
     """A ledger opened for reading is not there (a wrong path or database): reading
     never makes an empty store."""
@@ -120,6 +128,17 @@ class ActorRequired(PermissionDenied):
     """A ledger opened without a default actor was called without naming who acts."""
 
     rule = "actor_required"
+
+
+# -- queries -------------------------------------------------------------------------------
+
+
+class InvalidQuery(InvalidValue):
+    """A search or timeline argument no view can take: not text, not valid Unicode, a
+    control character, out of bounds, or a cursor this ledger did not give out for
+    that query. Refused the same way on every backend, before any SQL."""
+
+    rule = "invalid_query"
 
 
 # -- replay --------------------------------------------------------------------------------
@@ -384,6 +403,53 @@ class UnexpectedRowError(SpreadsheetError):
     rule = "unexpected_error"
 
 
+# -- users and the HTTP API -------------------------------------------------------------
+
+
+class UserError(LedgerError):
+    """A user account (``customer_ledger.storage.users``) cannot be used as asked."""
+
+    rule = "user"
+
+
+class UserExists(UserError):
+    rule = "user_exists"
+
+
+class UnknownUser(UserError):
+    rule = "unknown_user"
+
+
+class NotAuthenticated(UserError):
+    """No credentials, wrong ones, an expired or tampered token, or a disabled user: the
+    server says which only in its log (a caller learns nothing about who exists)."""
+
+    rule = "not_authenticated"
+
+
+class TooManyAttempts(NotAuthenticated):
+    """Too many failed logins for this user from this client: wait ``retry_after``
+    seconds (a correct password is refused too until then)."""
+
+    rule = "too_many_attempts"
+
+    def __init__(self, message: str = "", *, retry_after: int = 0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CsrfRejected(PermissionDenied):
+    """A write through a session cookie without the session's CSRF token."""
+
+    rule = "csrf_rejected"
+
+
+class RequestTooLarge(LedgerError):
+    """A request body or an upload beyond the server's bound."""
+
+    rule = "request_too_large"
+
+
 __all__ = [
     "AlreadyChurned",
     "AlreadyForgotten",
@@ -400,6 +466,7 @@ __all__ = [
     "ContractNotActive",
     "ControlCharacters",
     "CorruptEvent",
+    "CsrfRejected",
     "CustomerChurned",
     "CustomerTypeUnknown",
     "DataKeyMissing",
@@ -419,6 +486,7 @@ __all__ = [
     "InvalidCheckpoint",
     "InvalidDateRange",
     "InvalidJSON",
+    "InvalidQuery",
     "InvalidValue",
     "KeyProblem",
     "KeyStoreUnknown",
@@ -434,6 +502,7 @@ __all__ = [
     "MissingField",
     "MissingValue",
     "NegativeAmount",
+    "NotAuthenticated",
     "NotChurned",
     "NotYetKnown",
     "NothingChanged",
@@ -447,12 +516,15 @@ __all__ = [
     "PersonalDataUnreadable",
     "PossibleDuplicate",
     "ReminderAlreadyCompleted",
+    "RequestTooLarge",
     "SatisfactionOutOfRange",
     "SheetTooLarge",
     "SpreadsheetError",
     "StoreBusy",
+    "StoreDamaged",
     "StoreError",
     "StoreUnavailable",
+    "TooManyAttempts",
     "UndecodableText",
     "UnexpectedRowError",
     "UnknownColumn",
@@ -464,9 +536,12 @@ __all__ = [
     "UnknownField",
     "UnknownLayout",
     "UnknownReminder",
+    "UnknownUser",
     "UnknownWord",
     "UnreadableNote",
     "UnreadableSheet",
+    "UserError",
+    "UserExists",
     "WrongType",
     "ZeroValuePurchase",
 ]

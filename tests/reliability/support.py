@@ -165,12 +165,12 @@ class Probe:
         return self._max(f"SELECT count(*) FROM {self.events}")
 
     def positions(self, generation: str = LIVE) -> dict[str, int]:
-        """Each view's tracked position (0 when its tables do not exist); the row that
-        holds the view's format (``FORMAT_ROW``, whose id is the format) is no position."""
+        """Each view's tracked position (0 when its tables do not exist); the format row
+        (``FORMAT_ROW``, its id the format's number) is no position."""
         return {
             kind: self._max(
-                f"SELECT max(notification_id) FROM {self.prefix}{kind}_{generation}_tracking "
-                f"WHERE application_name <> '{FORMAT_ROW}'"
+                f"SELECT max(notification_id) FROM {self.prefix}{kind}_{generation}_tracking"
+                f" WHERE application_name <> '{FORMAT_ROW}'"
             )
             for kind in KINDS
         }

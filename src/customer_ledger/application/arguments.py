@@ -12,7 +12,7 @@ import copy
 import functools
 import hashlib
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -30,6 +30,8 @@ from customer_ledger.domain.values import (
     Money,
     Needs,
     Reminder,
+    calendar_day,
+    iso_moment,
     text,
 )
 from customer_ledger.errors import InvalidValue
@@ -66,6 +68,27 @@ def checked_meta(given: dict[str, Any], acting: Acting) -> dict[str, Any]:
         "correlation_id": given.get("correlation_id"),
         "source_actor": source,
     }
+
+
+def moment(value: str, what: str, zone: tzinfo) -> datetime:
+    """An ISO date (the start of that day in ``zone``) or date-time (naive: in
+    ``zone``), as ``occurred_at`` and every date field of a command take it as text."""
+    parsed = iso_moment(value, what)  # the documented forms only
+    if not isinstance(parsed, datetime):
+        return datetime.combine(parsed, time(0), tzinfo=zone)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+def as_day(value: Any, what: str, zone: tzinfo) -> Any:
+    """A date field's value as a date, from what ``occurred_at`` accepts: a date, an
+    ISO date or date-time as text, a date-time (its day in ``zone``, the ledger's).
+    Anything else is left for the rule to refuse ("must be a date")."""
+    if isinstance(value, str):
+        value = moment(value, what, zone)
+    if isinstance(value, datetime):  # (in range first: converting datetime.min overflows)
+        aware = calendar_day(value if value.tzinfo else value.replace(tzinfo=zone), what)
+        return aware.astimezone(zone).date()
+    return value
 
 
 def fingerprint(name: str, number: str, args: dict[str, Any], occurred_at: Any) -> str:
@@ -194,15 +217,6 @@ _IMMUTABLE = frozenset(
 
 def _all_immutable(values: Any) -> bool:
     return all(type(v) in _IMMUTABLE or isinstance(v, Enum) for v in values)
-
-
-def shown(value: Any) -> str:
-    """``repr`` for an error message: bounded, and never failing itself."""
-    try:
-        shown = repr(value)
-    except ValueError:  # an int too long to print
-        return f"a {type(value).__name__} too large to show"
-    return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
 def _jsonable(value: Any) -> Any:

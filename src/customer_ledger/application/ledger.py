@@ -19,7 +19,7 @@ from typing import Any, ClassVar, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-import attrs
+from attrs import evolve
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
@@ -51,8 +51,8 @@ from customer_ledger.application.arguments import (
     SYSTEM,
     checked_meta,
     copy_of,
+    moment,
     no_huge_numbers,
-    shown,
 )
 from customer_ledger.application.arguments import fingerprint as command_fingerprint
 from customer_ledger.application.batch import Batch
@@ -61,6 +61,8 @@ from customer_ledger.application.duplicates import DuplicateGroup, groups
 from customer_ledger.application.integrity import continuous, folding
 from customer_ledger.application.privacy import ForgetResult, masked, masked_facts, shred
 from customer_ledger.application.replay import SNAPSHOT_INTERVAL, replay_customer, replay_point
+from customer_ledger.application.schema import with_dates
+from customer_ledger.application.users import Users
 from customer_ledger.domain.access import Actor, Policy
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.duplicates import customer_keys, identity_keys
@@ -73,6 +75,7 @@ from customer_ledger.domain.values import (
     calendar_day,
     customer_number,
     customer_number_forms,
+    shown,
     text,
 )
 from customer_ledger.errors import (
@@ -82,6 +85,7 @@ from customer_ledger.errors import (
     ConcurrencyConflict,
     CorruptEvent,
     DuplicateCustomerNumber,
+    InvalidQuery,
     InvalidValue,
     KeyStoreUnknown,
     LedgerError,
@@ -110,6 +114,7 @@ from customer_ledger.projections.engine import (
 from customer_ledger.projections.fold import Damage
 from customer_ledger.projections.profile import Profile, profile_from_document, profile_of
 from customer_ledger.projections.projectors import BatchProjection
+from customer_ledger.projections.search import blind_keys, query_groups
 from customer_ledger.projections.status import Board, board
 from customer_ledger.projections.views import (
     KINDS,
@@ -121,7 +126,11 @@ from customer_ledger.projections.views import (
     TimelineQuery,
     ViewSet,
 )
-from customer_ledger.storage.failures import retry_opening, typed_store_failures
+from customer_ledger.storage.failures import (
+    opening_failure,
+    retry_opening,
+    typed_store_failures,
+)
 from customer_ledger.storage.keys import key_store_location, open_key_store
 from customer_ledger.storage.mapper import CattrsMapper
 from customer_ledger.storage.port import Adapter
@@ -215,17 +224,28 @@ class CustomerLedger(Application[UUID], Commands):
                 "for writing, e.g. with a command, makes a new one)"
             )
         env = {**adapter.application_env(store), KEY_STORE_URL_ENV: store.raw}
-        ledger = retry_opening(
-            lambda: cls(
-                env, clock=clock, timezone=timezone, policy=policy, default_actor=default_actor
-            ),
-            adapter=adapter,
-        )
+        try:
+            ledger = retry_opening(
+                lambda: cls(
+                    env, clock=clock, timezone=timezone, policy=policy, default_actor=default_actor
+                ),
+                adapter=adapter,
+            )
+        except LedgerError:
+            raise
+        except Exception as error:  # the driver's: typed, or raised as it is (a bug)
+            raise opening_failure(error, adapter, store.shown) or error from error
         ledger.url, ledger.adapter = store, adapter
         ledger.eager_views = eager_views
         ledger.read_only = read_only
         try:
             ledger._open_keys()
+        except LedgerError:
+            ledger.close()
+            raise
+        except Exception as error:
+            ledger.close()
+            raise opening_failure(error, adapter, store.shown) or error from error
         except BaseException:
             ledger.close()
             raise
@@ -368,10 +388,24 @@ class CustomerLedger(Application[UUID], Commands):
         except PersistenceError as error:
             logger.warning("could not store a snapshot (%s); replays read more events", error)
 
+    @property
+    def users(self) -> Users:
+        """The front ends' users (``application.users``), in the store's user table
+        (opened on first use)."""
+        with self._keys_lock:
+            if self.__dict__.get("_users") is None:
+                store = (self.adapter or adapter_for(self.url)).user_store(self.url)
+                self.__dict__["_users"] = Users(store, self.policy, self.check_or_record)
+            users: Users = self.__dict__["_users"]
+            return users
+
     def close(self) -> None:
         keys = self.__dict__.pop("_keys", None)
         if keys is not None:
             keys.close()
+        users = self.__dict__.pop("_users", None)
+        if users is not None:
+            users.store.close()
         if self._views is not None:
             self._views.close()
             self._views = None
@@ -384,15 +418,8 @@ class CustomerLedger(Application[UUID], Commands):
         """A date means the start of that day in the ledger's time zone."""
         if value is None:
             return self.clock()
-        if isinstance(value, str):
-            try:
-                value = (
-                    datetime.fromisoformat(value)
-                    if "T" in value or " " in value.strip()
-                    else date.fromisoformat(value)
-                )
-            except ValueError as error:
-                raise InvalidValue(f"{value!r} is not an ISO date or date-time") from error
+        if isinstance(value, str):  # the parser every date field of a command uses
+            value = moment(value, "occurred_at", self.timezone)
         if isinstance(value, datetime):  # calendar_day: out-of-range moments are refused
             aware = value if value.tzinfo else value.replace(tzinfo=self.timezone)
             return calendar_day(aware, "date")
@@ -402,6 +429,7 @@ class CustomerLedger(Application[UUID], Commands):
 
     # -- look-ups -----------------------------------------------------------------------
 
+    @typed_store_failures
     def customer_id(self, number: str) -> UUID:
         """The customer's id for its number; raises ``UnknownCustomer``."""
         if isinstance(number, str) and number in self._ids:  # (unhashable: refused below)
@@ -423,6 +451,7 @@ class CustomerLedger(Application[UUID], Commands):
             return claim
         return None
 
+    @typed_store_failures
     def customer(self, number: str, version: int | None = None) -> Customer:
         """The customer as it stood at ``version`` (default: now)."""
         customer_id = self.customer_id(number)
@@ -491,6 +520,7 @@ class CustomerLedger(Application[UUID], Commands):
             self._live = projections_for(self.views, self.personal)
         return self._live
 
+    @typed_store_failures
     def refresh(self) -> int:
         """Brings the views up to date with the log (read-your-writes); returns events applied.
 
@@ -507,6 +537,7 @@ class CustomerLedger(Application[UUID], Commands):
         ``audit verify`` tells more."""
         return damaged(self._projections())
 
+    @typed_store_failures
     def rebuild(
         self,
         kinds: Sequence[Kind] = KINDS,
@@ -527,6 +558,7 @@ class CustomerLedger(Application[UUID], Commands):
         self.upgrade_views()  # the kinds not asked for, if an older release wrote them
         return results
 
+    @typed_store_failures
     def profile(
         self,
         number: str,
@@ -554,7 +586,7 @@ class CustomerLedger(Application[UUID], Commands):
             if survivor is None:  # (a merge is recorded on both at once: not for long)
                 break
             profile = self.open_profile(survivor, unmasked=unmasked)
-            profile = attrs.evolve(profile, looked_up_as=looked_up_as)
+            profile = evolve(profile, looked_up_as=looked_up_as)
         if profile.damaged and not damaged:
             raise CorruptEvent(
                 profile.damaged, originator_id=profile.customer_id, number=profile.number
@@ -586,6 +618,16 @@ class CustomerLedger(Application[UUID], Commands):
             self.policy.check_personal_read(reader)
         except PermissionDenied:
             self.record_denial(number, reader, f"read {what} unmasked", why)
+            raise
+
+    def check_or_record(self, actor: Actor, what: str) -> None:
+        """The policy's check that ``actor`` may ``what`` (a permission that is not a
+        command on one customer, e.g. ``manage_users``); a refusal is recorded in the
+        ledger's own access log, then raised."""
+        try:
+            self.policy.check(actor, what)
+        except PermissionDenied:
+            self.record_denial(None, actor, what)
             raise
 
     def refuse_if_read_only(self, what: str) -> None:
@@ -644,6 +686,7 @@ class CustomerLedger(Application[UUID], Commands):
                 continue
         raise ConcurrencyConflict(f"could not record access to {number} in its log; retry")
 
+    @typed_store_failures
     def search(
         self,
         query: ProfileQuery | None = None,
@@ -653,9 +696,17 @@ class CustomerLedger(Application[UUID], Commands):
     ) -> Page[Profile]:
         """Profiles matching ``query`` (or ``ProfileQuery(**criteria)``), masked for the
         reader (``actor``)."""
+        if query is None:
+            query = ProfileQuery.of(criteria)
+        elif not isinstance(query, ProfileQuery) or criteria:
+            raise InvalidQuery("search takes a ProfileQuery or keyword criteria, not both")
         names = self.policy.shows_names(self.acting(actor))
+        secret = self.personal.search_secret() if query.text and not query.blind else None
+        if secret is not None and query.text:
+            groups = query_groups(query.text)
+            query = evolve(query, blind=tuple(blind_keys(secret, g) for g in groups))
         self.refresh()
-        page = self.views.view("profile").search(query or ProfileQuery(**criteria))
+        page = self.views.view("profile").search(query)
         profiles = (self.open_profile(document) for document in page.items)
         return Page(tuple(masked(p, show_names=names) for p in profiles), page.next_cursor)
 
@@ -665,6 +716,7 @@ class CustomerLedger(Application[UUID], Commands):
         ``[encrypted]``, unless the read is ``unmasked``: then the key problem is raised."""
         return profile_from_document(document, self.personal, without_keys=not unmasked)
 
+    @typed_store_failures
     def analytics_facts(
         self, owner: str | None = None, actor: Actor | str | None = None
     ) -> list[CustomerFacts]:
@@ -677,6 +729,7 @@ class CustomerLedger(Application[UUID], Commands):
         # a record merged into another counts there (its survivor's facts hold it)
         return [masked_facts(f, show_names=names) for f in opened if f.merged_into is None]
 
+    @typed_store_failures
     def replay(
         self,
         number: str,
@@ -736,6 +789,7 @@ class CustomerLedger(Application[UUID], Commands):
         to_domain_event = self.mapper.to_domain_event
         return (to_domain_event(n) for n in notifications(self.recorder))
 
+    @typed_store_failures
     def timeline(
         self,
         number: str | None = None,
@@ -756,6 +810,7 @@ class CustomerLedger(Application[UUID], Commands):
         )
         return self.views.view("timeline").entries(query)
 
+    @typed_store_failures
     def status(self, stage: Stage | str | None = None, owner: str | None = None) -> list[StatusRow]:
         try:
             wanted = None if stage is None else Stage(stage)
@@ -767,6 +822,7 @@ class CustomerLedger(Application[UUID], Commands):
         rows = self.views.view("status").rows(wanted, owner)
         return [r for r in rows if r.merged_into is None]  # merged: the survivor's row
 
+    @typed_store_failures
     def board(self, as_of: datetime | date | str | None = None, idle_days: int = 30) -> Board:
         """Counts per stage, open complaints, at-risk and idle customers, reminders due."""
         if isinstance(idle_days, bool) or not isinstance(idle_days, int) or idle_days < 0:
@@ -777,6 +833,7 @@ class CustomerLedger(Application[UUID], Commands):
 
     # -- analytics (rules in customer_ledger.analytics; docs/analytics.md) ----------------
 
+    @typed_store_failures
     def analytics(
         self,
         as_of: date | str,
@@ -789,6 +846,7 @@ class CustomerLedger(Application[UUID], Commands):
         facts = self.analytics_facts(actor=actor)
         return analyse(facts, business_date(self, as_of), settings)
 
+    @typed_store_failures
     def indicators(
         self,
         period: str = "month",
@@ -802,6 +860,7 @@ class CustomerLedger(Application[UUID], Commands):
         facts = self.analytics_facts()  # (counts and amounts only: no one's name is in them)
         return indicators_of(facts, period, first, last, settings)
 
+    @typed_store_failures
     def reminders_due(
         self,
         as_of: date | str,
@@ -862,6 +921,7 @@ class CustomerLedger(Application[UUID], Commands):
                 self.record_denial(number, actor, name, given["reason"])
             raise
         command_id = given["command_id"]
+        args = with_dates(name, args, self.timezone)  # "2024-02-02", as occurred_at takes it
         fingerprint = command_fingerprint(name, number, args, given["occurred_at"])
         if command_id is not None:
             done = self._receipt(command_id, fingerprint, batch)
@@ -1007,18 +1067,22 @@ class CustomerLedger(Application[UUID], Commands):
                 logger.warning("views could not catch up (%s); the next read retries", error)
                 logger.debug("view catch-up failure", exc_info=True)
 
+    def _stored_receipt(self, command_id: str) -> CommandReceipt | None:
+        """A receipt is one event: read with one query (the repository would look for a
+        snapshot first), which makes re-running a done import line cheap."""
+        created = list(self.events.get(CommandReceipt.id_for(command_id), limit=1))
+        return None if not created else cast(CommandReceipt, cast(Any, created[0]).mutate(None))
+
     def _receipt(
         self, command_id: str, fingerprint: str, batch: Batch | None = None
     ) -> CommandResult | None:
-        """A batch knows its own receipts; one stored before it fails the batch's save."""
-        try:
-            receipt = (
-                self.repository.get(CommandReceipt.id_for(command_id))
-                if batch is None
-                else batch.receipt(command_id)
-            )
-        except AggregateNotFoundError:
-            return None
+        """A batch knows its own receipts, and looks for stored ones while its lines are
+        found done (``Batch.looks_up_receipts``); one stored otherwise fails its save."""
+        receipt = None if batch is None else batch.receipt(command_id)
+        if receipt is None and (batch is None or batch.looks_up_receipts):
+            receipt = self._stored_receipt(command_id)
+            if batch is not None:
+                batch.looks_up_receipts = receipt is not None
         if receipt is None:
             return None
         if receipt.fingerprint != fingerprint:
@@ -1102,6 +1166,7 @@ class CustomerLedger(Application[UUID], Commands):
 
     # -- personal data (docs/privacy.md) ---------------------------------------------------
 
+    @typed_store_failures
     def forget(
         self,
         number: str,

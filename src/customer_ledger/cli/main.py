@@ -20,7 +20,17 @@ from collections.abc import Sequence
 from eventsourcing.persistence import PersistenceError
 
 from customer_ledger.application.ledger import CustomerLedger
-from customer_ledger.cli import analytics, audit, files, merging, reading, recording, views
+from customer_ledger.cli import (
+    analytics,
+    audit,
+    files,
+    merging,
+    reading,
+    recording,
+    serve,
+    users,
+    views,
+)
 from customer_ledger.cli.output import (
     DEFAULT_ROLE,
     ENV_ACTOR,
@@ -35,7 +45,8 @@ from customer_ledger.cli.output import (
     stdout_to_devnull,
 )
 from customer_ledger.cli.registry import Group
-from customer_ledger.errors import LedgerError, OutputError, StoreError
+from customer_ledger.errors import LedgerError, OutputError
+from customer_ledger.storage.failures import store_failure
 from customer_ledger.storage.urls import DEFAULT_URL
 
 GROUPS: tuple[Group, ...] = (
@@ -46,6 +57,8 @@ GROUPS: tuple[Group, ...] = (
     views.group,
     audit.group,
     analytics.group,
+    users.group,
+    serve.group,
 )
 
 
@@ -128,8 +141,8 @@ def _run(args: argparse.Namespace) -> int:
     except LedgerError as error:
         print_error(error)
         return EXIT_ERROR
-    except PersistenceError as error:  # the database itself: unreachable, unreadable...
-        sys.stderr.write(f"error [{StoreError.rule}]: cannot use the store: {error}\n")
+    except PersistenceError as error:  # the database itself, on a path no ledger call typed
+        print_error(store_failure(error))
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

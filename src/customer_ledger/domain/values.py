@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -75,13 +76,37 @@ CURRENCIES = frozenset(
     "RUB INR THB MYR IDR PHP VND AED SAR BRL MXN ZAR TRY PLN CZK HUF ILS".split()
 )
 
-_PHONE = re.compile(r"^\+?[0-9*][0-9* ()-]{5,24}$")
+# A phone's number part, once full-width forms and dashes are folded: what release 0.1
+# accepted (digits, a '*' mask, spaces, brackets, '-', a leading '+'), also opening with
+# a bracket, '.' as a separator. 6–25 characters, as before.
+_PHONE = re.compile(r"^\+?[0-9*(][0-9* ().-]{5,24}$")
+_PHONE_SHAPE = re.compile(r"^\+?[0-9*(][0-9* ().-]*$")  # any length: for telling a phone
+_PHONE_SEPARATORS = re.compile(r"[ ().-]")
+# An extension after the number: 转 808, 分机 808, ext. 808, and x808 (the stored form).
+_EXTENSION = re.compile(
+    r"^(?P<number>.+?)\s*(?:转|分机号?|ext\.?|extension|x)\s*(?P<ext>[0-9]{1,6})$",
+    re.IGNORECASE,
+)
+# Full-width ASCII (０-９, （）, ＋, －) and the ideographic space, and the dashes people
+# paste (‐ ‑ ‒ – — ― − ﹣): folded before a phone is read. Not NFKC: ① or ¹ are no digits.
+_PHONE_WIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)} | {0x3000: " "}
+_PHONE_WIDTH |= {ord(dash): "-" for dash in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63"}
+CHINA = ("+86", "0086")
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]+$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 MAX_TEXT = 4000
 # C0 controls other than tab and newline, DEL, and the two Unicode non-characters.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
+
+
+def shown(value: object) -> str:
+    """``repr`` for an error message: bounded, and never failing itself."""
+    try:
+        shown = repr(value)
+    except ValueError:  # an int too long to print
+        return f"a {type(value).__name__} too large to show"
+    return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
 def text(value: object, what: str, *, max_len: int = MAX_TEXT) -> str:
@@ -132,11 +157,47 @@ def customer_number_forms(value: object) -> tuple[str, ...]:
 
 
 def phone(value: object) -> str:
-    """Keeps the digits (and a '*' mask, as source sheets have) in their order."""
-    raw = text(value, "phone", max_len=32)
-    if not _PHONE.match(raw) or sum(ch.isdigit() for ch in raw) < 4:
+    """A phone in its one stored form, whatever spelling it came in: the national
+    number's digits (and a '*' mask, as source sheets have) in their order, separators
+    dropped, the Chinese country code (+86, 0086) dropped and a landline's trunk 0 put
+    back (+86 512... → 0512...), another country's code kept with its '+', an extension
+    after an ``x`` (no ';' or ',': a sheet's note splits on them): ``(0512) 6666-1234 转
+    808`` → ``051266661234x808``, ``+86 138 1234 5678`` → ``13812345678``.
+
+    Stored phones are never rewritten: ``phone(stored)`` gives the stored form of the
+    same number, so an old event's phone and a new one compare the same through it."""
+    raw = text(value, "phone", max_len=40)
+    number, extension = _phone_parts(raw)
+    if not _PHONE.match(number) or _digits(number) < 4:
         raise MalformedPhone(f"{raw!r} is not a phone number")
-    return re.sub(r"[ ()-]", "", raw)
+    compact = _PHONE_SEPARATORS.sub("", number)
+    for code in CHINA:
+        rest = compact[len(code) :]
+        if compact.startswith(code) and _digits(rest) >= 4:
+            mobile = rest[0] == "1" and len(rest) == 11  # else Beijing's 10 is an area code
+            compact = rest if rest[0] in "0*" or mobile else "0" + rest
+            break
+    return compact if extension is None else f"{compact}x{extension}"
+
+
+def phone_shaped(value: str) -> bool:
+    """Whether ``value`` is written like a phone (of any length): how a sheet's cell
+    tells a phone from the other parts of a note; ``phone`` then validates it."""
+    number, _ = _phone_parts(value.strip())
+    return bool(_PHONE_SHAPE.match(number)) and _digits(number) >= 4
+
+
+def _phone_parts(raw: str) -> tuple[str, str | None]:
+    """(number, extension) of a phone as written, widths and dashes folded."""
+    folded = raw.translate(_PHONE_WIDTH).strip()
+    found = _EXTENSION.match(folded)
+    if found is None:
+        return folded, None
+    return found["number"].strip(), found["ext"]
+
+
+def _digits(number: str) -> int:
+    return sum("0" <= ch <= "9" for ch in number)
 
 
 def email(value: object) -> str:
@@ -153,9 +214,54 @@ def sha256(value: object) -> str:
     return raw
 
 
+# The documented written forms (docs/commands.md "Values"), ASCII digits only: what
+# Decimal() and fromisoformat() take besides (other scripts' digits, ``1_000``,
+# ``20240301``, ISO week dates, sub-microsecond fractions silently cut) is refused.
+# An exponent stays (``1E+1``): it is how ``str(Decimal)`` writes some amounts.
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MOMENT_TEXT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.([0-9]+))?)?"
+    r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+)
+
+
+def iso_moment(value: str, what: str) -> date | datetime:
+    """A date (``2024-03-01``) or a date-time (``2024-03-01T09:30``, seconds, up to six
+    fractional digits and an offset or ``Z`` optional; a space may stand for ``T``)."""
+    written = value.strip()
+    if _DATE_TEXT.fullmatch(written):
+        parse: Callable[[str], date | datetime] = date.fromisoformat
+    elif moment := _MOMENT_TEXT.fullmatch(written):
+        if moment.group(1) is not None and len(moment.group(1)) > 6:
+            raise InvalidValue(
+                f"{what} {shown(value)} is finer than a microsecond, which cannot be kept"
+            )
+        parse = datetime.fromisoformat
+    else:
+        raise InvalidValue(
+            f"{what} {shown(value)} is not an ISO date (2024-03-01) or date-time "
+            "(2024-03-01T09:30:00+08:00)"
+        )
+    try:
+        return parse(written)
+    except ValueError as error:  # e.g. 2024-02-30
+        raise InvalidValue(f"{what} {shown(value)} is not a real date or time: {error}") from None
+
+
+def is_decimal_text(value: str) -> bool:
+    """Whether ``value`` is a decimal in the documented form (``1999.90``, ``-3``)."""
+    return _DECIMAL_TEXT.fullmatch(value.strip()) is not None
+
+
 def decimal(value: object, what: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
-        raise InvalidValue(f"{what} must be a decimal number, got {value!r}")
+        raise InvalidValue(f"{what} must be a decimal number, got {shown(value)}")
+    if isinstance(value, str) and not is_decimal_text(value):
+        raise InvalidValue(
+            f"{what} {shown(value)} is not a decimal number written with ASCII digits "
+            "and an optional point (1999.90)"
+        )
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as error:  # ValueError: int too long for str()

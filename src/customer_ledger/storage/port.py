@@ -9,6 +9,7 @@ supplies four things, each checked by the conformance suite (``customer_ledger.t
   ``StatusView``, ``AnalyticsView``), each an eventsourcing ``TrackingRecorder``;
 * ``key_store(url, master_key)``: a ``KeyStore`` over its key table (five primitives)
   and its duplicate index (three more: ``_index_put``, ``_index_find``, ``_index_rows``);
+* ``user_store(url)``: a ``UserStore`` over its user table (``storage.users``);
 * ``classify(error)``: what one of its driver's errors means for a command;
 * ``exists(url)`` (optional): whether a ledger is there, before a read-only open.
 
@@ -23,7 +24,13 @@ from abc import ABC, abstractmethod
 from typing import ClassVar, Literal
 
 from customer_ledger.domain.values import Stage
-from customer_ledger.errors import InvalidValue, MasterKeyMissing, StoreError
+from customer_ledger.errors import (
+    InvalidValue,
+    MasterKeyMissing,
+    StoreError,
+    UnknownUser,
+    UserExists,
+)
 from customer_ledger.privacy.keys import (
     CHECK_ID,
     DUPLICATE_TABLE,
@@ -39,6 +46,7 @@ from customer_ledger.privacy.keys import (
 )
 from customer_ledger.projections.analytics_facts import AnalyticsRecord, CustomerFacts, StoredFacts
 from customer_ledger.projections.profile import Profile, profile_document, profile_from_document
+from customer_ledger.projections.search import fold as search_fold
 from customer_ledger.projections.views import (
     FORMAT_ROW,
     KINDS,
@@ -67,12 +75,16 @@ from customer_ledger.projections.views import (
 )
 from customer_ledger.serialization import converter, decode, encode
 from customer_ledger.storage.urls import StoreURL
+from customer_ledger.storage.users import USER_TABLE, User, UserStore, user_name, utc_now
 
-Failure = Literal["busy", "unavailable", "race"]
+Failure = Literal["busy", "unavailable", "race", "damaged"]
 """What a database error means for the command that met it:
 
 * ``busy``: another writer held a lock past the lock timeout; nothing was recorded;
-* ``unavailable``: the connection failed (cut, server restarting);
+* ``unavailable``: the connection failed (cut, server restarting), or the database
+  cannot be opened (a path in a read-only or missing directory);
+* ``damaged``: the store is not a database, is corrupt, or refused a value as data
+  (``StoreDamaged``; retrying will not help);
 * ``race``: opening the store lost a race with another process's schema statements.
 """
 
@@ -105,6 +117,14 @@ class Adapter(ABC):
             "data (implement Adapter.key_store: see customer_ledger.storage.port)"
         )
 
+    def user_store(self, url: StoreURL) -> UserStore:
+        """The users of the front ends (``customer_ledger.storage.users``), in a table of
+        this store; a backend without one cannot serve the HTTP API."""
+        raise StoreError(
+            f"the {self.scheme}:// adapter keeps no users (implement Adapter.user_store: "
+            "see customer_ledger.storage.port)"
+        )
+
     def exists(self, url: StoreURL) -> bool:
         """Whether a ledger is stored at ``url`` (asked before opening one read-only,
         which must not make an empty store); True where the adapter cannot tell."""
@@ -127,6 +147,7 @@ __all__ = [
     "LIVE",
     "MASTER_KEY_ENV",
     "REBUILD",
+    "USER_TABLE",
     "VIEW_FORMAT",
     "Adapter",
     "AnalyticsRecord",
@@ -156,6 +177,10 @@ __all__ = [
     "TimelineEntry",
     "TimelineQuery",
     "TimelineView",
+    "UnknownUser",
+    "User",
+    "UserExists",
+    "UserStore",
     "ViewSet",
     "cents",
     "converter",
@@ -167,6 +192,9 @@ __all__ = [
     "how_to_set_master_key",
     "profile_document",
     "profile_from_document",
+    "search_fold",
     "sort_key",
+    "user_name",
     "utc_key",
+    "utc_now",
 ]

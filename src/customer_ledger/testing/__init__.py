@@ -25,10 +25,13 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from argon2 import PasswordHasher
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from customer_ledger.application.ledger import CustomerLedger
+from customer_ledger.domain.access import Actor
 from customer_ledger.domain.values import Contact, Stage
+from customer_ledger.errors import UnknownUser, UserExists
 from customer_ledger.projections.analytics_fold import facts_from_document
 from customer_ledger.projections.engine import catch_up, projections_for
 from customer_ledger.projections.profile import Profile, listing, profile_of
@@ -48,9 +51,11 @@ from customer_ledger.projections.views import (
 )
 from customer_ledger.serialization import converter, decode, encode
 from customer_ledger.storage.memory import matches, paginate
+from customer_ledger.storage.users import User
 
 NOW = datetime(2024, 6, 1, 9, 0, tzinfo=UTC)
 NIL = UUID(int=0)
+HASH = "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"  # a hash's shape, no password
 
 
 def clock() -> datetime:
@@ -209,7 +214,63 @@ QUERIES = [
 ]
 
 
-class LedgerConformance:
+class UserStoreConformance:
+    """What every store's user table must do (``Adapter.user_store``); part of
+    ``LedgerConformance``. Uses its ``ledger`` fixture."""
+
+    def test_users_are_added_found_and_listed_by_code_point(self, ledger: CustomerLedger) -> None:
+        store = ledger.users.store
+        made = [User(name, "sales", HASH) for name in ("李四", "bob", "Alice", "a.b@c-d_1")]
+        for user in made:
+            store.add(user)
+        assert [u.name for u in store.list()] == sorted(u.name for u in made)
+        assert store.get("bob") == made[1]
+        assert store.find("nobody") is None
+        with pytest.raises(UnknownUser):
+            store.get("nobody")
+
+    def test_a_taken_name_is_refused_and_changes_nothing(self, ledger: CustomerLedger) -> None:
+        store = ledger.users.store
+        first = User("alice", "sales", HASH)
+        store.add(first)
+        with pytest.raises(UserExists):
+            store.add(User("alice", "admin", HASH + "x"))
+        assert store.list() == [first]
+
+    def test_disable_and_a_new_password_hash_change_that_user_only(
+        self, ledger: CustomerLedger
+    ) -> None:
+        store = ledger.users.store
+        alice, bob = User("alice", "sales", HASH), User("bob", "auditor", HASH)
+        store.add(alice)
+        store.add(bob)
+        store.disable("alice")
+        store.set_password_hash("bob", HASH + "new")
+        assert store.get("alice").disabled and store.get("alice").password_hash == HASH
+        assert store.get("alice").changed_at >= alice.changed_at
+        assert not store.get("bob").disabled and store.get("bob").password_hash == HASH + "new"
+        for change in (store.disable, lambda n: store.set_password_hash(n, HASH)):
+            with pytest.raises(UnknownUser):
+                change("carol")
+        assert [u.name for u in store.list()] == ["alice", "bob"]
+
+    def test_passwords_are_checked_against_the_stored_hash(self, ledger: CustomerLedger) -> None:
+        users = ledger.users
+        users.hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        admin = Actor("root", "admin")
+        users.add("alice", role="manager", password_text="correct horse", by=admin)
+        assert "correct horse" not in users.get("alice").password_hash
+        assert users.authenticate("alice", "correct horse") == users.get("alice")
+        assert users.authenticate("alice", "wrong horse!") is None
+        users.set_password("alice", "battery staple", by=admin)
+        assert users.authenticate("alice", "correct horse") is None
+        assert users.authenticate("alice", "battery staple") is not None
+        users.disable("alice", by=admin)
+        assert users.authenticate("alice", "battery staple") is None
+        assert users.active("alice") is None
+
+
+class LedgerConformance(UserStoreConformance):
     """What every store must do. Needs a ``store_url`` fixture: a fresh store per test."""
 
     @pytest.fixture
@@ -516,6 +577,23 @@ class PersistentConformance:
         finally:
             reopened.close()
 
+    def test_users_survive_a_reopen_and_are_shared(self, store_url: str) -> None:
+        one = CustomerLedger.open(store_url, clock=clock)
+        two = CustomerLedger.open(store_url, clock=clock)
+        try:
+            one.users.store.add(User("alice", "sales", HASH))
+            two.users.store.disable("alice")
+            assert one.users.store.get("alice").disabled
+        finally:
+            one.close()
+            two.close()
+        reopened = CustomerLedger.open(store_url, clock=clock)
+        try:
+            listed = reopened.users.list(by=Actor("root", "admin"))
+            assert [(u.name, u.disabled) for u in listed] == [("alice", True)]
+        finally:
+            reopened.close()
+
     def test_two_ledgers_see_each_others_writes(self, store_url: str) -> None:
         one = CustomerLedger.open(store_url, clock=clock)
         two = CustomerLedger.open(store_url, clock=clock)
@@ -542,6 +620,7 @@ def paginate_all(profiles: list[Profile], query: ProfileQuery) -> list[Profile]:
             descending=query.descending,
             limit=len(selected) or 1,
             after=None,
+            cursor=query.cursor,
         ).items
     )
 
@@ -662,6 +741,7 @@ __all__ = [
     "LedgerConformance",
     "PersistentConformance",
     "PlainProfiles",
+    "UserStoreConformance",
     "plain_document",
     "plain_record",
     "record_sample",

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROLES, ROOT, basic, fresh_store_url, open_ledger
+from customer_ledger_postgres.testing import fresh_store_url
 from litestar.testing import TestClient
 from openpyxl import load_workbook
 from paths import FIXTURES
 from strategies import recorded
+from web_support import ROLES, ROOT, basic, open_ledger
 
 from customer_ledger import CustomerLedger
 from customer_ledger.application.commands import COMMANDS

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conftest import basic, open_ledger
 from litestar.testing import TestClient
 from paths import ROOT
+from web_support import basic, open_ledger
 
 from customer_ledger import errors
 from customer_ledger.application.commands import COMMANDS

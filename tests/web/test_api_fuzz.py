@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import basic, fresh_store_url, open_ledger
+from customer_ledger_postgres.testing import fresh_store_url
 from hypothesis import HealthCheck, given, settings
 from strategies import recorded
+from web_support import basic, open_ledger
 
 from customer_ledger import CustomerLedger
 from customer_ledger.audit.verify import verify

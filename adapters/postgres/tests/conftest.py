@@ -6,28 +6,19 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from attrs import evolve
 from customer_ledger_postgres import PostgresViewSet
 from customer_ledger_postgres import testing as testing_postgres
 from eventsourcing.persistence import Tracking
+from postgres_view_support import APP
 from psycopg import sql
-
-from customer_ledger.application.ledger import CustomerLedger
-from customer_ledger.projections.profile import Profile, profile_of
-from customer_ledger.projections.views import ProfileRecord
-from customer_ledger.testing import plain_record
 
 # The shared PostgreSQL fixtures (fresh database per session; skip, or fail under CI=true).
 postgres_database = testing_postgres.postgres_database
 postgres_url = testing_postgres.postgres_url
 postgres_url_factory = testing_postgres.postgres_url_factory
-
-APP = "CustomerLedger"
-NOW = datetime(2024, 6, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -62,29 +53,3 @@ def positions() -> Callable[[], Tracking]:
     """Hands out strictly increasing tracking positions of the ledger application."""
     counter = itertools.count(1)
     return lambda: Tracking(APP, next(counter))
-
-
-_BASE: list[Profile] = []
-
-
-def base_profile() -> Profile:
-    """A real profile (from a customer aggregate) to derive test profiles from."""
-    if not _BASE:
-        ledger = CustomerLedger.open("memory://", clock=lambda: NOW)
-        ledger.first_contact("X0", name="base", type="company", occurred_at="2024-01-01")
-        _BASE.append(profile_of(ledger.customer("X0")))
-        ledger.close()
-    return _BASE[0]
-
-
-def make_profile(number: str, **changes: object) -> Profile:
-    return evolve(
-        base_profile(),
-        customer_id=uuid.uuid5(uuid.NAMESPACE_URL, f"customer:{number}"),
-        number=number,
-        **changes,
-    )
-
-
-def record(profile: Profile, state: bytes = b"state") -> ProfileRecord:
-    return plain_record(profile, state)

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from conftest import APP, make_profile, record
 from customer_ledger_postgres import PostgresViewSet
 from eventsourcing.persistence import Tracking
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from postgres_view_support import APP, make_profile, record
 from psycopg import sql
 
 from customer_ledger.domain.values import CustomerType, Grade, Stage

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from conftest import APP, make_profile, record
 from customer_ledger_postgres import PostgresViewSet
 from eventsourcing.persistence import Tracking
+from postgres_view_support import APP, make_profile, record
 
 from customer_ledger.domain.values import CustomerType, Grade, Stage
 from customer_ledger.errors import InvalidValue

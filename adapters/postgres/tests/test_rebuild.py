@@ -7,9 +7,9 @@ import time
 
 import psycopg
 import pytest
-from conftest import APP, make_profile, record
 from customer_ledger_postgres import PostgresViewSet
 from eventsourcing.persistence import Tracking
+from postgres_view_support import APP, make_profile, record
 
 from customer_ledger.errors import StoreError
 from customer_ledger.projections.views import LIVE, REBUILD, ProfileQuery

@@ -6,9 +6,9 @@ import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from conftest import APP
 from customer_ledger_postgres import PostgresViewSet
 from eventsourcing.persistence import Tracking
+from postgres_view_support import APP
 
 from customer_ledger.domain.values import Stage
 from customer_ledger.errors import InvalidValue

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from conftest import APP, make_profile, record
 from customer_ledger_postgres import PostgresViewSet
 from eventsourcing.persistence import DataError, IntegrityError, Tracking
+from postgres_view_support import APP, make_profile, record
 
 from customer_ledger.domain.values import Stage
 from customer_ledger.projections.views import (

@@ -19,9 +19,11 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
+import attrs
 import orjson
+from attrs import frozen
 from litestar import Litestar, Request, Response, Router, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, UploadFile
@@ -42,6 +44,7 @@ from customer_ledger.errors import (
     InvalidJSON,
     InvalidValue,
     LedgerError,
+    MissingField,
     NotAuthenticated,
     UnknownField,
 )
@@ -748,6 +751,54 @@ def _command_handler(command: str) -> Any:
     )(run)  # fmt: skip
 
 
+# -- duplicates and merge ------------------------------------------------------------------
+
+
+@frozen
+class MergeBody:
+    """``POST /api/customers/{number}/merge``: merge ``number`` into ``into``."""
+
+    into: str
+    reason: str
+    occurred_at: str | None = None
+    command_id: str | None = None
+    correlation_id: str | None = None
+
+
+MERGE_FIELDS = frozenset(a.name for a in attrs.fields(MergeBody))
+
+
+@get("/duplicates", sync_to_thread=True)
+def duplicates(request: AnyRequest) -> Response[bytes]:
+    """Groups of customers that are likely one recorded more than once, with the reason."""
+    web = _web(request)
+    found = web.call(web.ledger.duplicates)
+    return _json({"groups": [group.to_json() for group in found]})
+
+
+MERGE_DTO: Any = RawBody[MergeBody]  # type: ignore[misc]
+
+
+@post(
+    "/customers/{number:str}/merge", dto=MERGE_DTO, return_dto=None,
+    sync_to_thread=True, operation_id="merge", tags=["commands"], status_code=201,
+)  # fmt: skip
+def merge(request: AnyRequest, number: FromPath[str], data: JSONBody[MergeBody]) -> Response[bytes]:
+    """Merges customer ``number`` into ``into`` (the survivor): nothing is rewritten; the
+    absorbed number refuses further commands with ``merged_into``."""
+    body = _body(cast(bytes, data))
+    unknown = sorted(set(body) - MERGE_FIELDS)
+    if unknown:
+        known = ", ".join(sorted(MERGE_FIELDS))
+        raise UnknownField(f"merge takes {known}, not {', '.join(unknown)}")
+    for name in ("into", "reason"):
+        if name not in body:
+            raise MissingField(f"merge needs {name}")
+    web = _web(request)
+    result = web.call(lambda: web.ledger.merge(number, actor=_actor(request), **body))
+    return _json(result.to_json(), status=200 if result.replayed else 201)
+
+
 # -- the app ----------------------------------------------------------------------------
 
 
@@ -782,6 +833,7 @@ def create_app(
         login, logout, me, users_list, users_add, users_disable, users_password, search,
         profile, timeline, timeline_all, history, replay, status,
         reminders, analytics, indicators, audit_log, audit_verify, import_file, export_file,
+        duplicates, merge,
     ]  # fmt: skip
     handlers += [_command_handler(name) for name in BODY_CLASSES]
     api = Router("/api", route_handlers=handlers)

@@ -1,0 +1,616 @@
+"""The archive management interface: server-rendered pages (Jinja2) over the ledger.
+
+Every page acts as its logged-in user and role through the ledger, as the API does
+(``web.app``): the ledger's policy decides, masks and records. Pages log in with the
+same signed session cookie as the API's sessions, and every form carries the
+session's CSRF token; a command form also carries a command id, so a double click or
+a resubmitted page records once. htmx (vendored, pinned: ``static/SHA256SUMS``) polls
+the parts of a page that change, so writes from elsewhere show within two seconds; the
+Content-Security-Policy allows no inline script at all.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import attrs
+import jinja2
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import Cookie, UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect
+
+from customer_ledger.application.commands import COMMANDS
+from customer_ledger.application.users import fingerprint
+from customer_ledger.audit.verify import verify
+from customer_ledger.domain.access import Actor
+from customer_ledger.domain.values import Stage
+from customer_ledger.errors import (
+    InvalidValue,
+    LedgerError,
+    NotAuthenticated,
+    PermissionDenied,
+    UnknownCustomer,
+)
+from customer_ledger.formats.jsonl import import_lines, parse_command
+from customer_ledger.formats.spreadsheets.importing import import_sheet
+from customer_ledger.projections.views import ProfileQuery
+from customer_ledger.storage.users import User
+from customer_ledger.web.app import SESSION_COOKIE, Web
+from customer_ledger.web.errors import status_of
+from customer_ledger.web.forms import field_of, form_fields, line_of
+from customer_ledger.web.i18n import LANG_COOKIE, Language, command_title, language, translator
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+HTMX = "htmx-2.0.10.min.js"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+AnyRequest = Request[Any, Any, Any]
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+SORTS = ("number", "name", "stage", "total_revenue", "last_interaction_at", "first_contact_at")
+PAGE_SIZE = 25
+
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_templates.globals["asdict"] = attrs.asdict
+
+
+class LoginRequired(Exception):
+    """A page asked for without a valid session: to the login page."""
+
+
+class Visit:
+    """One request to a page: who (the session's user), in which language, with which
+    CSRF token; ``call`` runs ledger work under the ledger's lock."""
+
+    def __init__(self, request: AnyRequest, user: User, session: str) -> None:
+        self.request = request
+        self.web: Web = request.app.state.web
+        self.user = user
+        self.actor = Actor(user.name, user.role)
+        self.csrf = self.web.signer.csrf_token(session)
+        self.session = session
+        self.lang: Language = language(
+            request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)
+        )
+
+    @property
+    def ledger(self) -> Any:
+        return self.web.ledger
+
+    def may(self, command: str) -> bool:
+        role = self.ledger.policy.roles.get(self.actor.role)
+        return role is not None and bool(role.allows(command))
+
+    @property
+    def reads_personal(self) -> bool:
+        role = self.ledger.policy.roles.get(self.actor.role)
+        return role is not None and bool(role.read_personal)
+
+    def check_csrf(self, data: Mapping[str, Any]) -> None:
+        token = data.get("csrf_token")
+        if not self.web.signer.csrf_ok(self.session, token if isinstance(token, str) else None):
+            what = f"{self.request.method} {self.request.url.path}"
+            self.web.call(
+                lambda: self.ledger.record_denial(None, self.actor, what, "no CSRF token")
+            )
+            raise PermissionDenied("the form is stale or forged (CSRF): reload the page")
+
+
+def _session(request: AnyRequest) -> tuple[User, str] | None:
+    web: Web = request.app.state.web
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    claims = web.signer.read("session", cookie)
+    if claims is None:
+        return None
+    try:
+        user = web.current(claims.user, claims.fingerprint)
+    except NotAuthenticated:
+        return None
+    return user, claims.session
+
+
+def visit(request: AnyRequest) -> Visit:
+    found = _session(request)
+    if found is None:
+        raise LoginRequired()
+    return Visit(request, *found)
+
+
+def render(
+    request: AnyRequest,
+    template: str,
+    status: int = 200,
+    visit: Visit | None = None,
+    **context: Any,
+) -> Response[bytes]:
+    """A page (``HX-Request``: the same page; htmx picks the part it polls)."""
+    lang = (
+        visit.lang
+        if visit
+        else language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+    )
+    t = translator(lang)
+    html = _templates.get_template(template).render(
+        visit=visit, lang=lang, t=t, htmx=HTMX, path=request.url.path,
+        here=_here(request), lang_url=lambda to: _with(request, lang=to),
+        command_title=lambda c: command_title(c, lang), **context,
+    )  # fmt: skip
+    response = Response(
+        html.encode("utf-8"), status_code=status, media_type="text/html; charset=utf-8",
+        headers=_headers(),
+    )  # fmt: skip
+    asked = request.query_params.get("lang")
+    if asked in ("zh", "en"):
+        response.set_cookie(LANG_COOKIE, asked, max_age=365 * 86400, samesite="strict", path="/")
+    return response
+
+
+def _headers() -> dict[str, str]:
+    return {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Cache-Control": "no-store",
+    }
+
+
+def _here(request: AnyRequest) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def _with(request: AnyRequest, **changes: Any) -> str:
+    params = {k: v for k, v in request.query_params.items() if k not in changes}
+    params.update({k: v for k, v in changes.items() if v not in (None, "")})
+    return request.url.path + ("?" + urlencode(params) if params else "")
+
+
+def _redirect(path: str) -> Redirect:
+    return Redirect(path, status_code=303, headers=_headers())
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+# -- logging in -----------------------------------------------------------------------
+
+
+@get("/login", sync_to_thread=False)
+def login_page(request: AnyRequest, next: FromQuery[str] = "/customers") -> Response[bytes]:
+    return render(request, "login.html", next=_safe_next(next), error=None, name="")
+
+
+@post("/login", sync_to_thread=True, status_code=303)
+def login_submit(request: AnyRequest, data: FormData) -> Response[Any]:
+    web: Web = request.app.state.web
+    name, password = str(data.get("name", "")), str(data.get("password", ""))
+    client = request.client.host if request.client else "unknown"
+    try:
+        user = web.login(name, password, client)
+    except LedgerError as error:
+        return render(
+            request, "login.html", status=status_of(error), next=_safe_next(data.get("next")),
+            error=error, name=name,
+        )  # fmt: skip
+    cookie, _ = web.signer.issue("session", user.name, fingerprint(user), web.session_seconds)
+    response = _redirect(_safe_next(data.get("next")))
+    response.cookies = [
+        Cookie(
+            key=SESSION_COOKIE, value=cookie, max_age=web.session_seconds, httponly=True,
+            samesite="strict", secure=web.secure_cookies, path="/",
+        )
+    ]  # fmt: skip
+    return response
+
+
+@post("/logout", sync_to_thread=True, status_code=303)
+def logout_submit(request: AnyRequest, data: FormData) -> Response[Any]:
+    visit(request).check_csrf(data)
+    response = _redirect("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _safe_next(value: Any) -> str:
+    """Only a path of this site (no //host, no scheme): no open redirect."""
+    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
+        return value
+    return "/customers"
+
+
+@get("/", sync_to_thread=False)
+def home() -> Redirect:
+    return _redirect("/customers")
+
+
+# -- customers -------------------------------------------------------------------------
+
+
+@get("/customers", sync_to_thread=True)
+def customer_list(request: AnyRequest) -> Response[bytes]:
+    v = visit(request)
+    q = request.query_params
+    criteria = {
+        k: _text(q.get(k)) for k in ("text", "type", "industry", "region", "owner", "grade", "tag")
+    }
+    stage = _text(q.get("stage"))
+    sort = str(q.get("sort")) if q.get("sort") in SORTS else "number"
+    descending = q.get("descending") == "1"
+    try:
+        wanted = None if stage is None else Stage(stage)
+    except ValueError:
+        raise InvalidValue(f"stage {stage!r} is not a stage") from None
+    query = ProfileQuery(
+        stage=wanted, sort=sort, descending=descending, limit=PAGE_SIZE,
+        after=_text(q.get("after")), **criteria,
+    )  # fmt: skip
+
+    def read() -> tuple[Any, Any]:
+        return v.ledger.search(query, actor=v.actor), v.ledger.board()
+
+    page, board = v.web.call(read)
+    return render(
+        request, "customers.html", visit=v, page=page, board=board, q=dict(q.items()),
+        stages=[s.value for s in Stage], sorts=SORTS,
+        next_url=_with(request, after=page.next_cursor) if page.next_cursor else None,
+    )  # fmt: skip
+
+
+@get("/customers/{number:str}", sync_to_thread=True)
+def customer_page(request: AnyRequest, number: FromPath[str]) -> Response[bytes]:
+    v = visit(request)
+    return _customer(request, v, number, unmasked=False, why=None)
+
+
+@post("/customers/{number:str}/reveal", sync_to_thread=True, status_code=200)
+def customer_reveal(request: AnyRequest, number: FromPath[str], data: FormData) -> Response[bytes]:
+    """The customer with contacts unmasked: the ledger checks the role and the reason,
+    and records the read (or the refusal)."""
+    v = visit(request)
+    v.check_csrf(data)
+    return _customer(request, v, number, unmasked=True, why=_text(data.get("why")))
+
+
+def _customer(
+    request: AnyRequest, v: Visit, number: str, *, unmasked: bool, why: str | None
+) -> Response[bytes]:
+    def read() -> tuple[Any, list[Any]]:
+        profile = v.ledger.profile(number, actor=v.actor, unmasked=unmasked, why=why)
+        entries = list(v.ledger.timeline(number, limit=1000).items)
+        return profile, entries
+
+    profile, entries = v.web.call(read)
+    commands = [c for c in COMMANDS if c != "first_contact" and v.may(c)]
+    return render(
+        request, "customer.html", visit=v, p=profile, entries=list(reversed(entries)),
+        purchases=[e for e in entries if e.kind == "PurchaseRecorded"],
+        commands=commands, unmasked=unmasked,
+    )  # fmt: skip
+
+
+# -- command forms ----------------------------------------------------------------------
+
+
+@get("/customers/new", sync_to_thread=True)
+def new_customer(request: AnyRequest) -> Response[bytes]:
+    v = visit(request)
+    return _form(request, v, "first_contact", None, {}, None)
+
+
+@post("/customers/new", sync_to_thread=True, status_code=303)
+def new_customer_submit(request: AnyRequest, data: FormData) -> Response[Any]:
+    return _submit(request, "first_contact", None, data)
+
+
+@get("/customers/{number:str}/do/{command:str}", sync_to_thread=True)
+def command_form(
+    request: AnyRequest, number: FromPath[str], command: FromPath[str]
+) -> Response[bytes]:
+    v = visit(request)
+    _known(command)
+    return _form(request, v, command, number, dict(request.query_params.items()), None)
+
+
+@post("/customers/{number:str}/do/{command:str}", sync_to_thread=True, status_code=303)
+def command_submit(
+    request: AnyRequest, number: FromPath[str], command: FromPath[str], data: FormData
+) -> Response[Any]:
+    _known(command)
+    return _submit(request, command, number, data)
+
+
+def _known(command: str) -> None:
+    if command not in COMMANDS or command == "first_contact":
+        raise InvalidValue(f"unknown command {command!r}")
+
+
+def _form(
+    request: AnyRequest,
+    v: Visit,
+    command: str,
+    number: str | None,
+    values: Mapping[str, Any],
+    error: LedgerError | None,
+    status: int = 200,
+) -> Response[bytes]:
+    fields = form_fields(command)
+    where = None
+    if error is not None:
+        where = field_of(command, error.rule, str(error))
+    return render(
+        request, "command.html", status=status, visit=v, command=command, number=number,
+        fields=fields, values=values, error=error, error_field=where,
+        command_id=values.get("command_id") or f"web:{uuid.uuid4()}",
+        action="/customers/new" if number is None else f"/customers/{number}/do/{command}",
+    )  # fmt: skip
+
+
+def _submit(
+    request: AnyRequest, command: str, number: str | None, data: Mapping[str, Any]
+) -> Response[Any]:
+    v = visit(request)
+    v.check_csrf(data)
+    try:
+        line = line_of(command, number, data)
+        parsed = parse_command(line, actor=v.actor)
+        result = v.web.call(lambda: parsed.run(v.ledger))
+    except LedgerError as error:
+        return _form(request, v, command, number, data, error, status=status_of(error))
+    done = "replayed" if result.replayed else "recorded"
+    return _redirect(f"/customers/{result.number}?done={done}")
+
+
+# -- replay -------------------------------------------------------------------------------
+
+
+@get("/customers/{number:str}/replay", sync_to_thread=True)
+def replay_page(request: AnyRequest, number: FromPath[str]) -> Response[bytes]:
+    v = visit(request)
+    q = request.query_params
+    point = {k: _text(q.get(k)) for k in ("as_of", "recorded_at", "version")}
+    given = {k: val for k, val in point.items() if val is not None}
+    profile = None
+    error: LedgerError | None = None
+    if given:
+        try:
+            version = given.get("version")
+            if version is not None and not version.isdigit():
+                raise InvalidValue(f"version must be a whole number, got {version!r}")
+            profile = v.web.call(
+                lambda: v.ledger.replay(
+                    number, actor=v.actor, as_of=given.get("as_of"),
+                    recorded_at=given.get("recorded_at"),
+                    version=None if version is None else int(version),
+                )
+            )  # fmt: skip
+        except LedgerError as found:
+            error = found
+    return render(
+        request, "replay.html", visit=v, number=number, point=point, p=profile, error=error
+    )
+
+
+# -- boards ---------------------------------------------------------------------------------
+
+
+@get("/status", sync_to_thread=True)
+def status_page(request: AnyRequest) -> Response[bytes]:
+    v = visit(request)
+    as_of = _text(request.query_params.get("as_of"))
+
+    def read() -> tuple[Any, list[Any]]:
+        return v.ledger.board(as_of), v.ledger.status()
+
+    board, rows = v.web.call(read)
+    return render(request, "status.html", visit=v, board=board, rows=rows, as_of=as_of or "")
+
+
+@get("/reminders", sync_to_thread=True)
+def reminders_page(request: AnyRequest) -> Response[bytes]:
+    v = visit(request)
+    q = request.query_params
+    as_of = _text(q.get("as_of"))
+    within = _text(q.get("within_days")) or "30"
+    if not within.isdigit():
+        raise InvalidValue(f"within_days must be a whole number, got {within!r}")
+
+    def read() -> list[Any]:
+        today = as_of or v.ledger.business_time(None).astimezone(v.ledger.timezone).date()
+        due: list[Any] = v.ledger.reminders_due(
+            today, int(within), _text(q.get("owner")), actor=v.actor
+        )
+        return due
+
+    due = v.web.call(read)
+    return render(
+        request, "reminders.html", visit=v, due=due, as_of=as_of or "", within=within,
+        owner=q.get("owner") or "",
+    )  # fmt: skip
+
+
+# -- audit ------------------------------------------------------------------------------------
+
+
+@get("/audit", sync_to_thread=True)
+def audit_page(request: AnyRequest) -> Response[bytes]:
+    v = visit(request)
+    number = _text(request.query_params.get("number"))
+    who = _text(request.query_params.get("actor"))
+
+    def read() -> tuple[list[Any], Any]:
+        entries = list(v.ledger.audit_log(number, actor=who))
+        return entries[-500:], verify(v.ledger, number)
+
+    entries, report = v.web.call(read)
+    return render(
+        request, "audit.html", visit=v, entries=list(reversed(entries)), report=report,
+        number=number or "", who=who or "",
+    )  # fmt: skip
+
+
+# -- import and export ----------------------------------------------------------------------
+
+
+@get("/import", sync_to_thread=False)
+def import_page(request: AnyRequest) -> Response[bytes]:
+    v = visit(request)
+    return render(request, "import.html", visit=v, report=None, upload=None, fmt="csv")
+
+
+@post("/import", sync_to_thread=True, status_code=200, request_max_body_size=20 * 1024 * 1024)
+def import_submit(request: AnyRequest, data: Multipart) -> Response[bytes]:
+    """A sheet: the dry run's report, with a confirm button that imports the same upload
+    (kept server-side under a random name). JSON Lines import at once."""
+    v = visit(request)
+    v.check_csrf(data)
+    fmt = data.get("format")
+    if fmt not in ("csv", "xlsx", "jsonl"):
+        raise InvalidValue("format must be csv, xlsx or jsonl")
+    layout = _text(data.get("layout")) or "auto"
+    uploads = _uploads(v.web)
+    upload_id = _text(data.get("upload"))
+    if upload_id is not None:  # the confirmation of an earlier dry run
+        if not upload_id.isalnum():
+            raise InvalidValue("no such upload")
+        path = uploads / f"{upload_id}.{fmt}"
+        if not path.exists():
+            raise InvalidValue("that upload is gone: upload the file again")
+    else:
+        file = data.get("file")
+        if not isinstance(file, UploadFile):
+            raise InvalidValue("choose a file to import")
+        upload_id = secrets.token_hex(16)
+        path = uploads / f"{upload_id}.{fmt}"
+        path.write_bytes(file.file.read())
+    if fmt == "jsonl":
+        with path.open("rb") as lines:
+            report = v.web.call(lambda: import_lines(v.ledger, lines, actor=v.actor)).to_json()
+        path.unlink()
+        return render(request, "import.html", visit=v, report=report, upload=None, fmt=fmt)
+    dry_run = data.get("confirm") != "1"
+    sheet = v.web.call(
+        lambda: import_sheet(v.ledger, path, layout=layout, dry_run=dry_run, actor=v.actor)
+    ).to_json()
+    if not dry_run:
+        path.unlink()
+    return render(
+        request, "import.html", visit=v, report=sheet, upload=upload_id if dry_run else None,
+        fmt=fmt, layout=layout,
+    )  # fmt: skip
+
+
+def _uploads(web: Web) -> Path:
+    folder: Path | None = getattr(web, "uploads", None)
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="customer-ledger-uploads-"))
+        web.uploads = folder  # type: ignore[attr-defined]
+    return folder
+
+
+@get("/export", sync_to_thread=False)
+def export_page(request: AnyRequest) -> Response[bytes]:
+    v = visit(request)
+    return render(request, "export.html", visit=v)
+
+
+# -- users --------------------------------------------------------------------------------
+
+
+@get("/users", sync_to_thread=True)
+def users_page(request: AnyRequest) -> Response[bytes]:
+    v = visit(request)
+    return _users(request, v, None)
+
+
+def _users(request: AnyRequest, v: Visit, error: LedgerError | None) -> Response[bytes]:
+    users = v.web.call(lambda: v.ledger.users.list(by=v.actor))
+    roles = [r for r in v.ledger.policy.roles if r != "system"]
+    return render(
+        request, "users.html", status=200 if error is None else status_of(error), visit=v,
+        users=users, roles=roles, error=error,
+    )  # fmt: skip
+
+
+@post("/users", sync_to_thread=True, status_code=303)
+def users_add(request: AnyRequest, data: FormData) -> Response[Any]:
+    v = visit(request)
+    v.check_csrf(data)
+    try:
+        v.web.call(
+            lambda: v.ledger.users.add(
+                str(data.get("name", "")), role=str(data.get("role", "")),
+                password_text=str(data.get("password", "")), by=v.actor,
+            )
+        )  # fmt: skip
+    except PermissionDenied:
+        raise
+    except LedgerError as error:
+        return _users(request, v, error)
+    return _redirect("/users")
+
+
+@post("/users/{name:str}/disable", sync_to_thread=True, status_code=303)
+def users_disable(request: AnyRequest, name: FromPath[str], data: FormData) -> Response[Any]:
+    v = visit(request)
+    v.check_csrf(data)
+    v.web.call(lambda: v.ledger.users.disable(name, by=v.actor))
+    return _redirect("/users")
+
+
+# -- errors -------------------------------------------------------------------------------
+
+
+def _login_required(request: AnyRequest, _: LoginRequired) -> Response[Any]:
+    if request.headers.get("hx-request"):  # a poll after the session ended: reload
+        return Response(b"", status_code=200, headers={"HX-Redirect": "/login"})
+    return _redirect("/login?" + urlencode({"next": _here(request)}))
+
+
+def _page_error(request: AnyRequest, error: LedgerError) -> Response[bytes]:
+    found = _session(request)
+    v = Visit(request, *found) if found else None
+    status = 404 if isinstance(error, UnknownCustomer) else status_of(error)
+    return render(request, "error.html", status=status, visit=v, error=error)
+
+
+def pages_router() -> Router:
+    """The pages, at the site's root (the API stays under ``/api``)."""
+    handlers: list[Any] = [
+        login_page, login_submit, logout_submit, home, customer_list, new_customer,
+        new_customer_submit, customer_page, customer_reveal, command_form, command_submit,
+        replay_page, status_page, reminders_page, audit_page, import_page, import_submit,
+        export_page, users_page, users_add, users_disable,
+    ]  # fmt: skip
+    return Router(
+        "/",
+        route_handlers=handlers,
+        exception_handlers={LoginRequired: _login_required, LedgerError: _page_error},
+        include_in_schema=False,
+    )
+
+
+# Paths the API's authentication leaves to the pages: they log in their own way.
+PUBLIC = (r"^/$", r"^/(login|logout|customers|status|reminders|audit|import|export|users)(/|$)")
+
+__all__ = ["PUBLIC", "STATIC_DIR", "pages_router"]

@@ -1,0 +1,296 @@
+"""The management pages over HTTP (Litestar's TestClient), on every backend: who may
+see and do what, forms from the command schema, CSRF, languages, the vendored htmx.
+The same behaviour in a real browser: test_pages_browser.py."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from litestar.testing import TestClient
+
+from customer_ledger import CustomerLedger
+from customer_ledger.application.commands import COMMANDS
+from customer_ledger.application.schema import command_params
+from customer_ledger.errors import UnknownCustomer
+from customer_ledger.web.forms import field_of, form_fields
+from customer_ledger.web.pages import CSP, HTMX, STATIC_DIR
+from customer_ledger.web.site import create_site
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "register.csv"
+
+
+@pytest.fixture
+def site(ledger: CustomerLedger) -> Iterator[TestClient[Any]]:
+    with TestClient(create_site(ledger, secret=b"k" * 32)) as client:
+        yield client
+
+
+def log_in(client: TestClient[Any], role: str) -> str:
+    """Logs in as the conftest's user of ``role``; the CSRF token of its pages."""
+    answer = client.post(
+        "/login", data={"name": role, "password": f"{role} password", "next": "/customers"}
+    )
+    assert answer.status_code == 200 and answer.url.path == "/customers"
+    return csrf_of(answer.text)
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found
+    return found.group(1)
+
+
+def register_with_a_bad_row() -> bytes:
+    """The fixture register's first row as S001, and as S002 with a score of 9 (row 3)."""
+    rows = list(csv.reader(io.StringIO(FIXTURE.read_text("utf-8-sig"))))
+    header, good = rows[0], rows[1]
+    bad = list(good)
+    good[0], bad[0] = "S001", "S002"
+    bad[header.index("满意度评分")] = "9"
+    out = io.StringIO()
+    csv.writer(out).writerows([header, good, bad])
+    return out.getvalue().encode("utf-8")
+
+
+def first_contact(client: TestClient[Any], csrf: str, number: str = "K001") -> Any:
+    return client.post(
+        "/customers/new",
+        data={
+            "csrf_token": csrf, "command_id": f"t:{number}", "customer": number,
+            "name": "王五", "type": "individual", "occurred_at": "2024-03-01",
+        },
+    )  # fmt: skip
+
+
+def test_htmx_is_the_pinned_file_its_sums_name() -> None:
+    sums = dict(
+        reversed(line.split()) for line in (STATIC_DIR / "SHA256SUMS").read_text().splitlines()
+    )
+    assert list(sums) == [HTMX]
+    assert hashlib.sha256((STATIC_DIR / HTMX).read_bytes()).hexdigest() == sums[HTMX]
+    assert b'version:"2.0.10"' in (STATIC_DIR / HTMX).read_bytes()
+
+
+def test_pages_need_a_login_and_say_where_to_come_back(site: TestClient[Any]) -> None:
+    answer = site.get("/customers/A001?x=1", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=%2Fcustomers%2FA001%3Fx%3D1"
+    assert site.get("/api/me").status_code == 401  # the API still authenticates itself
+
+
+def test_a_wrong_password_shows_the_rule_and_sets_no_session(site: TestClient[Any]) -> None:
+    answer = site.post("/login", data={"name": "sales", "password": "wrong password"})
+    assert answer.status_code == 401 and "not_authenticated" in answer.text
+    assert "customer_ledger_session" not in answer.cookies
+
+
+def test_login_never_redirects_off_the_site(site: TestClient[Any]) -> None:
+    answer = site.post(
+        "/login",
+        data={"name": "sales", "password": "sales password", "next": "//evil.example/"},
+        follow_redirects=False,
+    )
+    assert answer.headers["location"] == "/customers"
+
+
+def test_every_page_has_the_policy_and_no_inline_script(site: TestClient[Any]) -> None:
+    log_in(site, "admin")
+    first_contact(site, csrf_of(site.get("/customers").text))
+    for path in (
+        "/customers", "/customers/K001", "/customers/new", "/customers/K001/replay?version=1",
+        "/status", "/reminders", "/audit", "/import", "/export", "/users",
+        "/customers/K001/do/log_interaction",
+    ):  # fmt: skip
+        answer = site.get(path)
+        assert answer.status_code == 200, path
+        assert answer.headers["content-security-policy"] == CSP
+        assert "script-src 'self'" in CSP and "unsafe-inline" not in CSP
+        scripts = re.findall(r"<script([^>]*)>(.*?)</script>", answer.text, re.S)
+        assert scripts and all('src="/static/' in attrs and not body for attrs, body in scripts)
+        assert not re.search(r"\son[a-z]+=", answer.text), path  # no inline handlers
+        assert all(
+            re.search(rf'<label for="{name}"', answer.text)
+            for name in re.findall(r'<(?:input|select) id="([^"]+)"', answer.text)
+        ), path
+
+
+def test_chinese_first_english_on_request_and_remembered(site: TestClient[Any]) -> None:
+    log_in(site, "sales")
+    assert "<h1>客户</h1>" in site.get("/customers").text
+    english = site.get("/customers?lang=en")
+    assert "<h1>Customers</h1>" in english.text
+    assert "<h1>Status board</h1>" in site.get("/status").text  # the cookie remembers
+    assert "<h1>状态看板</h1>" in site.get("/status?lang=zh").text
+
+
+def test_a_form_records_once_however_often_it_is_sent(
+    site: TestClient[Any], ledger: CustomerLedger
+) -> None:
+    csrf = log_in(site, "sales")
+    assert first_contact(site, csrf).url.path == "/customers/K001"
+    form = site.get("/customers/K001/do/log_interaction").text
+    command_id = re.search(r'name="command_id" value="([^"]+)"', form)
+    assert command_id and command_id.group(1).startswith("web:")
+    data = {
+        "csrf_token": csrf, "command_id": command_id.group(1), "channel": "phone",
+        "topic": "询价", "occurred_at": "2024-03-02",
+    }  # fmt: skip
+    first = site.post("/customers/K001/do/log_interaction", data=data)
+    again = site.post("/customers/K001/do/log_interaction", data=data)
+    assert "done=recorded" in str(first.url) and "done=replayed" in str(again.url)
+    assert [type(e).__name__ for e in ledger.history("K001")] == [
+        "FirstContacted", "InteractionLogged",
+    ]  # fmt: skip
+    assert "询价" in site.get("/customers/K001").text
+
+
+def test_a_rule_error_is_shown_beside_its_field_and_records_nothing(
+    site: TestClient[Any], ledger: CustomerLedger
+) -> None:
+    csrf = log_in(site, "sales")
+    first_contact(site, csrf)
+    answer = site.post(
+        "/customers/K001/do/rate_satisfaction",
+        data={"csrf_token": csrf, "command_id": "t:2", "score": "9"},
+    )
+    assert answer.status_code == 422
+    field = re.search(r'<div class="field invalid">(.*?)</div>', answer.text, re.S)
+    assert field and 'for="f-score"' in field.group(1)
+    assert "satisfaction_out_of_range" in field.group(1)
+    assert 'value="9"' in field.group(1) and 'value="t:2"' in answer.text  # kept, same id
+    assert len(ledger.history("K001")) == 1
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_recorded(
+    site: TestClient[Any], ledger: CustomerLedger
+) -> None:
+    log_in(site, "sales")
+    answer = first_contact(site, "forged")
+    assert answer.status_code == 403 and "permission_denied" in answer.text
+    with pytest.raises(UnknownCustomer):
+        ledger.customer_id("K001")
+    assert any(e.kind == "denied" and "/customers/new" in e.summary for e in ledger.audit_log())
+
+
+def test_an_auditor_can_neither_record_nor_unmask(
+    site: TestClient[Any], ledger: CustomerLedger
+) -> None:
+    admin = TestClient(site.app)
+    with admin:
+        first = log_in(admin, "admin")
+        first_contact(admin, first)
+        admin.post(
+            "/customers/K001/do/add_contact",
+            data={"csrf_token": first, "command_id": "t:c", "contact_id": "K001-1",
+                  "name": "王五", "phone": "13812345678"},
+        )  # fmt: skip
+    csrf = log_in(site, "auditor")
+    page = site.get("/customers/K001").text
+    assert "138****5678" in page and "13812345678" not in page
+    assert 'action="/customers/K001/reveal"' not in page and "/do/" not in page
+    assert 'href="/customers/new"' not in site.get("/customers").text
+    refused = site.post("/customers/K001/reveal", data={"csrf_token": csrf, "why": "curious"})
+    assert refused.status_code == 403 and "13812345678" not in refused.text
+    write = site.post(
+        "/customers/K001/do/tag", data={"csrf_token": csrf, "command_id": "a", "tag": "x"}
+    )
+    assert write.status_code == 403
+    assert len(ledger.history("K001")) == 2
+    kinds = [(e.actor, e.kind) for e in ledger.audit_log("K001")]
+    assert ("auditor", "denied") in kinds
+
+
+def test_show_phone_needs_a_reason_and_is_in_the_audit_log(
+    site: TestClient[Any], ledger: CustomerLedger
+) -> None:
+    csrf = log_in(site, "sales")
+    first_contact(site, csrf)
+    site.post(
+        "/customers/K001/do/add_contact",
+        data={"csrf_token": csrf, "command_id": "t:c", "contact_id": "K001-1", "name": "王五",
+              "phone": "13812345678"},
+    )  # fmt: skip
+    without = site.post("/customers/K001/reveal", data={"csrf_token": csrf, "why": ""})
+    assert without.status_code == 422 and "13812345678" not in without.text
+    shown = site.post("/customers/K001/reveal", data={"csrf_token": csrf, "why": "回访客户"})
+    assert shown.status_code == 200 and "13812345678" in shown.text
+    assert 'hx-trigger="every' not in shown.text.split('id="live"')[1][:200]  # not re-masked
+    audit = site.get("/audit?number=K001").text
+    assert "回访客户" in audit
+
+
+def test_time_travel_shows_the_customer_as_it_stood(
+    site: TestClient[Any], ledger: CustomerLedger
+) -> None:
+    csrf = log_in(site, "manager")
+    first_contact(site, csrf)
+    site.post(
+        "/customers/K001/do/churn",
+        data={"csrf_token": csrf, "command_id": "t:x", "reason": "moved away",
+              "occurred_at": "2024-04-01"},
+    )  # fmt: skip
+    assert ledger.profile("K001", actor="manager").stage.value == "churned"
+    then = site.get("/customers/K001/replay?as_of=2024-03-15").text
+    assert re.search(r'id="replay-stage">线索<', then)
+    before = site.get("/customers/K001/replay?as_of=2024-02-01")
+    assert "not_yet_known" in before.text
+
+
+def test_import_a_sheet_dry_run_then_confirm(
+    site: TestClient[Any], ledger: CustomerLedger, tmp_path: Path
+) -> None:
+    csrf = log_in(site, "manager")
+    files = {"file": ("register.csv", register_with_a_bad_row(), "text/csv")}
+    dry = site.post("/import", data={"csrf_token": csrf, "format": "csv"}, files=files)
+    assert dry.status_code == 200, dry.text
+    assert "S001" not in list(ledger.numbers())
+    upload = re.search(r'name="upload" value="([0-9a-f]+)"', dry.text)
+    assert upload and re.search(r"<td>3</td>", dry.text)  # the bad row, numbered as the sheet
+    done = site.post(
+        "/import",
+        data={"csrf_token": csrf, "format": "csv", "upload": upload.group(1), "confirm": "1"},
+        files={"file": ("", b"", "application/octet-stream")},
+    )
+    assert done.status_code == 200 and "S001" in list(ledger.numbers())
+
+
+def test_users_are_for_admins(site: TestClient[Any], ledger: CustomerLedger) -> None:
+    csrf = log_in(site, "admin")
+    added = site.post(
+        "/users",
+        data={"csrf_token": csrf, "name": "li", "role": "service", "password": "li password"},
+    )
+    assert added.status_code == 200 and ">li<" in added.text
+    site.post("/users/li/disable", data={"csrf_token": csrf})
+    assert ledger.users.active("li") is None
+    other = TestClient(site.app)
+    with other:
+        log_in(other, "sales")
+        assert other.get("/users").status_code == 403
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS])
+def test_every_command_has_a_form_of_its_schema_fields(command: str) -> None:
+    names = {f.name for f in form_fields(command)}
+    expected = set(command_params(command)) - {"command_id"}
+    if command == "first_contact":
+        expected.add("customer")
+    assert names == expected
+
+
+@settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(COMMANDS), st.text(max_size=40), st.text(max_size=80))
+def test_an_error_is_placed_only_at_a_field_of_its_form(
+    command: str, rule: str, message: str
+) -> None:
+    found = field_of(command, rule, message)
+    assert found is None or found in {f.name for f in form_fields(command)} | {"command_id"}

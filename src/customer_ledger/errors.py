@@ -100,6 +100,14 @@ class StoreUnavailable(StoreError):
     rule = "store_unavailable"
 
 
+class StoreDamaged(StoreError):
+    """The store holds what its database cannot read or take: a file that is not a
+    database or is corrupt, or a value the database refuses (PostgreSQL's data errors).
+    Nothing was recorded; retrying will not help (restore it, or check the URL)."""
+
+    rule = "store_damaged"
+
+
 class StoreNotFound(StoreError):
     """A ledger opened for reading is not there (a wrong path or database): reading
     never makes an empty store."""
@@ -118,6 +126,17 @@ class ActorRequired(PermissionDenied):
     """A ledger opened without a default actor was called without naming who acts."""
 
     rule = "actor_required"
+
+
+# -- queries -------------------------------------------------------------------------------
+
+
+class InvalidQuery(InvalidValue):
+    """A search or timeline argument no view can take: not text, not valid Unicode, a
+    control character, out of bounds, or a cursor this ledger did not give out for
+    that query. Refused the same way on every backend, before any SQL."""
+
+    rule = "invalid_query"
 
 
 # -- replay --------------------------------------------------------------------------------
@@ -465,6 +484,7 @@ __all__ = [
     "InvalidCheckpoint",
     "InvalidDateRange",
     "InvalidJSON",
+    "InvalidQuery",
     "InvalidValue",
     "KeyProblem",
     "KeyStoreUnknown",
@@ -497,6 +517,7 @@ __all__ = [
     "SheetTooLarge",
     "SpreadsheetError",
     "StoreBusy",
+    "StoreDamaged",
     "StoreError",
     "StoreUnavailable",
     "TooManyAttempts",

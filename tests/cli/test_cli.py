@@ -193,7 +193,8 @@ def test_an_unusable_store_is_a_clear_error(cl: CL, tmp_path: Path) -> None:
     run = cl("demo", store_url=f"sqlite:///{tmp_path}/no/such/dir/x.db")
     assert (run.code, run.err) == (
         1,
-        "error [store]: cannot use the store: unable to open database file\n",
+        f"error [store_unavailable]: the store at sqlite:///{tmp_path}/no/such/dir/x.db "
+        "cannot be opened: unable to open database file\n",
     )
 
 

@@ -228,3 +228,36 @@ def test_the_batch_size_comes_from_the_environment(monkeypatch: pytest.MonkeyPat
         monkeypatch.setenv(jsonl_import.BATCH_ENV, "lots")
         with pytest.raises(InvalidValue):
             import_lines(ledger, lines)
+
+
+def test_a_re_run_answers_done_lines_from_their_receipts_without_running_them(
+    small_batches: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Given an import that stopped half-way (its first lines done), when the whole file
+    is imported again, then the done lines are skipped from their stored receipts, in
+    batches (no batch fails over to line-by-line, no customer is loaded for them), the
+    rest is recorded, and the store ends as one uninterrupted import leaves it."""
+    lines = [
+        orjson.dumps(line_for("first_contact", "A001", "2023-01-10", 1, None)) + b"\n",
+        *[
+            orjson.dumps(line_for("log_interaction", "A001", day, k, None)) + b"\n"
+            for k, day in enumerate(DAYS[1:21])
+        ],
+    ]
+    with CustomerLedger.open("memory://") as rerun, CustomerLedger.open("memory://") as once:
+        import_lines(rerun, lines[:12])
+        loads: list[str] = []
+        load = rerun._customer_for_command
+
+        def counted(number: str) -> Any:
+            loads.append(number)
+            return load(number)
+
+        rerun._customer_for_command = counted  # type: ignore[method-assign]
+        with caplog.at_level("INFO", logger=jsonl_import.__name__):
+            report = import_lines(rerun, lines)
+        assert (report.skipped, report.recorded, report.failures) == (12, 9, [])
+        assert "one by one" not in caplog.text
+        assert loads == ["A001"]  # once, for the first line not done
+        import_lines(once, lines)
+        assert stored(rerun) == stored(once)

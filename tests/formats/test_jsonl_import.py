@@ -19,7 +19,7 @@ from customer_ledger import COMMANDS, Contact, CustomerLedger, Needs
 from customer_ledger.application.arguments import META_FIELDS
 from customer_ledger.application.schema import SCHEMA_META, command_params
 from customer_ledger.domain.access import Actor
-from customer_ledger.errors import UnknownField, WrongType
+from customer_ledger.errors import InvalidValue, UnknownField, WrongType
 from customer_ledger.formats.jsonl import (
     DERIVED_ID_PREFIX,
     ImportReport,
@@ -271,7 +271,27 @@ BAD_LINES: list[tuple[str, str]] = [
         '{"command": "tag", "customer": "A001", "tag": "x", "occurred_at": "2999-01-01"}',
         "future_date",
     ),
-]
+    # a key given twice: which value was meant is unknown, so neither is taken
+    ('{"command": "tag", "customer": "A001", "customer": "B001", "tag": "x"}', "invalid_json"),
+    ('{"command": "tag", "customer": "A001", "tag": "x", "tag": "x"}', "invalid_json"),
+    ('{"command": "add_contact", "customer": "A001", "contact": "c", "name": "n", '
+     '"name": "m"}', "invalid_json"),
+    ('{"command": "tag", "customer": "A001", "tag": "x", "x": {"a": 1, "a": 2}}', "invalid_json"),
+    # amounts and dates: the documented forms only
+    *[
+        ('{"command": "record_purchase", "customer": "A001", "product": "p", '
+         f'"amount": "{amount}"}}', "wrong_type")
+        for amount in ["1_000", "١٢٣", "１２３", "12,000.00", "0x10", "Infinity", " "]
+    ],
+    *[
+        (f'{{"command": "tag", "customer": "A001", "tag": "x", "occurred_at": "{moment}"}}',
+         "wrong_type")
+        for moment in ["20231020", "2023-W42-5", "2023-293", "٢٠٢٣-١٠-٢٠", "２０２３-１０-２０",
+                       "2023-10-20T09:30:00.1234567", "2023-10-20T09", "2023-10-20T0930"]
+    ],
+    ('{"command": "sign_contract", "customer": "A001", "contract": "K", '
+     '"signed_on": "20230201"}', "wrong_type"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("line", "rule"), BAD_LINES)
@@ -290,6 +310,41 @@ def test_a_bad_line_is_reported_by_number_and_rule_and_records_nothing(
     assert report.recorded == 1
     assert "kept" in a001.profile("A001").tags
     assert event_count(a001) == before + 2  # the tag and its command receipt, nothing else
+
+
+@given(
+    amount=st.decimals(min_value=0, max_value=10**14, places=2, allow_nan=False),
+    form=st.sampled_from(["{}", "{:f}", "{:e}", " {} "]),
+    digits=st.sampled_from(["ascii", "fullwidth", "arabic-indic"]),
+)
+def test_an_amount_is_taken_in_the_documented_forms_only(
+    amount: Decimal, form: str, digits: str
+) -> None:
+    written = form.format(amount)
+    if digits != "ascii":
+        zero = {"fullwidth": 0xFF10, "arabic-indic": 0x0660}[digits]
+        written = "".join(chr(zero + int(c)) if c.isdigit() else c for c in written)
+    line = {"command": "record_purchase", "customer": "A001", "product": "p", "amount": written}
+    if digits == "ascii":
+        assert parse_command(line).kwargs["amount"] == amount
+    else:
+        with pytest.raises(WrongType, match="ASCII digits"):
+            parse_command(line)
+
+
+@given(moment=st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2999, 1, 1)))
+def test_a_date_time_written_by_isoformat_reads_back_exactly(moment: datetime) -> None:
+    for written in (moment.isoformat(), moment.isoformat(sep=" "), moment.date().isoformat()):
+        line = {"command": "tag", "customer": "A001", "tag": "x", "occurred_at": written}
+        parsed = parse_command(line).kwargs["occurred_at"]
+        assert parsed.isoformat() in (written, written.replace(" ", "T"))
+
+
+def test_a_time_finer_than_a_microsecond_is_refused_not_cut() -> None:
+    line = {"command": "tag", "customer": "A001", "tag": "x",
+            "occurred_at": "2023-10-20T09:30:00.1234567+08:00"}  # fmt: skip
+    with pytest.raises(WrongType, match="finer than a microsecond"):
+        parse_command(line)
 
 
 def test_a_float_amount_is_refused_with_a_hint_to_write_a_string() -> None:
@@ -416,3 +471,24 @@ def test_any_bytes_are_reported_never_raised(raw: bytes) -> None:
     report = import_lines(ledger, [raw])
     assert report.recorded + report.failed <= 1
     assert event_count(ledger) == 2 * report.recorded  # customer event + its claim or receipt
+
+
+@pytest.mark.parametrize("amount", ["1_000", "١٢٣", "１２３", "1,000"])
+def test_python_callers_are_held_to_the_same_amount_forms(
+    a001: CustomerLedger, amount: str
+) -> None:
+    before = event_count(a001)
+    with pytest.raises(InvalidValue, match="ASCII digits"):
+        a001.record_purchase("A001", product="p", amount=amount)
+    assert event_count(a001) == before
+
+
+@pytest.mark.parametrize("moment", ["20231020", "2023-W42-5", "２０２３-１０-２０",
+                                    "2023-10-20T09:30:00.1234567"])  # fmt: skip
+def test_python_callers_are_held_to_the_same_date_forms(a001: CustomerLedger, moment: str) -> None:
+    before = event_count(a001)
+    with pytest.raises(InvalidValue):
+        a001.tag("A001", tag="x", occurred_at=moment)
+    with pytest.raises(InvalidValue):
+        a001.replay("A001", as_of=moment)
+    assert event_count(a001) == before

@@ -498,3 +498,73 @@ def test_servers_of_one_store_accept_each_others_tokens(
     finally:
         one.close()
         two.close()
+
+
+def _minimal(command: str) -> dict[str, Any]:
+    """A body of the right types for ``command`` (its rules may still refuse it)."""
+    by_type = {str: "x", bool: True, int: 3}
+    body: dict[str, Any] = {}
+    for p in command_params(command).values():
+        if not p.required:
+            continue
+        hint = repr(p.hint)
+        if "date" in hint:
+            body[p.name] = "2024-05-02"
+        elif "Decimal" in hint:
+            body[p.name] = "10"
+        else:
+            body[p.name] = by_type.get(p.hint, "x")
+    return body
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_may_run_exactly_the_commands_its_policy_allows(
+    client: Client, ledger: CustomerLedger, role: str
+) -> None:
+    first_contact(client)
+    policy = ledger.policy.roles[role]
+    for command in COMMANDS:
+        body = _minimal(command)
+        if command == "first_contact":
+            path, body = "/api/customers", {**body, "customer": f"R-{role}"}
+        else:
+            path = f"/api/customers/A001/{command}"
+        response = client.post(path, json=body, headers=basic(role))
+        refused = response.status_code == 403
+        assert refused == (not policy.allows(command)), (role, command, response.text)
+        assert response.status_code < 500, (role, command, response.text)
+        if refused:
+            assert response.json()["error"] == "permission_denied"
+            last = list(ledger.audit_log("A001" if command != "first_contact" else f"R-{role}"))
+            assert (last[-1].actor, last[-1].kind) == (role, "denied"), last[-1]
+
+
+def test_admins_manage_users_over_the_api_and_others_may_not(
+    client: Client, ledger: CustomerLedger
+) -> None:
+    added = client.post(
+        "/api/users", json={"name": "li", "role": "service", "password": "li's password"},
+        headers=ADMIN,
+    )  # fmt: skip
+    assert added.status_code == 201, added.text
+    assert added.json()["role"] == "service" and "password" not in added.text
+    assert client.get("/api/me", headers=basic("li", "li's password")).json()["role"] == "service"
+    error(client.post("/api/users", json={"name": "li", "role": "sales", "password": "x" * 9},
+                      headers=ADMIN), 409, "user_exists")  # fmt: skip
+    error(client.post("/api/users", json={"name": "zhao", "role": "boss", "password": "x" * 9},
+                      headers=ADMIN), 422, "invalid_value")  # fmt: skip
+    moved = client.post("/api/users/li/password", json={"password": "new password"}, headers=ADMIN)
+    assert moved.status_code == 200
+    assert client.get("/api/me", headers=basic("li", "new password")).status_code == 200
+    assert client.post("/api/users/li/disable", headers=ADMIN).json()["disabled"] is True
+    error(client.get("/api/me", headers=basic("li", "new password")), 401, "not_authenticated")
+    error(client.post("/api/users/nobody/disable", headers=ADMIN), 404, "unknown_user")
+    listed = client.get("/api/users", headers=ADMIN).json()["users"]
+    assert [u["name"] for u in listed] == sorted(["li", *ROLES])
+    for role in ("sales", "service", "manager", "auditor"):
+        error(client.get("/api/users", headers=basic(role)), 403, "permission_denied")
+        error(client.post("/api/users/sales/disable", headers=basic(role)), 403,
+              "permission_denied")  # fmt: skip
+    assert ledger.users.active("sales") is not None
+    refusals = [e for e in ledger.audit_log() if e.kind == "denied" and "manage_users" in str(e)]
+    assert len(refusals) == 8

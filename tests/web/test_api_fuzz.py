@@ -8,6 +8,7 @@ Few examples per endpoint (``EXAMPLES``), so that the run stays well under a min
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from customer_ledger import CustomerLedger
 from customer_ledger.audit.verify import verify
 from customer_ledger.web.app import create_app
 
-EXAMPLES = 6
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "6"))
 POLICY_REFUSALS = {"permission_denied", "csrf_rejected"}
 
 

@@ -120,4 +120,4 @@ def _tracking(view) -> sql.Composed:  # type: ignore[no-untyped-def]
 def _as_dict(query: ProfileQuery) -> dict[str, object]:
     from attrs import asdict
 
-    return asdict(query)
+    return asdict(query, filter=lambda a, _: a.init)  # not the derived position

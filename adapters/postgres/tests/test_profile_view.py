@@ -95,7 +95,6 @@ QUERIES = [
     ProfileQuery(text="σας"),  # str.lower, not casefold: Σ -> σ everywhere
     ProfileQuery(text=""),
     ProfileQuery(text="nothing"),
-    ProfileQuery(text="a\x00b"),
     ProfileQuery(stage=Stage.CUSTOMER),
     ProfileQuery(type="individual"),
     ProfileQuery(industry="smart manufacturing"),
@@ -130,7 +129,7 @@ def test_every_query_pages_like_the_memory_view(view, reference, query: ProfileQ
 def _fields(query: ProfileQuery) -> dict[str, object]:
     from attrs import asdict
 
-    return asdict(query)
+    return asdict(query, filter=lambda a, _: a.init)  # not the derived position
 
 
 def test_the_last_full_page_has_no_cursor(view) -> None:  # type: ignore[no-untyped-def]

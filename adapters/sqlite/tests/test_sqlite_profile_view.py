@@ -217,10 +217,11 @@ def test_next_cursor_only_when_a_further_row_exists(sample):
 
 
 def test_a_cursor_continues_strictly_after_its_key_even_if_that_row_is_gone(sample):
-    cursor = encode_cursor(100050, "A001")  # (total_revenue in cents, number)
-    page = sample.search(ProfileQuery(sort="total_revenue", after=cursor))
+    ascending = ProfileQuery(sort="total_revenue").cursor(100050, "A001")  # cents, number
+    page = sample.search(ProfileQuery(sort="total_revenue", after=ascending))
     assert [p.number for p in page.items] == ["A002"]
-    page = sample.search(ProfileQuery(sort="total_revenue", descending=True, after=cursor))
+    descending = ProfileQuery(sort="total_revenue", descending=True).cursor(100050, "A001")
+    page = sample.search(ProfileQuery(sort="total_revenue", descending=True, after=descending))
     assert [p.number for p in page.items] == ["c003", "C002", "C001", "B002", "B001"]
 
 
@@ -233,6 +234,9 @@ def test_a_cursor_continues_strictly_after_its_key_even_if_that_row_is_gone(samp
         ("name", encode_cursor(5, "A001")),
         ("name", encode_cursor("x", 5)),
         ("number", encode_cursor(True, "A001")),
+        ("name", ProfileQuery(sort="number").cursor("x", "A001")),  # another sort's
+        ("name", ProfileQuery(sort="name", descending=True).cursor("x", "A001")),
+        ("total_revenue", ProfileQuery(sort="total_revenue").cursor(2**63, "A001")),
     ],
 )
 def test_a_foreign_cursor_is_an_invalid_value(sample, sort, cursor):

@@ -69,7 +69,7 @@ def test_pages_continue_strictly_after_the_cursor(sample, limit):
 def test_next_cursor_only_when_a_further_entry_exists(sample):
     assert sample.entries(TimelineQuery(limit=6)).next_cursor is None
     page = sample.entries(TimelineQuery(limit=5))
-    assert page.next_cursor == encode_cursor(utc_key(page.items[-1].occurred_at), "B002", 2)
+    assert page.next_cursor == TimelineQuery.cursor(utc_key(page.items[-1].occurred_at), "B002", 2)
 
 
 def test_a_range_is_start_inclusive_end_exclusive_on_instants(sample):

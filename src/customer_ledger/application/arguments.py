@@ -196,15 +196,6 @@ def _all_immutable(values: Any) -> bool:
     return all(type(v) in _IMMUTABLE or isinstance(v, Enum) for v in values)
 
 
-def shown(value: Any) -> str:
-    """``repr`` for an error message: bounded, and never failing itself."""
-    try:
-        shown = repr(value)
-    except ValueError:  # an int too long to print
-        return f"a {type(value).__name__} too large to show"
-    return shown if len(shown) <= 80 else shown[:77] + "..."
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}

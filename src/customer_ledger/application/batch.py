@@ -7,8 +7,14 @@ memory; what it would save (the customer's new events, its receipt, a number's c
 is kept here until ``save()`` records all of it in one transaction. The batch also
 answers the pipeline's questions about what it holds: a receipt or a number claimed by
 an earlier command of the same batch. Numbers and receipts stored before the batch are
-only met when it saves: then the save fails whole, and the caller runs its commands
-again one by one (``formats.jsonl.LineBatch`` does).
+met when it saves: then the save fails whole, and the caller runs its commands again one
+by one (``formats.jsonl.LineBatch`` does).
+
+Re-running an import after a crash meets a prefix of lines already done. While
+``looks_up_receipts`` is on (at the start, and again after a save met a stored
+receipt), the pipeline also looks for each command's receipt in the store and answers a
+done line from it without loading its customer; the first line not done turns it off,
+so importing new lines costs one look-up in all, not one a line.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ class Batch(Commands):
         self._touched: dict[Any, Customer] = {}
         self._claims: set[str] = set()
         self._receipts: dict[str, CommandReceipt] = {}
+        self.looks_up_receipts = True
 
     def _run(self, name: str, number: str, meta: dict[str, Any], /, **args: Any) -> CommandResult:
         return self.ledger.execute(name, number, meta, args, self)

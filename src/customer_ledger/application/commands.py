@@ -20,9 +20,8 @@ from uuid import UUID
 
 from attrs import field, frozen
 
-from customer_ledger.application.arguments import shown
 from customer_ledger.domain.customer import PROFILE_FIELDS
-from customer_ledger.domain.values import Contact, Money, Needs
+from customer_ledger.domain.values import Contact, Money, Needs, shown
 from customer_ledger.errors import InvalidValue
 
 

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from attrs import evolve
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
@@ -51,7 +52,6 @@ from customer_ledger.application.arguments import (
     checked_meta,
     copy_of,
     no_huge_numbers,
-    shown,
 )
 from customer_ledger.application.arguments import fingerprint as command_fingerprint
 from customer_ledger.application.batch import Batch
@@ -64,7 +64,15 @@ from customer_ledger.domain.access import Actor, Policy
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.personal import ENCRYPTED
 from customer_ledger.domain.registry import AccessLog, CommandReceipt, CustomerNumber
-from customer_ledger.domain.values import Meta, Stage, calendar_day, customer_number, text
+from customer_ledger.domain.values import (
+    Meta,
+    Stage,
+    calendar_day,
+    customer_number,
+    iso_moment,
+    shown,
+    text,
+)
 from customer_ledger.errors import (
     ActorRequired,
     AlreadyForgotten,
@@ -72,6 +80,7 @@ from customer_ledger.errors import (
     ConcurrencyConflict,
     CorruptEvent,
     DuplicateCustomerNumber,
+    InvalidQuery,
     InvalidValue,
     LedgerError,
     MasterKeyMissing,
@@ -99,6 +108,7 @@ from customer_ledger.projections.engine import (
 from customer_ledger.projections.fold import Damage
 from customer_ledger.projections.profile import Profile, profile_from_document, profile_of
 from customer_ledger.projections.projectors import BatchProjection
+from customer_ledger.projections.search import blind_keys, query_groups
 from customer_ledger.projections.status import Board, board
 from customer_ledger.projections.views import (
     KINDS,
@@ -110,7 +120,11 @@ from customer_ledger.projections.views import (
     TimelineQuery,
     ViewSet,
 )
-from customer_ledger.storage.failures import retry_opening, typed_store_failures
+from customer_ledger.storage.failures import (
+    opening_failure,
+    retry_opening,
+    typed_store_failures,
+)
 from customer_ledger.storage.keys import key_store_location, open_key_store
 from customer_ledger.storage.mapper import CattrsMapper
 from customer_ledger.storage.port import Adapter
@@ -199,17 +213,28 @@ class CustomerLedger(Application[UUID], Commands):
                 "for writing, e.g. with a command, makes a new one)"
             )
         env = {**adapter.application_env(store), KEY_STORE_URL_ENV: store.raw}
-        ledger = retry_opening(
-            lambda: cls(
-                env, clock=clock, timezone=timezone, policy=policy, default_actor=default_actor
-            ),
-            adapter=adapter,
-        )
+        try:
+            ledger = retry_opening(
+                lambda: cls(
+                    env, clock=clock, timezone=timezone, policy=policy, default_actor=default_actor
+                ),
+                adapter=adapter,
+            )
+        except LedgerError:
+            raise
+        except Exception as error:  # the driver's: typed, or raised as it is (a bug)
+            raise opening_failure(error, adapter, store.shown) or error from error
         ledger.url, ledger.adapter = store, adapter
         ledger.eager_views = eager_views
         ledger.read_only = read_only
         try:
             ledger._open_keys()
+        except LedgerError:
+            ledger.close()
+            raise
+        except Exception as error:
+            ledger.close()
+            raise opening_failure(error, adapter, store.shown) or error from error
         except BaseException:
             ledger.close()
             raise
@@ -383,14 +408,7 @@ class CustomerLedger(Application[UUID], Commands):
         if value is None:
             return self.clock()
         if isinstance(value, str):
-            try:
-                value = (
-                    datetime.fromisoformat(value)
-                    if "T" in value or " " in value.strip()
-                    else date.fromisoformat(value)
-                )
-            except ValueError as error:
-                raise InvalidValue(f"{value!r} is not an ISO date or date-time") from error
+            value = iso_moment(value, "date")
         if isinstance(value, datetime):  # calendar_day: out-of-range moments are refused
             aware = value if value.tzinfo else value.replace(tzinfo=self.timezone)
             return calendar_day(aware, "date")
@@ -400,6 +418,7 @@ class CustomerLedger(Application[UUID], Commands):
 
     # -- look-ups -----------------------------------------------------------------------
 
+    @typed_store_failures
     def customer_id(self, number: str) -> UUID:
         """The customer's id for its number; raises ``UnknownCustomer``."""
         if isinstance(number, str) and number in self._ids:  # (unhashable: refused below)
@@ -413,6 +432,7 @@ class CustomerLedger(Application[UUID], Commands):
         self._ids[number] = claim.customer_id
         return claim.customer_id
 
+    @typed_store_failures
     def customer(self, number: str, version: int | None = None) -> Customer:
         """The customer as it stood at ``version`` (default: now)."""
         customer_id = self.customer_id(number)
@@ -479,6 +499,7 @@ class CustomerLedger(Application[UUID], Commands):
             self._live = projections_for(self.views, self.personal)
         return self._live
 
+    @typed_store_failures
     def refresh(self) -> int:
         """Brings the views up to date with the log (read-your-writes); returns events applied.
 
@@ -495,6 +516,7 @@ class CustomerLedger(Application[UUID], Commands):
         ``audit verify`` tells more."""
         return damaged(self._projections())
 
+    @typed_store_failures
     def rebuild(
         self,
         kinds: Sequence[Kind] = KINDS,
@@ -515,6 +537,7 @@ class CustomerLedger(Application[UUID], Commands):
         self.upgrade_views()  # the kinds not asked for, if an older release wrote them
         return results
 
+    @typed_store_failures
     def profile(
         self,
         number: str,
@@ -635,6 +658,7 @@ class CustomerLedger(Application[UUID], Commands):
                 continue
         raise ConcurrencyConflict(f"could not record access to {number} in its log; retry")
 
+    @typed_store_failures
     def search(
         self,
         query: ProfileQuery | None = None,
@@ -644,9 +668,17 @@ class CustomerLedger(Application[UUID], Commands):
     ) -> Page[Profile]:
         """Profiles matching ``query`` (or ``ProfileQuery(**criteria)``), masked for the
         reader (``actor``)."""
+        if query is None:
+            query = ProfileQuery.of(criteria)
+        elif not isinstance(query, ProfileQuery) or criteria:
+            raise InvalidQuery("search takes a ProfileQuery or keyword criteria, not both")
         names = self.policy.shows_names(self.acting(actor))
+        secret = self.personal.search_secret() if query.text and not query.blind else None
+        if secret is not None and query.text:
+            groups = query_groups(query.text)
+            query = evolve(query, blind=tuple(blind_keys(secret, g) for g in groups))
         self.refresh()
-        page = self.views.view("profile").search(query or ProfileQuery(**criteria))
+        page = self.views.view("profile").search(query)
         profiles = (self.open_profile(document) for document in page.items)
         return Page(tuple(masked(p, show_names=names) for p in profiles), page.next_cursor)
 
@@ -656,6 +688,7 @@ class CustomerLedger(Application[UUID], Commands):
         ``[encrypted]``, unless the read is ``unmasked``: then the key problem is raised."""
         return profile_from_document(document, self.personal, without_keys=not unmasked)
 
+    @typed_store_failures
     def analytics_facts(
         self, owner: str | None = None, actor: Actor | str | None = None
     ) -> list[CustomerFacts]:
@@ -669,6 +702,7 @@ class CustomerLedger(Application[UUID], Commands):
             for d in documents
         ]
 
+    @typed_store_failures
     def replay(
         self,
         number: str,
@@ -728,6 +762,7 @@ class CustomerLedger(Application[UUID], Commands):
         to_domain_event = self.mapper.to_domain_event
         return (to_domain_event(n) for n in notifications(self.recorder))
 
+    @typed_store_failures
     def timeline(
         self,
         number: str | None = None,
@@ -748,6 +783,7 @@ class CustomerLedger(Application[UUID], Commands):
         )
         return self.views.view("timeline").entries(query)
 
+    @typed_store_failures
     def status(self, stage: Stage | str | None = None, owner: str | None = None) -> list[StatusRow]:
         try:
             wanted = None if stage is None else Stage(stage)
@@ -758,6 +794,7 @@ class CustomerLedger(Application[UUID], Commands):
         self.refresh()
         return self.views.view("status").rows(wanted, owner)
 
+    @typed_store_failures
     def board(self, as_of: datetime | date | str | None = None, idle_days: int = 30) -> Board:
         """Counts per stage, open complaints, at-risk and idle customers, reminders due."""
         if isinstance(idle_days, bool) or not isinstance(idle_days, int) or idle_days < 0:
@@ -768,6 +805,7 @@ class CustomerLedger(Application[UUID], Commands):
 
     # -- analytics (rules in customer_ledger.analytics; docs/analytics.md) ----------------
 
+    @typed_store_failures
     def analytics(
         self,
         as_of: date | str,
@@ -780,6 +818,7 @@ class CustomerLedger(Application[UUID], Commands):
         facts = self.analytics_facts(actor=actor)
         return analyse(facts, business_date(self, as_of), settings)
 
+    @typed_store_failures
     def indicators(
         self,
         period: str = "month",
@@ -793,6 +832,7 @@ class CustomerLedger(Application[UUID], Commands):
         facts = self.analytics_facts()  # (counts and amounts only: no one's name is in them)
         return indicators_of(facts, period, first, last, settings)
 
+    @typed_store_failures
     def reminders_due(
         self,
         as_of: date | str,
@@ -949,18 +989,22 @@ class CustomerLedger(Application[UUID], Commands):
                 logger.warning("views could not catch up (%s); the next read retries", error)
                 logger.debug("view catch-up failure", exc_info=True)
 
+    def _stored_receipt(self, command_id: str) -> CommandReceipt | None:
+        """A receipt is one event: read with one query (the repository would look for a
+        snapshot first), which makes re-running a done import line cheap."""
+        created = list(self.events.get(CommandReceipt.id_for(command_id), limit=1))
+        return None if not created else cast(CommandReceipt, cast(Any, created[0]).mutate(None))
+
     def _receipt(
         self, command_id: str, fingerprint: str, batch: Batch | None = None
     ) -> CommandResult | None:
-        """A batch knows its own receipts; one stored before it fails the batch's save."""
-        try:
-            receipt = (
-                self.repository.get(CommandReceipt.id_for(command_id))
-                if batch is None
-                else batch.receipt(command_id)
-            )
-        except AggregateNotFoundError:
-            return None
+        """A batch knows its own receipts, and looks for stored ones while its lines are
+        found done (``Batch.looks_up_receipts``); one stored otherwise fails its save."""
+        receipt = None if batch is None else batch.receipt(command_id)
+        if receipt is None and (batch is None or batch.looks_up_receipts):
+            receipt = self._stored_receipt(command_id)
+            if batch is not None:
+                batch.looks_up_receipts = receipt is not None
         if receipt is None:
             return None
         if receipt.fingerprint != fingerprint:
@@ -971,6 +1015,7 @@ class CustomerLedger(Application[UUID], Commands):
 
     # -- personal data (docs/privacy.md) ---------------------------------------------------
 
+    @typed_store_failures
     def forget(
         self,
         number: str,

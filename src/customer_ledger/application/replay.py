@@ -31,6 +31,7 @@ from attrs import frozen
 
 from customer_ledger.application.integrity import continuous, folding
 from customer_ledger.domain.customer import Customer
+from customer_ledger.domain.values import iso_moment
 from customer_ledger.errors import InvalidValue, NotYetKnown
 from customer_ledger.projections.fold import fold
 
@@ -99,15 +100,7 @@ def replay_point(
 
 def _cutoff(value: object, zone: tzinfo, what: str) -> tuple[datetime, str]:
     if isinstance(value, str):
-        try:
-            text = value.strip()
-            value = (
-                datetime.fromisoformat(text)
-                if "T" in text or " " in text
-                else date.fromisoformat(text)
-            )
-        except ValueError as error:
-            raise InvalidValue(f"{what} {value!r} is not an ISO date or date-time") from error
+        value = iso_moment(value, what)
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=zone)
         return moment, moment.isoformat()

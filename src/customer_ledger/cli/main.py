@@ -35,7 +35,8 @@ from customer_ledger.cli.output import (
     stdout_to_devnull,
 )
 from customer_ledger.cli.registry import Group
-from customer_ledger.errors import LedgerError, OutputError, StoreError
+from customer_ledger.errors import LedgerError, OutputError
+from customer_ledger.storage.failures import store_failure
 from customer_ledger.storage.urls import DEFAULT_URL
 
 GROUPS: tuple[Group, ...] = (
@@ -129,8 +130,8 @@ def _run(args: argparse.Namespace) -> int:
     except LedgerError as error:
         print_error(error)
         return EXIT_ERROR
-    except PersistenceError as error:  # the database itself: unreachable, unreadable...
-        sys.stderr.write(f"error [{StoreError.rule}]: cannot use the store: {error}\n")
+    except PersistenceError as error:  # the database itself, on a path no ledger call typed
+        print_error(store_failure(error))
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

@@ -184,9 +184,12 @@ def _status_table(rows: list[StatusRow], ledger: CustomerLedger) -> Table:
 
 def _configure_search(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", metavar="TEXT", nargs="?", help="part of a name or number")
-    parser.add_argument("--stage", choices=[s.value for s in Stage])
-    for name in ("type", "industry", "region", "owner", "grade", "tag"):
-        parser.add_argument(f"--{name}")
+    stages = ", ".join(s.value for s in Stage)
+    parser.add_argument("--stage", help=f"one of {stages} (case and width aside)")
+    parser.add_argument("--type", help="company (企业) or individual (个人)")
+    parser.add_argument("--grade", help="A, B or C (a = A, full-width letters too)")
+    for name in ("industry", "region", "owner", "tag"):
+        parser.add_argument(f"--{name}", help="exactly as recorded")
     parser.add_argument("--sort", choices=SORT_FIELDS, default="number")
     parser.add_argument("--desc", action="store_true", help="largest / latest first")
     parser.add_argument("--limit", type=int, default=50, help="page size (default 50)")
@@ -199,7 +202,7 @@ def _configure_search(parser: argparse.ArgumentParser) -> None:
 )
 def run_search(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     query = ProfileQuery(
-        text=args.text, stage=None if args.stage is None else Stage(args.stage), type=args.type,
+        text=args.text, stage=args.stage, type=args.type,
         industry=args.industry, region=args.region, owner=args.owner, grade=args.grade,
         tag=args.tag, sort=args.sort, descending=args.desc, limit=args.limit, after=args.after,
     )  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -83,6 +84,15 @@ MAX_TEXT = 4000
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 
 
+def shown(value: object) -> str:
+    """``repr`` for an error message: bounded, and never failing itself."""
+    try:
+        shown = repr(value)
+    except ValueError:  # an int too long to print
+        return f"a {type(value).__name__} too large to show"
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
 def text(value: object, what: str, *, max_len: int = MAX_TEXT) -> str:
     """A non-empty, stripped, printable string of bounded length."""
     if not isinstance(value, str):
@@ -138,9 +148,54 @@ def sha256(value: object) -> str:
     return raw
 
 
+# The documented written forms (docs/commands.md "Values"), ASCII digits only: what
+# Decimal() and fromisoformat() take besides (other scripts' digits, ``1_000``,
+# ``20240301``, ISO week dates, sub-microsecond fractions silently cut) is refused.
+# An exponent stays (``1E+1``): it is how ``str(Decimal)`` writes some amounts.
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MOMENT_TEXT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.([0-9]+))?)?"
+    r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+)
+
+
+def iso_moment(value: str, what: str) -> date | datetime:
+    """A date (``2024-03-01``) or a date-time (``2024-03-01T09:30``, seconds, up to six
+    fractional digits and an offset or ``Z`` optional; a space may stand for ``T``)."""
+    written = value.strip()
+    if _DATE_TEXT.fullmatch(written):
+        parse: Callable[[str], date | datetime] = date.fromisoformat
+    elif moment := _MOMENT_TEXT.fullmatch(written):
+        if moment.group(1) is not None and len(moment.group(1)) > 6:
+            raise InvalidValue(
+                f"{what} {shown(value)} is finer than a microsecond, which cannot be kept"
+            )
+        parse = datetime.fromisoformat
+    else:
+        raise InvalidValue(
+            f"{what} {shown(value)} is not an ISO date (2024-03-01) or date-time "
+            "(2024-03-01T09:30:00+08:00)"
+        )
+    try:
+        return parse(written)
+    except ValueError as error:  # e.g. 2024-02-30
+        raise InvalidValue(f"{what} {shown(value)} is not a real date or time: {error}") from None
+
+
+def is_decimal_text(value: str) -> bool:
+    """Whether ``value`` is a decimal in the documented form (``1999.90``, ``-3``)."""
+    return _DECIMAL_TEXT.fullmatch(value.strip()) is not None
+
+
 def decimal(value: object, what: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
-        raise InvalidValue(f"{what} must be a decimal number, got {value!r}")
+        raise InvalidValue(f"{what} must be a decimal number, got {shown(value)}")
+    if isinstance(value, str) and not is_decimal_text(value):
+        raise InvalidValue(
+            f"{what} {shown(value)} is not a decimal number written with ASCII digits "
+            "and an optional point (1999.90)"
+        )
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as error:  # ValueError: int too long for str()

@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import types
 import typing
@@ -35,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import orjson
 from attrs import define, field, frozen
 
 from customer_ledger.application.commands import CommandResult
@@ -44,7 +44,7 @@ from customer_ledger.application.retry import TRANSIENT, retrying
 from customer_ledger.application.schema import Command, command_params, nest
 from customer_ledger.domain.access import Actor
 from customer_ledger.domain.customer import Customer
-from customer_ledger.domain.values import customer_number
+from customer_ledger.domain.values import customer_number, is_decimal_text, iso_moment, shown
 from customer_ledger.errors import (
     BadLine,
     InvalidJSON,
@@ -184,7 +184,12 @@ def _decimal(value: Any, name: str) -> Decimal:
             f'write it as a string ("{value}") or a whole number'
         )
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise WrongType(f"{name} must be a decimal string or a whole number, got {value!r}")
+        raise WrongType(f"{name} must be a decimal string or a whole number, got {shown(value)}")
+    if isinstance(value, str) and not is_decimal_text(value):
+        raise WrongType(
+            f"{name} {shown(value)} is not a decimal number written with ASCII digits "
+            'and an optional point ("1999.90")'
+        )
     try:
         number: Decimal = converter.structure(value, Decimal)
     except (ArithmeticError, ValueError):
@@ -194,22 +199,24 @@ def _decimal(value: Any, name: str) -> Decimal:
 
 def _moment(value: Any, name: str) -> date | datetime:
     """A business date (start of day in the ledger's zone) or an exact date-time."""
-    if isinstance(value, str) and ("T" in value or " " in value.strip()):
-        moment: datetime = _parsed(
-            value, name, datetime, "an ISO date-time such as 2023-10-20T09:30+08:00"
-        )
-        return moment
-    day: date = _parsed(value, name, date, "an ISO date such as 2023-10-20")
-    return day
+    moment: date | datetime = _parsed(
+        value, name, datetime, "an ISO date such as 2023-10-20 or date-time"
+    )
+    return moment
 
 
 def _parsed(value: Any, name: str, cls: type, example: str) -> Any:
+    """An ISO date (``cls`` date) or date or date-time (``cls`` datetime), in the
+    documented forms only (``domain.values.iso_moment``)."""
     if not isinstance(value, str):
-        raise WrongType(f"{name} must be {example}, got {value!r}")
+        raise WrongType(f"{name} must be {example}, got {shown(value)}")
     try:
-        return converter.structure(value.strip(), cls)
-    except ValueError:
-        raise WrongType(f"{name} {value!r} is not {example}") from None
+        moment = iso_moment(value, name)
+    except InvalidValue as error:
+        raise WrongType(f"{error}; write {example}") from None
+    if cls is date and isinstance(moment, datetime):
+        raise WrongType(f"{name} {shown(value)} is not {example}")
+    return moment
 
 
 def derived_command_id(line: Mapping[str, Any]) -> str:
@@ -273,15 +280,28 @@ def _run_lines(
 
 
 def _json(data: bytes) -> Any:
-    """orjson for speed; the standard library for what orjson refuses (huge integers),
-    held to orjson's strictness otherwise: UTF-8 only, no lone surrogates, bounded depth."""
+    """A line as JSON, strictly: UTF-8 only, every key of an object once (a key given
+    twice is refused, not last-one-wins: which one the writer meant is unknown), no
+    NaN or infinities, no lone surrogates, bounded depth and numbers. The standard
+    library's parser, as it reports duplicated keys (orjson keeps the last, silently);
+    it costs about 2 µs a line, under 1% of recording one."""
     try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        try:
-            return _storable(json.loads(data.decode("utf-8"), parse_constant=_no_constant))
-        except RecursionError:
-            raise ValueError("nested too deeply") from None
+        return _storable(_DECODER.decode(data.decode("utf-8")))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8 ({error.reason} at byte {error.start})") from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"the key {shown(key)} appears more than once")
+            seen.add(key)
+    return obj
 
 
 def _storable(value: Any) -> Any:
@@ -293,6 +313,8 @@ def _storable(value: Any) -> Any:
         item = pending.pop()
         if isinstance(item, int) and not isinstance(item, bool) and abs(item) >= 2**63:
             raise ValueError("a whole number beyond 64 bits")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("a number too large for JSON (infinite)")
         if isinstance(item, str) and not item.isascii():
             try:
                 item.encode("utf-8")
@@ -307,6 +329,9 @@ def _storable(value: Any) -> Any:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_no_constant)
 
 
 def import_file(
@@ -449,6 +474,7 @@ class LineBatch:
             self.unit.forget()
             for number, line, _ in pending:
                 _import_one(self.ledger, number, line, self.report, self.actor)
+            self.unit.looks_up_receipts = True  # lines done before may follow
             return
         self._saved = True
         for _, _, replayed in pending:

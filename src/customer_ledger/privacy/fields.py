@@ -160,6 +160,16 @@ class PersonalFields:
         # stored events then read ``[encrypted]`` for each sealed value
         self.without_keys = False
 
+    def search_secret(self) -> bytes | None:
+        """The master key's secret, from which the search's blind keys are derived
+        (``projections.search``); None where the keys cannot be used."""
+        if self.without_keys:
+            return None
+        try:
+            return self._keys().master.secret
+        except KeyProblem:
+            return None
+
     def seal(self, domain_event: Any, data: dict[str, Any]) -> dict[str, Any]:
         """``data`` with every personal value encrypted under the originator's key."""
         if isinstance(domain_event, Snapshot):

@@ -28,8 +28,9 @@ from customer_ledger.projections.fold import (
     gap,
 )
 from customer_ledger.projections.profile import Profile, listing, profile_document, profile_of
+from customer_ledger.projections.search import blind_keys, personal_terms, public_text
 from customer_ledger.projections.status import status_of
-from customer_ledger.projections.timeline import entry_for
+from customer_ledger.projections.timeline import describe, entry_for
 from customer_ledger.projections.views import (
     AnalyticsView,
     Kind,
@@ -106,11 +107,25 @@ class ProfileProjection(BatchProjection):
     def process_batch(self, batch: Batch) -> None:
         changed = self.fold.apply(e for e, _ in batch)
         damage = self.fold.batch_damage
+        texts: dict[UUID, list[tuple[int, str]]] = {}
+        for event, _ in batch:  # the timeline's clear summaries, searchable
+            if event is not None and event.originator_id in changed:
+                texts.setdefault(event.originator_id, []).append(
+                    (event.originator_version, " ".join(describe(event)))
+                )
+        secret = self.fields.search_secret()
         records = []
         for customer in changed.values():
             profile = marked(profile_of(customer), damage.get(customer.id))
             document = profile_document(profile, self.fields)
-            records.append(ProfileRecord(listing(profile), document, self.fold.state(customer)))
+            keys = frozenset() if secret is None else blind_keys(secret, personal_terms(profile))
+            records.append(
+                ProfileRecord(
+                    listing(profile), document, self.fold.state(customer), keys=keys,
+                    text=" ".join(public_text(profile)),
+                    event_texts=tuple(texts.get(customer.id, ())),
+                )
+            )  # fmt: skip
         try:
             self.view.save(records, batch[-1][1])
         except BaseException:

@@ -12,7 +12,10 @@ checks them, so memory, SQLite and PostgreSQL answer every query identically):
 
 * Text search is a case-insensitive substring match on name OR number (Chinese works:
   it is plain substring matching), folding case with ``fold_text`` below; ``%`` and ``_``
-  in the text match literally.
+  in the text match literally. It also matches a profile whose clear search text
+  (``ProfileRecord.text`` and every ``event_texts`` entry stored for it, folded with
+  ``search.fold``) contains ``search.fold(query.text)``, or which holds every key of
+  one of ``query.blind``'s groups (``ProfileRecord.keys``, replaced on each save).
 * ``ViewSet.view`` raises ``StoreError`` for a kind it does not know.
 * After ``ViewSet.swap(kind)`` a view object obtained for the rebuild generation must not
   be used again (its tables are gone); read what you need from it before swapping.
@@ -22,9 +25,13 @@ checks them, so memory, SQLite and PostgreSQL answer every query identically):
   sort first). Store those keys in columns and compare text bytewise (SQLite's default
   BINARY collation; ``COLLATE "C"`` in PostgreSQL), which is code-point order, as
   Python's.
-* Keyset pagination: ``Page.next_cursor`` is ``encode_cursor(sort_key(last), number)``
-  of the last item when more items may follow, else None; ``ProfileQuery.after`` is
-  such a cursor, and the next page starts strictly after it.
+* Keyset pagination: ``Page.next_cursor`` is ``query.cursor(sort_key(last), number)``
+  (``TimelineQuery.cursor(key, number, version)``) of the last item when more items may
+  follow, else None. A query checks its ``after`` cursor when it is made (it names the
+  order it belongs to, so a cursor of one sort is refused by another) and hands the
+  adapter ``query.position``, the key the next page starts strictly after.
+* Every query argument is checked when the query is made (``InvalidQuery``): adapters
+  receive only valid text (no NUL, no lone surrogate, bounded) and in-range numbers.
 * Times are compared as instants (UTC); business dates use ``occurred_at``.
 * A view is created with a ``generation``: ``"live"`` for the one readers use, another
   name (``"rebuild"``) for a rebuild in progress. ``ViewSet.swap(kind)`` replaces the
@@ -41,6 +48,7 @@ checks them, so memory, SQLite and PostgreSQL answer every query identically):
 from __future__ import annotations
 
 import base64
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -50,11 +58,11 @@ from typing import Any, Generic, Literal, TypeVar, overload
 from uuid import UUID
 
 import orjson
-from attrs import field, frozen
+from attrs import field, fields, frozen
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
-from customer_ledger.domain.values import Stage
-from customer_ledger.errors import InvalidValue
+from customer_ledger.domain.values import Stage, optional_text, shown
+from customer_ledger.errors import InvalidQuery, InvalidValue
 from customer_ledger.projections.analytics_facts import AnalyticsRecord, StoredFacts
 from customer_ledger.projections.profile import Profile
 
@@ -97,34 +105,169 @@ class ProfileRecord:
     profile: Profile  # the listing (``profile.listing``): safe to store in clear
     document: bytes  # the whole profile, personal fields sealed with the customer's key
     state: bytes  # the Customer aggregate's state, sealed the same way; opaque to the view
+    # The search's indexes (``projections.search``): the blind keys of the personal
+    # fields, replacing the customer's stored ones; the profile's own clear text,
+    # replacing its stored one; and the clear text of the events just applied, added
+    # to what is stored (one entry per event: (version, text)).
+    keys: frozenset[str] = frozenset()
+    text: str = ""
+    event_texts: tuple[tuple[int, str], ...] = ()
+
+
+MAX_QUERY_TEXT = 200  # longer than any name, number or filter value a view holds
+MAX_CURSOR = 1024
+_INT64 = 2**63
 
 
 def _limit(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE:
-        raise InvalidValue(f"limit must be 1..{MAX_PAGE}, got {value!r}")
+        raise InvalidQuery(f"limit must be a whole number 1..{MAX_PAGE}, got {shown(value)}")
     return value
 
 
 def _sort(value: str) -> str:
-    if value not in SORT_FIELDS:
-        raise InvalidValue(f"cannot sort by {value!r}; choose one of {', '.join(SORT_FIELDS)}")
+    if not isinstance(value, str) or value not in SORT_FIELDS:
+        raise InvalidQuery(f"cannot sort by {shown(value)}; choose one of {', '.join(SORT_FIELDS)}")
     return value
+
+
+def _flag(value: bool) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidQuery(f"descending must be true or false, got {shown(value)}")
+    return value
+
+
+def query_text(value: object, what: str = "search text") -> str | None:
+    """A search argument as every backend can take it: text (not bytes, numbers...),
+    valid Unicode (no lone surrogate, as undecodable command-line bytes become), no
+    NUL or other control character, at most ``MAX_QUERY_TEXT`` long; blank is no
+    criterion. The same refusal on every backend, before any reaches SQL."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidQuery(f"{what} must be text, got {type(value).__name__}")
+    try:
+        return optional_text(value, what, max_len=MAX_QUERY_TEXT)
+    except InvalidValue as error:
+        raise InvalidQuery(str(error)) from None
+
+
+def _code(value: object, what: str) -> str | None:
+    """A code as people type it: width and case aside (``ａ`` is ``a``)."""
+    word = query_text(value, what)
+    return None if word is None else unicodedata.normalize("NFKC", word).strip()
+
+
+# The words a person filters the customer type by (the register's own, in both languages)
+TYPE_WORDS = {
+    "company": "company", "企业": "company", "企业客户": "company", "公司": "company",
+    "individual": "individual", "个人": "individual", "个人客户": "individual",
+}  # fmt: skip
+
+
+def _type(value: object) -> str | None:
+    word = _code(value, "type")
+    if word is None:
+        return None
+    if word.casefold() not in TYPE_WORDS:
+        raise InvalidQuery(
+            f"type {shown(value)} is not a customer type: company (企业) or individual (个人)"
+        )
+    return TYPE_WORDS[word.casefold()]
+
+
+def _grade(value: object) -> str | None:
+    word = _code(value, "grade")
+    return None if word is None else word.upper()
+
+
+def _stage(value: object) -> Stage | None:
+    if value is None or isinstance(value, Stage):
+        return value
+    word = _code(value, "stage")
+    word = None if word is None else word.casefold()
+    try:
+        return None if word is None else Stage(word)
+    except ValueError:
+        stages = ", ".join(s.value for s in Stage)
+        raise InvalidQuery(f"stage {shown(value)} is not a stage; choose one of {stages}") from None
+
+
+def _text_criterion(what: str) -> Any:
+    return field(default=None, converter=lambda value: query_text(value, what))
+
+
+def _cursor_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.isascii() or not 0 < len(value) <= MAX_CURSOR:
+        raise InvalidQuery("cursor is not one this ledger gave out")
+    return value
+
+
+def _is_int(value: object, low: int, high: int) -> bool:
+    return type(value) is int and low <= value < high
+
+
+def _is_key_text(value: object) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_QUERY_TEXT and "\x00" not in value
 
 
 @frozen
 class ProfileQuery:
-    text: str | None = None
-    stage: Stage | None = None
-    type: str | None = None
-    industry: str | None = None
-    region: str | None = None
-    owner: str | None = None
-    grade: str | None = None
-    tag: str | None = None
+    """A search of the profile view. Every argument is checked here, once, so every
+    backend refuses the same bad input with the same ``InvalidQuery``; ``after`` must be
+    a cursor a search with the same ``sort`` and ``descending`` gave out."""
+
+    text: str | None = _text_criterion("search text")
+    stage: Stage | None = field(default=None, converter=_stage)
+    type: str | None = field(default=None, converter=_type)
+    industry: str | None = _text_criterion("industry")
+    region: str | None = _text_criterion("region")
+    owner: str | None = _text_criterion("owner")
+    grade: str | None = field(default=None, converter=_grade)
+    tag: str | None = _text_criterion("tag")
     sort: str = field(default="number", converter=_sort)
-    descending: bool = False
+    descending: bool = field(default=False, converter=_flag)
     limit: int = field(default=50, converter=_limit)
-    after: str | None = None
+    after: str | None = field(default=None, converter=_cursor_text)
+    # The blind keys ``text`` may be (``projections.search.query_groups``): a profile
+    # also matches when it holds every key of one group. Made by the ledger, which
+    # holds the key; empty: the text is searched in clear only.
+    blind: tuple[frozenset[str], ...] = ()
+    position: tuple[Any, str] | None = field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        position = None
+        if self.after is not None:
+            tag, sort, descending, key, number = _decoded(self.after, 5)
+            if tag != "profile" or not _is_key_text(number):
+                raise InvalidQuery(f"cursor {shown(self.after)} is not a search cursor")
+            if sort != self.sort or descending is not self.descending:
+                order = f"{sort}{' descending' if descending else ''}"
+                raise InvalidQuery(
+                    f"cursor {shown(self.after)} belongs to a search sorted by {order}; "
+                    "use it with that sort or start again without it"
+                )
+            key_fits = (
+                _is_int(key, -_INT64, _INT64) if self.sort == "total_revenue" else _is_key_text(key)
+            )
+            if not key_fits:
+                raise InvalidQuery(f"cursor {shown(self.after)} is not one this ledger gave out")
+            position = (key, number)
+        object.__setattr__(self, "position", position)
+
+    @classmethod
+    def of(cls, criteria: dict[str, Any]) -> ProfileQuery:
+        """A query from keyword criteria, refusing a name that is not one."""
+        unknown = sorted(set(criteria) - {a.name for a in fields(cls) if a.init})
+        if unknown:
+            raise InvalidQuery(f"no search criterion named {', '.join(unknown)}")
+        return cls(**criteria)
+
+    def cursor(self, key: Any, number: str) -> str:
+        """The cursor of a page ending at (``key``, ``number``)."""
+        return encode_cursor("profile", self.sort, self.descending, key, number)
 
 
 @frozen
@@ -155,6 +298,20 @@ class TimelineEntry:
         }
 
 
+def _customer_id(value: object) -> UUID | None:
+    if value is None or isinstance(value, UUID):
+        return value
+    raise InvalidQuery(f"customer_id must be a UUID, got {type(value).__name__}")
+
+
+def _instant(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise InvalidQuery(f"a timeline bound must be an aware datetime, got {shown(value)}")
+    return value
+
+
 @frozen
 class TimelineQuery:
     """Entries by business time: ``start`` inclusive, ``end`` exclusive.
@@ -162,11 +319,31 @@ class TimelineQuery:
     Ordered by (occurred_at, number, version); cursor key is that triple.
     """
 
-    customer_id: UUID | None = None
-    start: datetime | None = None
-    end: datetime | None = None
+    customer_id: UUID | None = field(default=None, converter=_customer_id)
+    start: datetime | None = field(default=None, converter=_instant)
+    end: datetime | None = field(default=None, converter=_instant)
     limit: int = field(default=200, converter=_limit)
-    after: str | None = None
+    after: str | None = field(default=None, converter=_cursor_text)
+    position: tuple[str, str, int] | None = field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        position = None
+        if self.after is not None:
+            tag, key, number, version = _decoded(self.after, 4)
+            if not (
+                tag == "timeline"
+                and _is_key_text(key)
+                and _is_key_text(number)
+                and _is_int(version, 1, _INT64)
+            ):
+                raise InvalidQuery(f"cursor {shown(self.after)} is not a timeline cursor")
+            position = (key, number, version)
+        object.__setattr__(self, "position", position)
+
+    @staticmethod
+    def cursor(key: str, number: str, version: int) -> str:
+        """The cursor of a page ending at the entry (``key``, ``number``, ``version``)."""
+        return encode_cursor("timeline", key, number, version)
 
 
 @frozen
@@ -356,7 +533,14 @@ def decode_cursor(cursor: str) -> list[Any]:
     try:
         key = orjson.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
     except Exception as error:
-        raise InvalidValue(f"cursor {cursor!r} is not one this ledger gave out") from error
+        raise InvalidQuery(f"cursor {shown(cursor)} is not one this ledger gave out") from error
     if not isinstance(key, list):
-        raise InvalidValue(f"cursor {cursor!r} is not one this ledger gave out")
+        raise InvalidQuery(f"cursor {shown(cursor)} is not one this ledger gave out")
+    return key
+
+
+def _decoded(cursor: str, length: int) -> list[Any]:
+    key = decode_cursor(cursor)
+    if len(key) != length:
+        raise InvalidQuery(f"cursor {shown(cursor)} is not one this ledger gave out")
     return key

@@ -24,7 +24,7 @@ from eventsourcing.persistence import (
     PersistenceError,
 )
 
-from customer_ledger.errors import StoreBusy, StoreError, StoreUnavailable
+from customer_ledger.errors import StoreBusy, StoreDamaged, StoreError, StoreUnavailable
 from customer_ledger.storage.port import Adapter, Failure
 from customer_ledger.storage.registry import classify as classify_installed
 
@@ -103,17 +103,20 @@ def retry_opening(
 def store_failure(error: PersistenceError, adapter: Adapter | None = None) -> StoreError:
     """The typed ledger error for a database error eventsourcing passed up."""
     cause = error.__cause__ or error
-    if classifier(adapter)(cause) == "busy":
+    meaning = classifier(adapter)(cause)
+    if meaning == "busy":
         return StoreBusy(f"the store is busy (another writer holds its lock): {cause}")
+    if meaning == "damaged":
+        return StoreDamaged(f"the store cannot read or take this: {str(cause).strip()}")
     if isinstance(error, (OperationalError, InterfaceError)):
         return StoreUnavailable(f"the store failed mid-command: {str(cause).strip()}")
     return StoreError(f"the store refused the command: {str(cause).strip()}")
 
 
 def typed_store_failures(fn: Callable[P, T]) -> Callable[P, T]:
-    """Decorator for the command pipeline of an object with an ``adapter``: database
-    errors leave the call as ``StoreBusy`` / ``StoreUnavailable`` / ``StoreError``, never
-    as driver exceptions."""
+    """Decorator for the commands and reads of an object with an ``adapter``: database
+    errors leave the call as ``StoreBusy`` / ``StoreUnavailable`` / ``StoreDamaged`` /
+    ``StoreError``, never as driver exceptions."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -123,6 +126,24 @@ def typed_store_failures(fn: Callable[P, T]) -> Callable[P, T]:
             raise store_failure(error, getattr(args[0], "adapter", None)) from error
 
     return wrapper
+
+
+def opening_failure(error: Exception, adapter: Adapter, shown: str) -> StoreError | None:
+    """The typed error for a failure to open the store at ``shown`` (its URL, password
+    left out), or None when ``error`` is not the store's (a bug: raised as it is).
+    Opening runs driver calls outside eventsourcing's error translation (SQLite's
+    ``PRAGMA journal_mode`` on a file that is not a database), so both kinds arrive."""
+    cause = error.__cause__ if isinstance(error, PersistenceError) else error
+    meaning = adapter.classify(cause) if cause is not None else None
+    why = str(cause or error).strip()
+    if meaning == "damaged":
+        return StoreDamaged(
+            f"the store at {shown} cannot be opened: {why} (is it a ledger's store? "
+            "restore it from a backup, or check the URL)"
+        )
+    if meaning is not None or isinstance(error, (PersistenceError, OSError)):
+        return StoreUnavailable(f"the store at {shown} cannot be opened: {why}")
+    return None
 
 
 def is_store_failure(error: BaseException, adapter: Adapter | None = None) -> bool:

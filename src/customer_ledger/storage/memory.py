@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+from attrs import evolve
 from eventsourcing.persistence import Tracking
 from eventsourcing.popo import POPOTrackingRecorder
 
@@ -19,6 +20,7 @@ from customer_ledger.errors import StoreError
 from customer_ledger.privacy.keys import MasterKey, MemoryKeyStore
 from customer_ledger.projections.analytics_facts import AnalyticsRecord, StoredFacts
 from customer_ledger.projections.profile import Profile
+from customer_ledger.projections.search import fold as search_fold
 from customer_ledger.projections.views import (
     FORMAT_ROW,
     KINDS,
@@ -38,8 +40,6 @@ from customer_ledger.projections.views import (
     TimelineQuery,
     TimelineView,
     ViewSet,
-    decode_cursor,
-    encode_cursor,
     fold_text,
     sort_key,
     utc_key,
@@ -85,13 +85,18 @@ class MemoryProfileView(_MemoryView, ProfileView):
         super().__init__()
         self._rows: dict[UUID, ProfileRecord] = {}
         self._by_number: dict[str, UUID] = {}
+        self._texts: dict[UUID, list[str]] = {}  # folded: the profile's, then its events'
 
     def save(self, records: Sequence[ProfileRecord], tracking: Tracking) -> None:
         with self._database_lock:
             self._track(tracking)
             for record in records:
-                self._rows[record.profile.customer_id] = record
-                self._by_number[record.profile.number] = record.profile.customer_id
+                customer_id = record.profile.customer_id
+                self._rows[customer_id] = record
+                self._by_number[record.profile.number] = customer_id
+                texts = self._texts.setdefault(customer_id, [""])
+                texts[0] = search_fold(record.text)
+                texts += (search_fold(text) for _, text in record.event_texts)
 
     def states(self, customer_ids: Collection[UUID]) -> dict[UUID, bytes]:
         with self._database_lock:
@@ -107,13 +112,17 @@ class MemoryProfileView(_MemoryView, ProfileView):
 
     def search(self, query: ProfileQuery) -> Page[bytes]:
         with self._database_lock:
-            found = [r for r in self._rows.values() if matches(r.profile, query)]
+            found = [
+                r for r in self._rows.values()
+                if matches(r.profile, query) or found_by_index(r, self._texts, query)
+            ]  # fmt: skip
         page = paginate(
             found,
             key=lambda r: (sort_key(r.profile, query.sort), r.profile.number),
             descending=query.descending,
             limit=query.limit,
-            after=query.after,
+            after=query.position,
+            cursor=query.cursor,
         )
         return Page(tuple(r.document for r in page.items), page.next_cursor)
 
@@ -153,7 +162,8 @@ class MemoryTimelineView(_MemoryView, TimelineView):
             key=lambda e: (utc_key(e.occurred_at), e.number, e.version),
             descending=False,
             limit=query.limit,
-            after=query.after,
+            after=query.position,
+            cursor=query.cursor,
         )
 
 
@@ -276,19 +286,33 @@ def matches(profile: Profile, query: ProfileQuery) -> bool:
     )
 
 
+def found_by_index(
+    record: ProfileRecord, texts: dict[UUID, list[str]], query: ProfileQuery
+) -> bool:
+    """The text is in the profile's clear search text, or the profile holds every blind
+    key of one group; and the filters hold."""
+    if query.text is None:
+        return False
+    needle = search_fold(query.text)
+    in_text = bool(needle) and any(needle in t for t in texts.get(record.profile.customer_id, ()))
+    blind = any(group <= record.keys for group in query.blind if group)
+    return (in_text or blind) and matches(record.profile, evolve(query, text=None))
+
+
 def paginate(
     items: Iterable[T],
     *,
     key: Callable[[T], Any],
     descending: bool,
     limit: int,
-    after: str | None,
+    after: tuple[Any, ...] | None,
+    cursor: Callable[..., str],
 ) -> Page[T]:
-    """Sorted by ``key``; the page starts strictly after the cursor's key."""
+    """Sorted by ``key``; the page starts strictly after the position ``after`` (the
+    query's checked cursor), and ``cursor`` makes the next page's."""
     ordered = sorted(items, key=key, reverse=descending)
     if after is not None:
-        cursor = tuple(decode_cursor(after))
-        ordered = [i for i in ordered if (key(i) < cursor if descending else key(i) > cursor)]
+        ordered = [i for i in ordered if (key(i) < after if descending else key(i) > after)]
     page = ordered[:limit]
     more = len(ordered) > limit
-    return Page(tuple(page), encode_cursor(*key(page[-1])) if more and page else None)
+    return Page(tuple(page), cursor(*key(page[-1])) if more and page else None)

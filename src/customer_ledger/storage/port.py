@@ -42,6 +42,7 @@ from customer_ledger.privacy.keys import (
 )
 from customer_ledger.projections.analytics_facts import AnalyticsRecord, CustomerFacts, StoredFacts
 from customer_ledger.projections.profile import Profile, profile_document, profile_from_document
+from customer_ledger.projections.search import fold as search_fold
 from customer_ledger.projections.views import (
     FORMAT_ROW,
     KINDS,
@@ -72,11 +73,14 @@ from customer_ledger.serialization import converter, decode, encode
 from customer_ledger.storage.urls import StoreURL
 from customer_ledger.storage.users import USER_TABLE, User, UserStore, user_name, utc_now
 
-Failure = Literal["busy", "unavailable", "race"]
+Failure = Literal["busy", "unavailable", "race", "damaged"]
 """What a database error means for the command that met it:
 
 * ``busy``: another writer held a lock past the lock timeout; nothing was recorded;
-* ``unavailable``: the connection failed (cut, server restarting);
+* ``unavailable``: the connection failed (cut, server restarting), or the database
+  cannot be opened (a path in a read-only or missing directory);
+* ``damaged``: the store is not a database, is corrupt, or refused a value as data
+  (``StoreDamaged``; retrying will not help);
 * ``race``: opening the store lost a race with another process's schema statements.
 """
 
@@ -181,6 +185,7 @@ __all__ = [
     "how_to_set_master_key",
     "profile_document",
     "profile_from_document",
+    "search_fold",
     "sort_key",
     "user_name",
     "utc_key",

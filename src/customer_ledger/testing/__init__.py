@@ -586,6 +586,7 @@ def paginate_all(profiles: list[Profile], query: ProfileQuery) -> list[Profile]:
             descending=query.descending,
             limit=len(selected) or 1,
             after=None,
+            cursor=query.cursor,
         ).items
     )
 

@@ -263,6 +263,65 @@ def me(request: AnyRequest) -> Response[bytes]:
     return _json({"name": user.name, "role": user.role, "auth": request.auth})
 
 
+# -- users (the policy's manage_users: admin) -------------------------------------------
+
+
+def _user_json(user: User) -> dict[str, Any]:
+    return {
+        "name": user.name,
+        "role": user.role,
+        "disabled": user.disabled,
+        "created_at": user.created_at.isoformat(),
+        "changed_at": user.changed_at.isoformat(),
+    }
+
+
+def _text_field(data: dict[str, Any], name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str):
+        raise InvalidValue(f"{name} must be text")
+    return value
+
+
+@get("/users", sync_to_thread=True)
+def users_list(request: AnyRequest) -> Response[bytes]:
+    """Every user, by name (needs ``manage_users``)."""
+    web = _web(request)
+    found = web.call(lambda: web.ledger.users.list(by=_actor(request)))
+    return _json({"users": [_user_json(u) for u in found]})
+
+
+@post("/users", sync_to_thread=True, status_code=201)
+def users_add(request: AnyRequest, data: JSONBody[dict[str, Any]]) -> Response[bytes]:
+    """Adds a user: ``{"name": ..., "role": ..., "password": ...}``."""
+    web = _web(request)
+    name, role = _text_field(data, "name"), _text_field(data, "role")
+    password = _text_field(data, "password")
+    user = web.call(
+        lambda: web.ledger.users.add(name, role=role, password_text=password, by=_actor(request))
+    )
+    return _json(_user_json(user), status=201)
+
+
+@post("/users/{name:str}/disable", sync_to_thread=True, status_code=200)
+def users_disable(request: AnyRequest, name: FromPath[str]) -> Response[bytes]:
+    """Disables a user: refused at once, on every open token and session."""
+    web = _web(request)
+    user = web.call(lambda: web.ledger.users.disable(name, by=_actor(request)))
+    return _json(_user_json(user))
+
+
+@post("/users/{name:str}/password", sync_to_thread=True, status_code=200)
+def users_password(
+    request: AnyRequest, name: FromPath[str], data: JSONBody[dict[str, Any]]
+) -> Response[bytes]:
+    """Gives a user a new password (``{"password": ...}``); its tokens and sessions end."""
+    web = _web(request)
+    password = _text_field(data, "password")
+    user = web.call(lambda: web.ledger.users.set_password(name, password, by=_actor(request)))
+    return _json(_user_json(user))
+
+
 # -- customers --------------------------------------------------------------------------
 
 
@@ -685,7 +744,8 @@ def create_app(
         secure_cookies,
     )  # fmt: skip
     handlers: list[Any] = [
-        login, logout, me, search, profile, timeline, timeline_all, history, replay, status,
+        login, logout, me, users_list, users_add, users_disable, users_password, search,
+        profile, timeline, timeline_all, history, replay, status,
         reminders, analytics, indicators, audit_log, audit_verify, import_file, export_file,
     ]  # fmt: skip
     handlers += [_command_handler(name) for name in BODY_CLASSES]

@@ -55,15 +55,20 @@ BUSY_STATES = frozenset({"55P03", "40001", "40P01"})
 # unique_violation (in the catalog), duplicate_table, duplicate_object: two processes
 # running the same idempotent schema statements at the same instant
 SCHEMA_RACE_STATES = frozenset({"23505", "42P07", "42710"})
+# data_corrupted, index_corrupted
+DAMAGED_STATES = frozenset({"XX001", "XX002"})
 
 
 def classify(error: BaseException) -> Failure | None:
     """By SQLSTATE (psycopg's errors carry it as ``sqlstate``): a held lock is busy, a
-    schema statement that lost to another process's is a race; a failed connection
+    schema statement that lost to another process's is a race; a data error or corrupt
+    data is damage; a failed connection
     (``OperationalError``, ``InterfaceError``) leaves the store unavailable."""
     state = getattr(error, "sqlstate", None)
     if state in BUSY_STATES:
         return "busy"
+    if isinstance(state, str) and (state.startswith("22") or state in DAMAGED_STATES):
+        return "damaged"  # data_exception (class 22): a value the database refuses
     if state in SCHEMA_RACE_STATES or (state == "XX000" and "concurrently" in str(error)):
         return "race"
     if isinstance(error, (psycopg.OperationalError, psycopg.InterfaceError)):

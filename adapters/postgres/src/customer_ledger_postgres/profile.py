@@ -24,14 +24,11 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from customer_ledger.storage import (
-    InvalidValue,
     Page,
     ProfileQuery,
     ProfileRecord,
     ProfileView,
     cents,
-    decode_cursor,
-    encode_cursor,
     fold_text,
     utc_key,
 )
@@ -195,13 +192,13 @@ class PostgresProfileView(PostgresView, ProfileView):
             conditions.append(sql.SQL("tags @> ARRAY[%s]::text[]"))
             params.append(query.tag)
         column = sql.Identifier(SORT_COLUMNS[query.sort])
-        if query.after is not None:
+        if query.position is not None:
             conditions.append(
                 sql.SQL("({}, number) {} (%s, %s)").format(
                     column, sql.SQL("<" if query.descending else ">")
                 )
             )
-            params += _cursor_key(query.after, query.sort)
+            params += query.position
         direction = sql.SQL("DESC" if query.descending else "ASC")
         statement = sql.SQL(
             "SELECT document::text AS document, {column} AS key, number FROM {t} "
@@ -218,7 +215,7 @@ class PostgresProfileView(PostgresView, ProfileView):
         page = rows[: query.limit]
         cursor = None
         if len(rows) > query.limit and page:
-            cursor = encode_cursor(page[-1]["key"], page[-1]["number"])
+            cursor = query.cursor(page[-1]["key"], page[-1]["number"])
         return Page(tuple(str(row["document"]).encode() for row in page), cursor)
 
 
@@ -248,17 +245,3 @@ def _row(record: ProfileRecord) -> tuple[Any, ...]:
 
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
-
-
-def _cursor_key(cursor: str, sort: str) -> list[Any]:
-    """The (sort key, number) a cursor holds, checked against the sort it must fit."""
-    key = decode_cursor(cursor)
-    wanted: type = int if sort == "total_revenue" else str
-    if (
-        len(key) != 2
-        or not isinstance(key[1], str)
-        or not isinstance(key[0], wanted)
-        or isinstance(key[0], bool)
-    ):
-        raise InvalidValue(f"cursor {cursor!r} does not fit a search sorted by {sort}")
-    return key

@@ -16,13 +16,10 @@ from psycopg import sql
 from psycopg.rows import DictRow
 
 from customer_ledger.storage import (
-    InvalidValue,
     Page,
     TimelineEntry,
     TimelineQuery,
     TimelineView,
-    decode_cursor,
-    encode_cursor,
     utc_key,
 )
 from customer_ledger_postgres.base import PostgresView
@@ -106,9 +103,9 @@ class PostgresTimelineView(PostgresView, TimelineView):
         if query.end is not None:
             conditions.append(sql.SQL("occurred_key < %s"))
             params.append(utc_key(query.end))
-        if query.after is not None:
+        if query.position is not None:
             conditions.append(sql.SQL("(occurred_key, number, version) > (%s, %s, %s)"))
-            params += _cursor_key(query.after)
+            params += query.position
         statement = sql.SQL(
             "SELECT * FROM {t} WHERE {where} ORDER BY occurred_key, number, version LIMIT %s"
         ).format(
@@ -122,7 +119,7 @@ class PostgresTimelineView(PostgresView, TimelineView):
         cursor = None
         if len(rows) > query.limit:
             last = entries[-1]
-            cursor = encode_cursor(utc_key(last.occurred_at), last.number, last.version)
+            cursor = query.cursor(utc_key(last.occurred_at), last.number, last.version)
         return Page(tuple(entries), cursor)
 
 
@@ -157,16 +154,3 @@ def _entry(row: DictRow) -> TimelineEntry:
         summary_zh=row["summary_zh"],
         late=row["late"],
     )
-
-
-def _cursor_key(cursor: str) -> list[Any]:
-    key = decode_cursor(cursor)
-    if not (
-        len(key) == 3
-        and isinstance(key[0], str)
-        and isinstance(key[1], str)
-        and isinstance(key[2], int)
-        and not isinstance(key[2], bool)
-    ):
-        raise InvalidValue(f"cursor {cursor!r} is not a timeline cursor")
-    return key

@@ -67,15 +67,24 @@ class SQLiteAdapter(Adapter):
 # SQLite's result codes SQLITE_BUSY ("database is locked") and SQLITE_LOCKED ("database
 # table is locked"): another connection holds the lock.
 BUSY_CODES = frozenset({5, 6})
+# SQLITE_CORRUPT and SQLITE_NOTADB: the file is damaged or is not a database at all.
+DAMAGED_CODES = frozenset({11, 26})
 
 
 def classify(error: BaseException) -> Failure | None:
     """A locked database is busy; any other ``OperationalError`` (a file that cannot be
-    opened or written, a disk I/O error) leaves the store unavailable."""
+    opened or written, a disk I/O error) leaves the store unavailable; a file that is
+    not a database, or is corrupt, is damaged (SQLITE_NOTADB, SQLITE_CORRUPT)."""
+    if isinstance(error, sqlite3.DatabaseError) and not isinstance(
+        error, (sqlite3.OperationalError, sqlite3.IntegrityError)
+    ):
+        return "damaged"
     if not isinstance(error, sqlite3.OperationalError):
         return None
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None:
+        if code & 0xFF in DAMAGED_CODES:
+            return "damaged"
         busy = code & 0xFF in BUSY_CODES
     else:
         busy = "locked" in str(error) or "busy" in str(error)

@@ -17,14 +17,11 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from customer_ledger.storage import (
-    InvalidValue,
     Page,
     ProfileQuery,
     ProfileRecord,
     ProfileView,
     cents,
-    decode_cursor,
-    encode_cursor,
     utc_key,
 )
 from customer_ledger_sqlite.base import SQLiteView
@@ -158,8 +155,8 @@ class SQLiteProfileView(SQLiteView, ProfileView):
             params.append(query.tag)
         column = SORT_COLUMNS[query.sort]
         order = "DESC" if query.descending else "ASC"
-        if query.after is not None:
-            key, number = _cursor(query.after, query.sort)
+        if query.position is not None:
+            key, number = query.position
             op = "<" if query.descending else ">"
             if column == "number":
                 where.append(f"number {op} ?")
@@ -179,7 +176,7 @@ class SQLiteProfileView(SQLiteView, ProfileView):
             rows = c.fetchall()
         page = rows[: query.limit]
         more = len(rows) > query.limit
-        cursor = encode_cursor(page[-1][1], page[-1][2]) if more and page else None
+        cursor = query.cursor(page[-1][1], page[-1][2]) if more and page else None
         return Page(tuple(bytes(row[0]) for row in page), cursor)
 
 
@@ -216,12 +213,3 @@ def fold(text: str) -> str:
 
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
-
-
-def _cursor(cursor: str, sort: str) -> tuple[Any, str]:
-    """(sort key, number) from a cursor, checked against the sort it must belong to."""
-    decoded = decode_cursor(cursor)
-    key_type: type = int if sort == "total_revenue" else str
-    if len(decoded) != 2 or type(decoded[0]) is not key_type or not isinstance(decoded[1], str):
-        raise InvalidValue(f"cursor {cursor!r} does not belong to a search sorted by {sort}")
-    return decoded[0], decoded[1]

@@ -14,13 +14,10 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from customer_ledger.storage import (
-    InvalidValue,
     Page,
     TimelineEntry,
     TimelineQuery,
     TimelineView,
-    decode_cursor,
-    encode_cursor,
     utc_key,
 )
 from customer_ledger_sqlite.base import SQLiteView
@@ -94,9 +91,9 @@ class SQLiteTimelineView(SQLiteView, TimelineView):
         if query.end is not None:
             where.append("occurred_key < ?")
             params.append(utc_key(query.end))
-        if query.after is not None:
+        if query.position is not None:
             where.append("(occurred_key, number, version) > (?, ?, ?)")
-            params += _cursor(query.after)
+            params += query.position
         sql = (
             f"SELECT document FROM {self.table} "
             + (f"WHERE {' AND '.join(where)} " if where else "")
@@ -110,20 +107,8 @@ class SQLiteTimelineView(SQLiteView, TimelineView):
         last = items[-1] if items else None
         more = len(documents) > query.limit
         cursor = (
-            encode_cursor(utc_key(last.occurred_at), last.number, last.version)
+            query.cursor(utc_key(last.occurred_at), last.number, last.version)
             if more and last
             else None
         )
         return Page(items, cursor)
-
-
-def _cursor(cursor: str) -> list[Any]:
-    key = decode_cursor(cursor)
-    if (
-        len(key) != 3
-        or not isinstance(key[0], str)
-        or not isinstance(key[1], str)
-        or type(key[2]) is not int
-    ):
-        raise InvalidValue(f"cursor {cursor!r} does not belong to a timeline")
-    return key

@@ -1,0 +1,204 @@
+"""``python -m benchmarks.api --backend sqlite --events 100000 [--workers 1,4]``.
+
+The HTTP API's cost over the library: p50/p95 of a search, a profile read and a command
+POST through the ASGI app (in process, Litestar's TestClient: no network), each against
+the same call made on the ledger directly in the same run (the baseline; the ratio is
+what the API adds: authentication, routing, JSON). With ``--workers``, requests/s of
+profile reads against a real ``customer-ledger serve --workers N`` over HTTP (client
+threads on the same machine). Run it under ``flock /tmp/bench.lock``; docs/performance.md
+has the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from statistics import quantiles
+from typing import Any
+
+import orjson
+
+from benchmarks import history, seed
+from benchmarks.stores import BACKENDS, DEFAULT_POSTGRES, Stores
+from customer_ledger.application.ledger import CustomerLedger
+from customer_ledger.domain.access import Actor
+from customer_ledger.projections.views import ProfileQuery
+
+USER, PASSWORD = "bench", "bench password"
+ACTOR = Actor(USER, "manager")
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """p50 and p95, in milliseconds."""
+    cuts = quantiles(samples, n=100, method="inclusive")
+    return cuts[49] * 1000, cuts[94] * 1000
+
+
+def timed(work: Callable[[int], Any], n: int) -> list[float]:
+    samples = []
+    for i in range(n):
+        started = time.perf_counter()
+        work(i)
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def in_process(ledger: CustomerLedger, numbers: list[str], n: int) -> list[dict[str, Any]]:
+    from litestar.testing import TestClient
+
+    from customer_ledger.web.app import create_app
+
+    rng = random.Random(7)
+    picks = [rng.choice(numbers) for _ in range(n + 1)]
+    regions = [rng.choice(history.REGIONS) for _ in range(n + 1)]
+    results = []
+    with TestClient(create_app(ledger)) as client:
+        login = client.post("/api/login", json={"name": USER, "password": PASSWORD})
+        bearer = {"Authorization": f"Bearer {login.json()['token']}"}
+
+        def check(response: Any) -> None:
+            if response.status_code >= 300:
+                raise SystemExit(f"{response.status_code}: {response.text}")
+
+        cases: list[tuple[str, Callable[[int], Any], Callable[[int], Any]]] = [
+            (
+                "search (region, 20 a page)",
+                lambda i: ledger.search(ProfileQuery(region=regions[i], limit=20), actor=ACTOR),
+                lambda i: check(
+                    client.get(f"/api/customers?region={regions[i]}&limit=20", headers=bearer)
+                ),
+            ),
+            (
+                "profile read",
+                lambda i: ledger.profile(picks[i], actor=ACTOR),
+                lambda i: check(client.get(f"/api/customers/{picks[i]}", headers=bearer)),
+            ),
+            (
+                "command POST (tag)",
+                lambda i: ledger.tag(picks[i], tag=f"direct-{i}", actor=ACTOR),
+                lambda i: check(
+                    client.post(
+                        f"/api/customers/{picks[i]}/tag", json={"tag": f"api-{i}"}, headers=bearer
+                    )
+                ),
+            ),
+        ]
+        for label, direct, api in cases:
+            direct(n), api(n)  # warm: caches, first-use imports (the last index, unused)
+            base = percentiles(timed(direct, n))
+            ours = percentiles(timed(api, n))
+            results.append({"what": label, "api_ms": ours, "library_ms": base})
+    return results
+
+
+def over_http(url: str, workers: int, seconds: float, numbers: list[str]) -> float:
+    """Profile reads per second against ``customer-ledger serve --workers N``."""
+    import httpx
+
+    port = 8700 + workers
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("customer-ledger")), "--store", url, "serve",
+         "--port", str(port), "--workers", str(workers)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/api"
+    try:
+        for _ in range(100):
+            try:
+                token = httpx.post(f"{base}/login", json={"name": USER, "password": PASSWORD})
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise SystemExit("the server did not start")
+        bearer = {"Authorization": f"Bearer {token.json()['token']}"}
+        done = [0]
+        stop = time.perf_counter() + seconds
+        lock = threading.Lock()
+
+        def load(seed_: int) -> None:
+            rng = random.Random(seed_)
+            with httpx.Client(headers=bearer) as client:
+                while time.perf_counter() < stop:
+                    client.get(f"{base}/customers/{rng.choice(numbers)}").raise_for_status()
+                    with lock:
+                        done[0] += 1
+
+        threads = [threading.Thread(target=load, args=(i,)) for i in range(max(4, workers * 2))]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return done[0] / (time.perf_counter() - started)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.api", description=__doc__)
+    parser.add_argument("--backend", choices=BACKENDS, default="sqlite")
+    parser.add_argument("--events", type=int, default=100_000, help="customer events")
+    parser.add_argument("--requests", type=int, default=300, help="requests per measurement")
+    parser.add_argument("--workers", default="", help="e.g. 1,4: requests/s over HTTP")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per --workers figure")
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
+    parser.add_argument("--json", type=Path, metavar="OUT.json")
+    args = parser.parse_args(argv)
+    if args.backend == "postgres":
+        os.environ.setdefault(
+            "CUSTOMER_LEDGER_MASTER_KEY", "YmVuY2htYXJrLW1hc3Rlci1rZXktMzItYnl0ZXMhISE="
+        )
+    stores = Stores(args.backend, postgres=args.postgres)
+    try:
+        url = stores.ledger_url("api")
+        ledger = CustomerLedger.open(url)
+        seed.record(ledger, history.lines(args.events))
+        ledger.rebuild()
+        numbers = list(ledger.numbers())
+        ledger.users.add(USER, role="manager", password_text=PASSWORD, by=Actor("root", "admin"))
+        results = in_process(ledger, numbers, args.requests)
+        rates = {}
+        for workers in (int(w) for w in args.workers.split(",") if w):
+            if args.backend == "memory":
+                raise SystemExit("--workers needs a store other processes can open")
+            rates[workers] = over_http(url, workers, args.seconds, numbers)
+        ledger.close()
+    finally:
+        stores.cleanup()
+    print(f"{args.backend}, {len(numbers)} customers, {args.events} events")
+    print(f"{'':28} {'API p50':>9} {'p95':>9}   {'library p50':>11} {'p95':>9}   ratio p50")
+    for r in results:
+        (a50, a95), (b50, b95) = r["api_ms"], r["library_ms"]
+        print(
+            f"{r['what']:28} {a50:8.2f}ms {a95:8.2f}ms   {b50:10.2f}ms {b95:8.2f}ms   "
+            f"{a50 / b50:6.1f}x"
+        )
+    for workers, rate in rates.items():
+        print(f"profile reads over HTTP, {workers} worker(s): {rate:,.0f} requests/s")
+    if args.json:
+        args.json.write_bytes(
+            orjson.dumps(
+                {
+                    "backend": args.backend,
+                    "events": args.events,
+                    "customers": len(numbers),
+                    "results": results,
+                    "requests_per_second": rates,
+                },
+                option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

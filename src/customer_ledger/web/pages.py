@@ -251,9 +251,6 @@ def home() -> Redirect:
 def customer_list(request: AnyRequest) -> Response[bytes]:
     v = visit(request)
     q = request.query_params
-    criteria = {
-        k: _text(q.get(k)) for k in ("text", "type", "industry", "region", "owner", "grade", "tag")
-    }
     stage = _text(q.get("stage"))
     sort = str(q.get("sort")) if q.get("sort") in SORTS else "number"
     descending = q.get("descending") == "1"
@@ -262,8 +259,10 @@ def customer_list(request: AnyRequest) -> Response[bytes]:
     except ValueError:
         raise InvalidValue(f"stage {stage!r} is not a stage") from None
     query = ProfileQuery(
-        stage=wanted, sort=sort, descending=descending, limit=PAGE_SIZE,
-        after=_text(q.get("after")), **criteria,
+        text=_text(q.get("text")), stage=wanted, type=_text(q.get("type")),
+        industry=_text(q.get("industry")), region=_text(q.get("region")),
+        owner=_text(q.get("owner")), grade=_text(q.get("grade")), tag=_text(q.get("tag")),
+        sort=sort, descending=descending, limit=PAGE_SIZE, after=_text(q.get("after")),
     )  # fmt: skip
 
     def read() -> tuple[Any, Any]:

@@ -20,7 +20,7 @@ def test_every_picture_shown_is_checked_in() -> None:
 
 
 def test_every_page_is_described() -> None:
-    documented = {p.split("?")[0] for p in re.findall(r"`(/[a-z/{}_]*)`", TEXT)}
+    documented = {p.split("?")[0] for p in re.findall(r"`(/[a-z0-9/{}_]*)", TEXT)}
     routes = pages_router().routes
     assert len(routes) > 10
     for route in routes:

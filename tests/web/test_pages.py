@@ -107,7 +107,7 @@ def test_every_page_has_the_policy_and_no_inline_script(site: TestClient[Any]) -
     first_contact(site, csrf_of(site.get("/customers").text))
     for path in (
         "/customers", "/customers/K001", "/customers/new", "/customers/K001/replay?version=1",
-        "/status", "/reminders", "/audit", "/import", "/export", "/users",
+        "/status", "/reminders", "/audit", "/import", "/export", "/users", "/analytics",
         "/customers/K001/do/log_interaction",
     ):  # fmt: skip
         answer = site.get(path)
@@ -278,6 +278,18 @@ def test_users_are_for_admins(site: TestClient[Any], ledger: CustomerLedger) -> 
         assert other.get("/users").status_code == 403
 
 
+def test_analytics_shows_the_reports_charts_and_gives_the_report(site: TestClient[Any]) -> None:
+    csrf = log_in(site, "manager")
+    first_contact(site, csrf)
+    page = site.get("/analytics?as_of=2024-06-01")
+    assert page.status_code == 200
+    assert page.text.count("<svg") == 3 and "<script>" not in page.text.split("<svg", 1)[1]
+    assert ">K001<" in page.text
+    report = site.get("/analytics/report?as_of=2024-06-01")
+    assert report.headers["content-disposition"] == 'attachment; filename="report-2024-06-01.html"'
+    assert "客户分析报告" in report.text
+
+
 @pytest.mark.parametrize("command", [c for c in COMMANDS])
 def test_every_command_has_a_form_of_its_schema_fields(command: str) -> None:
     names = {f.name for f in form_fields(command)}
@@ -294,3 +306,43 @@ def test_an_error_is_placed_only_at_a_field_of_its_form(
 ) -> None:
     found = field_of(command, rule, message)
     assert found is None or found in {f.name for f in form_fields(command)} | {"command_id"}
+
+
+def test_an_attachment_is_kept_by_its_hash_and_given_out_checked(
+    ledger: CustomerLedger, tmp_path: Path
+) -> None:
+    folder = tmp_path / "files"
+    with TestClient(create_site(ledger, secret=b"k" * 32, attachments=folder)) as site:
+        csrf = log_in(site, "sales")
+        first_contact(site, csrf)
+        content = "合同扫描件".encode() * 100
+        sent = site.post(
+            "/customers/K001/attachments",
+            data={"csrf_token": csrf, "command_id": "t:a", "name": "合同.pdf"},
+            files={"file": ("scan.pdf", content, "application/pdf")},
+        )
+        assert sent.status_code == 200 and "合同.pdf" in sent.text
+        sha256 = hashlib.sha256(content).hexdigest()
+        (attachment,) = ledger.profile("K001", actor="sales").attachments
+        assert (attachment.sha256, attachment.uri) == (sha256, f"attachments/{sha256}")
+        assert (folder / sha256[:2] / sha256).read_bytes() == content
+        got = site.get(f"/customers/K001/attachments/{sha256}?why=核对合同")
+        assert got.status_code == 200 and got.content == content
+        assert "attachment;" in got.headers["content-disposition"]
+        assert any(e.why == "核对合同" for e in ledger.audit_log("K001"))
+        assert site.get(f"/customers/K001/attachments/{sha256}").status_code == 422  # no why
+        (folder / sha256[:2] / sha256).write_bytes(b"swapped")
+        damaged = site.get(f"/customers/K001/attachments/{sha256}?why=again")
+        assert damaged.status_code == 500 and "attachment_damaged" in damaged.text
+        assert b"swapped" not in damaged.content
+        other = site.get(f"/customers/K001/attachments/{'0' * 64}?why=x")
+        assert other.status_code == 404 and "attachment_missing" in other.text
+    with TestClient(create_site(ledger, secret=b"k" * 32, attachments=folder)) as site:
+        csrf = log_in(site, "auditor")
+        assert site.get(f"/customers/K001/attachments/{sha256}?why=x").status_code == 403
+        refused = site.post(
+            "/customers/K001/attachments", data={"csrf_token": csrf},
+            files={"file": ("x.txt", b"auditor's", "text/plain")},
+        )  # fmt: skip
+        assert refused.status_code == 403
+        assert not (folder / hashlib.sha256(b"auditor's").hexdigest()[:2]).exists()

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import attrs
 import jinja2
@@ -31,8 +31,10 @@ from customer_ledger.application.commands import COMMANDS
 from customer_ledger.application.users import fingerprint
 from customer_ledger.audit.verify import verify
 from customer_ledger.domain.access import Actor
-from customer_ledger.domain.values import Stage
+from customer_ledger.domain.values import Grade, Stage
 from customer_ledger.errors import (
+    AttachmentDamaged,
+    AttachmentMissing,
     InvalidValue,
     LedgerError,
     NotAuthenticated,
@@ -40,10 +42,16 @@ from customer_ledger.errors import (
     UnknownCustomer,
 )
 from customer_ledger.formats.jsonl import import_lines, parse_command
+from customer_ledger.formats.report import gather
+from customer_ledger.formats.report import render as render_report
+from customer_ledger.formats.report.data import ReportData
+from customer_ledger.formats.report.html import COMPUTED, MANUAL, STAGE_COLOURS
+from customer_ledger.formats.report.svg import Series, columns, funnel
 from customer_ledger.formats.spreadsheets.importing import import_sheet
 from customer_ledger.projections.views import ProfileQuery
 from customer_ledger.storage.users import User
 from customer_ledger.web.app import SESSION_COOKIE, Web
+from customer_ledger.web.attachments import Files, uri_of
 from customer_ledger.web.errors import status_of
 from customer_ledger.web.forms import field_of, form_fields, line_of
 from customer_ledger.web.i18n import LANG_COOKIE, Language, command_title, language, translator
@@ -61,6 +69,7 @@ FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 SORTS = ("number", "name", "stage", "total_revenue", "last_interaction_at", "first_contact_at")
 PAGE_SIZE = 25
+MAX_ATTACHMENT = 20 * 1024 * 1024
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -70,6 +79,7 @@ _templates = jinja2.Environment(
     lstrip_blocks=True,
 )
 _templates.globals["asdict"] = attrs.asdict
+_templates.globals["new_id"] = lambda: str(uuid.uuid4())
 
 
 class LoginRequired(Exception):
@@ -380,6 +390,69 @@ def _submit(
     return _redirect(f"/customers/{result.number}?done={done}")
 
 
+# -- attachments ------------------------------------------------------------------------
+
+
+@post(
+    "/customers/{number:str}/attachments", sync_to_thread=True, status_code=303,
+    request_max_body_size=MAX_ATTACHMENT,
+)  # fmt: skip
+def attachment_upload(request: AnyRequest, number: FromPath[str], data: Multipart) -> Response[Any]:
+    """Keeps the file beside the store and records ``link_attachment`` with its SHA-256
+    (the policy is asked first: a refused user's file is never written)."""
+    v = visit(request)
+    v.check_csrf(data)
+    v.web.call(lambda: v.ledger.check_or_record(v.actor, "link_attachment"))
+    file = data.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        raise InvalidValue("choose a file to attach")
+    content = file.file.read()
+    if not content:
+        raise InvalidValue("the file is empty")
+    files: Files = request.app.state.files
+    sha256 = files.save(content)
+    name = _text(data.get("name")) or Path(file.filename).name
+    line = {
+        "command": "link_attachment", "customer": number, "name": name,
+        "uri": uri_of(sha256), "sha256": sha256,
+        "command_id": _text(data.get("command_id")) or f"web:{uuid.uuid4()}",
+    }  # fmt: skip
+    parsed = parse_command(line, actor=v.actor)
+    result = v.web.call(lambda: parsed.run(v.ledger))
+    done = "replayed" if result.replayed else "recorded"
+    return _redirect(f"/customers/{result.number}?done={done}")
+
+
+@get("/customers/{number:str}/attachments/{sha256:str}", sync_to_thread=True)
+def attachment_download(
+    request: AnyRequest, number: FromPath[str], sha256: FromPath[str], why: FromQuery[str] = ""
+) -> Response[bytes]:
+    """The file, for a role that may read personal data, with a reason (recorded), and
+    only if it still has the SHA-256 recorded."""
+    v = visit(request)
+    files: Files = request.app.state.files
+
+    def read() -> tuple[str, bytes]:
+        profile = v.ledger.profile(number, actor=v.actor)
+        found = [a for a in profile.attachments if a.sha256 == sha256]
+        if not found:
+            raise AttachmentMissing(f"{profile.number} has no attachment {sha256[:12]}…")
+        name = found[0].name
+        v.ledger.record_personal_read(
+            profile.number, actor=v.actor, why=why, what=f"attachment {name}"
+        )
+        return name, files.read(sha256)
+
+    name, content = v.web.call(read)
+    return Response(
+        content, media_type="application/octet-stream",
+        headers={
+            **_headers(),
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+        },
+    )  # fmt: skip
+
+
 # -- replay -------------------------------------------------------------------------------
 
 
@@ -446,6 +519,63 @@ def reminders_page(request: AnyRequest) -> Response[bytes]:
         request, "reminders.html", visit=v, due=due, as_of=as_of or "", within=within,
         owner=q.get("owner") or "",
     )  # fmt: skip
+
+
+# -- analytics ----------------------------------------------------------------------------
+
+
+@get("/analytics", sync_to_thread=True)
+def analytics_page(request: AnyRequest) -> Response[bytes]:
+    """Grades, churn risk and segments with the HTML report's charts (inline SVG: no
+    script), and the full report as a download."""
+    v = visit(request)
+    data = v.web.call(lambda: _report_data(v, request.query_params.get("as_of")))
+    a = data.analytics
+    stage_counts, grades = a.stage_counts(), a.grade_counts()
+    charts = {
+        "funnel": funnel(
+            [s.value for s in Stage], [stage_counts[s] for s in Stage], STAGE_COLOURS,
+            "customers per lifecycle stage",
+        ),
+        "abc": columns(
+            [g.value for g in Grade],
+            [
+                Series("computed 计算", COMPUTED, tuple(grades["computed"][g] for g in Grade)),
+                Series("by hand 人工", MANUAL, tuple(grades["manual"][g] for g in Grade)),
+            ],
+            "customers per ABC grade, computed and assigned by hand", kind="abc",
+        ),
+        "revenue": columns(
+            [p.period[2:] for p in data.monthly],
+            [Series(f"revenue {a.settings.currency}", COMPUTED,
+                    tuple(p.revenue for p in data.monthly))],
+            f"revenue per month in {a.settings.currency}", kind="revenue",
+        ),
+    }  # fmt: skip
+    return render(
+        request, "analytics.html", visit=v, data=data, charts=charts,
+        as_of=data.as_of.isoformat(),
+    )  # fmt: skip
+
+
+@get("/analytics/report", sync_to_thread=True)
+def analytics_report(request: AnyRequest) -> Response[bytes]:
+    """The HTML report (``customer-ledger report``) as a file to keep or send."""
+    v = visit(request)
+    data = v.web.call(lambda: _report_data(v, request.query_params.get("as_of")))
+    return Response(
+        render_report(data).encode("utf-8"), media_type="text/html; charset=utf-8",
+        headers={
+            **_headers(),
+            "Content-Disposition": f'attachment; filename="report-{data.as_of}.html"',
+        },
+    )  # fmt: skip
+
+
+def _report_data(v: Visit, as_of: str | None) -> ReportData:
+    day = as_of.strip() if as_of and as_of.strip() else None
+    when = v.ledger.business_time(day).astimezone(v.ledger.timezone).date()
+    return gather(v.ledger, when, actor=v.actor)
 
 
 # -- audit ------------------------------------------------------------------------------------
@@ -589,7 +719,12 @@ def _login_required(request: AnyRequest, _: LoginRequired) -> Response[Any]:
 def _page_error(request: AnyRequest, error: LedgerError) -> Response[bytes]:
     found = _session(request)
     v = Visit(request, *found) if found else None
-    status = 404 if isinstance(error, UnknownCustomer) else status_of(error)
+    if isinstance(error, UnknownCustomer | AttachmentMissing):
+        status = 404
+    elif isinstance(error, AttachmentDamaged):
+        status = 500  # the folder was tampered with: not the reader's doing
+    else:
+        status = status_of(error)
     return render(request, "error.html", status=status, visit=v, error=error)
 
 
@@ -598,7 +733,9 @@ def pages_router() -> Router:
     handlers: list[Any] = [
         login_page, login_submit, logout_submit, home, customer_list, new_customer,
         new_customer_submit, customer_page, customer_reveal, command_form, command_submit,
-        replay_page, status_page, reminders_page, audit_page, import_page, import_submit,
+        attachment_upload, attachment_download,
+        replay_page, status_page, reminders_page, analytics_page, analytics_report, audit_page,
+        import_page, import_submit,
         export_page, users_page, users_add, users_disable,
     ]  # fmt: skip
     return Router(

@@ -8,19 +8,26 @@ root, with htmx and the stylesheet at ``/static`` (package data). This is what
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
 
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.web.app import SECURE_COOKIES_ENV, create_app
+from customer_ledger.web.attachments import Files, folder_for
 from customer_ledger.web.pages import PUBLIC, STATIC_DIR, pages_router
 
 
-def create_site(ledger: CustomerLedger, **options: Any) -> Litestar:
-    """``create_app(ledger, **options)`` with the pages (see ``web.pages``)."""
+def create_site(
+    ledger: CustomerLedger, *, attachments: str | Path | None = None, **options: Any
+) -> Litestar:
+    """``create_app(ledger, **options)`` with the pages (see ``web.pages``); attached
+    files are kept in ``attachments`` (default: ``web.attachments.folder_for``)."""
     options.setdefault("static_dir", STATIC_DIR)
-    return create_app(ledger, routes=[pages_router()], public=PUBLIC, **options)
+    app = create_app(ledger, routes=[pages_router()], public=PUBLIC, **options)
+    app.state.files = Files(Path(attachments) if attachments else folder_for(ledger.url))
+    return app
 
 
 def from_environment() -> Litestar:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
@@ -21,7 +22,9 @@ from customer_ledger import CustomerLedger
 from customer_ledger.application.commands import COMMANDS
 from customer_ledger.application.schema import command_params
 from customer_ledger.errors import UnknownCustomer
+from customer_ledger.formats.jsonl import parse_command
 from customer_ledger.web.forms import field_of, form_fields
+from customer_ledger.web.i18n import COMMAND_ZH, FIELD_ZH
 from customer_ledger.web.pages import CSP, HTMX, STATIC_DIR
 from customer_ledger.web.site import create_site
 
@@ -297,6 +300,7 @@ def test_every_command_has_a_form_of_its_schema_fields(command: str) -> None:
     if command == "first_contact":
         expected.add("customer")
     assert names == expected
+    assert all(name in FIELD_ZH for name in names) and command in COMMAND_ZH  # 中文 first
 
 
 @settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
@@ -346,3 +350,26 @@ def test_an_attachment_is_kept_by_its_hash_and_given_out_checked(
         )  # fmt: skip
         assert refused.status_code == 403
         assert not (folder / hashlib.sha256(b"auditor's").hexdigest()[:2]).exists()
+
+
+def test_the_list_pages_through_the_view_with_its_filters(
+    site: TestClient[Any], ledger: CustomerLedger
+) -> None:
+    for i in range(27):
+        line = {"command": "first_contact", "customer": f"P{i:03}", "name": f"公司{i}",
+                "type": "company", "occurred_at": "2024-01-02"}  # fmt: skip
+        parse_command(line, actor=ROOT).run(ledger)
+    parse_command({"command": "tag", "customer": "P003", "tag": "展会"}, actor=ROOT).run(ledger)
+    log_in(site, "sales")
+    first = site.get("/customers?sort=number")
+    assert first.text.count('<tr><td><a href="/customers/P') == 25
+    assert re.search(r'data-stage="lead">线索 <strong>27</strong>', first.text)
+    following = re.search(r'<a href="([^"]+)" rel="next">', first.text)
+    assert following
+    second = site.get(following.group(1).replace("&amp;", "&"))
+    assert re.findall(r'<a href="/customers/(P\d+)">', second.text) == ["P025", "P026"]
+    assert 'rel="next"' not in second.text and "第一页" in second.text
+    tagged = site.get("/customers?tag=展会")
+    assert re.findall(r'<a href="/customers/(P\d+)">', tagged.text) == ["P003"]
+    backwards = site.get("/customers?sort=number&descending=1")
+    assert re.findall(r'<a href="/customers/(P\d+)">', backwards.text)[0] == "P026"

@@ -205,6 +205,37 @@ COMMAND_ZH: dict[str, str] = {
     "clear_risk_flag": "清除风险标记",
 }
 
+# Form fields' names in Chinese (the field's own name is shown beside it, as the CLI
+# option and the JSON Lines field are spelt).
+FIELD_ZH: dict[str, str] = {
+    "customer": "客户编号", "name": "名称/姓名", "type": "客户类型", "source": "来源",
+    "industry": "行业", "region": "地区", "size": "规模", "owner": "负责人",
+    "licence_no": "营业执照号", "registered_address": "注册地址", "occurred_at": "发生时间",
+    "reason": "原因", "correlation_id": "关联编号", "source_actor": "来源登记人",
+    "contact_id": "联系人编号", "title": "职务", "phone": "电话", "email": "邮箱",
+    "address": "地址", "wechat": "微信", "qq": "QQ", "birthday": "生日", "primary": "主要联系人",
+    "tag": "标签", "core_needs": "核心需求", "purchase_preferences": "采购偏好",
+    "communication_channel": "沟通渠道", "communication_frequency": "沟通频率",
+    "upsell_intention": "增购意向", "channel": "互动方式", "topic": "互动内容",
+    "feedback": "客户反馈", "participant": "参与人", "follow_up": "后续跟进",
+    "follow_up_on": "跟进日期", "duration_minutes": "时长（分钟）", "product": "产品",
+    "amount": "金额", "currency": "币种", "quantity": "数量", "payment_method": "付款方式",
+    "contract": "合同编号", "signed_on": "签订日期", "starts_on": "开始日期",
+    "expires_on": "到期日期", "complaint": "投诉编号", "subject": "主题",
+    "resolution": "处理结果", "satisfaction": "满意度", "score": "评分", "comment": "备注",
+    "grade": "等级", "vip": "VIP", "uri": "文件位置", "sha256": "SHA-256",
+    "reminder": "提醒编号", "due_on": "到期日", "stage": "阶段", "row": "表格行号",
+}  # fmt: skip
+
+
+def field_label(field: str, lang: Language) -> str:
+    """A form field's label: its Chinese name (and the field's own), or the field's
+    name in words."""
+    words = field.replace("_", " ")
+    if lang == "en":
+        return words[:1].upper() + words[1:]
+    return FIELD_ZH.get(field, words)
+
 
 def language(query: str | None, cookie: str | None) -> Language:
     for given in (query, cookie):

@@ -54,7 +54,14 @@ from customer_ledger.web.app import SESSION_COOKIE, Web
 from customer_ledger.web.attachments import Files, uri_of
 from customer_ledger.web.errors import status_of
 from customer_ledger.web.forms import field_of, form_fields, line_of
-from customer_ledger.web.i18n import LANG_COOKIE, Language, command_title, language, translator
+from customer_ledger.web.i18n import (
+    LANG_COOKIE,
+    Language,
+    command_title,
+    field_label,
+    language,
+    translator,
+)
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -163,7 +170,8 @@ def render(
     html = _templates.get_template(template).render(
         visit=visit, lang=lang, t=t, htmx=HTMX, path=request.url.path,
         here=_here(request), lang_url=lambda to: _with(request, lang=to),
-        command_title=lambda c: command_title(c, lang), **context,
+        command_title=lambda c: command_title(c, lang),
+        field_label=lambda f: field_label(f, lang), **context,
     )  # fmt: skip
     response = Response(
         html.encode("utf-8"), status_code=status, media_type="text/html; charset=utf-8",
@@ -283,6 +291,7 @@ def customer_list(request: AnyRequest) -> Response[bytes]:
         request, "customers.html", visit=v, page=page, board=board, q=dict(q.items()),
         stages=[s.value for s in Stage], sorts=SORTS,
         next_url=_with(request, after=page.next_cursor) if page.next_cursor else None,
+        first_url=_with(request, after=None),
     )  # fmt: skip
 
 

@@ -133,7 +133,9 @@ def customer_numbers() -> st.SearchStrategy[str]:
 
 def phones() -> st.SearchStrategy[str]:
     """Normalised phone numbers, some masked the way source sheets mask them."""
-    plain = st.from_regex(r"\+?[0-9]{7,15}", fullmatch=True)
+    plain = st.from_regex(r"\+?[0-9]{7,15}", fullmatch=True).filter(
+        lambda p: not p.startswith(("+86", "0086"))  # stored without China's country code
+    )
     masked = st.from_regex(r"1[0-9]{2}\*{4}[0-9]{4}|0[0-9]{2}\*{4}[0-9]{4}", fullmatch=True)
     return st.one_of(plain, masked)
 

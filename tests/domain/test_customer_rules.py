@@ -660,7 +660,12 @@ INVALID: dict[str, tuple[str, dict[str, Any]]] = {
     "a list as contact id": ("remove_contact", {"contact_id": ["c1"]}),
     "a dict as reminder id": ("complete_reminder", {"reminder": {"id": "R1"}}),
     "a number as tag": ("untag", {"tag": 7}),
-    "a date-time as signing day": ("sign_contract", {"contract": "HT-2", "signed_on": at(1)}),
+    # (a date-time is a day, as occurred_at takes it: tests/application/test_command_dates.py)
+    "a number as signing day": ("sign_contract", {"contract": "HT-2", "signed_on": 20240202}),
+    "text that is no date as signing day": (
+        "sign_contract",
+        {"contract": "HT-2", "signed_on": "2024-02-30"},
+    ),
     "unexpected meta field": ("tag", {"tag": "VIP", "by": "me"}),
     "blank actor": ("tag", {"tag": "VIP", "actor": "  "}),
     "over-long command id": ("tag", {"tag": "VIP", "command_id": "x" * 501}),

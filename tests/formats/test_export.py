@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from spreadsheet_support import FIXTURES, events, memory_ledger
@@ -292,6 +292,7 @@ def starts_formula(cell: str) -> bool:
 
 
 @given(st.lists(st.lists(hostile_text, min_size=1, max_size=3), min_size=1, max_size=3))
+@example([["\r\n"]])  # guarded for its "\r": the guard must still be seen once "\r\n" is "\n"
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 def test_no_csv_cell_starts_a_formula_and_the_importer_reads_each_back(
     rows: list[list[str]],

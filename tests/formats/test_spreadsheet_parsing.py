@@ -114,9 +114,25 @@ def test_the_registers_numbers_that_lost_their_mask_are_read_as_masked(
     assert parse_phone(written, lost_masks=True) == Phone(read, lost_mask=written)
 
 
-@pytest.mark.parametrize("written", ["13812345678", "138****5678", "010-88888888", "12345678"])
-def test_full_or_already_masked_numbers_are_kept_as_written(written: str) -> None:
-    assert parse_phone(written, lost_masks=True) == Phone(written)
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("13812345678", "13812345678"),
+        ("138****5678", "138****5678"),
+        ("010-88888888", "01088888888"),
+        ("12345678", "12345678"),
+        ("(0512) 6666-1234", "051266661234"),
+        ("+86 138 1234 5678", "13812345678"),
+    ],
+)
+def test_full_or_already_masked_numbers_are_kept_in_the_stored_form(
+    written: str, kept: str
+) -> None:
+    assert parse_phone(written, lost_masks=True) == Phone(kept)
+
+
+def test_what_is_no_phone_is_kept_as_written_for_the_ledger_to_refuse() -> None:
+    assert parse_phone("138-1234-567x") == Phone("138-1234-567x")
 
 
 def test_outside_the_register_a_seven_digit_number_is_a_local_number() -> None:

@@ -77,14 +77,15 @@ def test_which_events_carry_personal_data():
     }  # fmt: skip
     assert carrying == {
         "FirstContacted": {"name", "licence_no", "registered_address"},
-        "ProfileUpdated": {"changes"},
+        "ProfileUpdated": {"changes", "previous"},
         "ContactAdded": {"contact"},
         "ContactUpdated": {"contact"},
         "StageSetOnImport": {"row"},
     }
-    changes = plan_of(Customer.ProfileUpdated).fields["changes"]  # type: ignore[attr-defined,union-attr]
-    assert isinstance(changes, Leaf)
-    assert changes.marker.keys == {"name", "licence_no", "registered_address"}
+    for field in ("changes", "previous"):
+        changes = plan_of(Customer.ProfileUpdated).fields[field]  # type: ignore[attr-defined,union-attr]
+        assert isinstance(changes, Leaf)
+        assert changes.marker.keys == {"name", "licence_no", "registered_address"}
 
 
 def test_other_aggregates_carry_none():

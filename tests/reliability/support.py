@@ -31,7 +31,7 @@ from customer_ledger import CustomerLedger
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.registry import CustomerNumber
 from customer_ledger.domain.values import Meta, Money
-from customer_ledger.projections.views import KINDS, LIVE
+from customer_ledger.projections.views import FORMAT_ROW, KINDS, LIVE
 from customer_ledger.storage.urls import StoreURL
 from customer_ledger.testing import reference_facts, reference_profiles, snapshot_views
 
@@ -165,10 +165,12 @@ class Probe:
         return self._max(f"SELECT count(*) FROM {self.events}")
 
     def positions(self, generation: str = LIVE) -> dict[str, int]:
-        """Each view's tracked position (0 when its tables do not exist)."""
+        """Each view's tracked position (0 when its tables do not exist); the format row
+        (``FORMAT_ROW``, its id the format's number) is no position."""
         return {
             kind: self._max(
                 f"SELECT max(notification_id) FROM {self.prefix}{kind}_{generation}_tracking"
+                f" WHERE application_name <> '{FORMAT_ROW}'"
             )
             for kind in KINDS
         }

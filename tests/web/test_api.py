@@ -23,7 +23,7 @@ from strategies import recorded
 from customer_ledger import CustomerLedger
 from customer_ledger.application.commands import COMMANDS
 from customer_ledger.application.schema import command_params
-from customer_ledger.web.app import MAX_BODY, create_app
+from customer_ledger.web.app import MAX_BODY, MAX_UPLOAD, create_app
 from customer_ledger.web.security import Signer, Throttle
 
 Client = TestClient[Any]
@@ -342,9 +342,22 @@ def test_search_pages_through_with_its_cursor(client: Client) -> None:
         if after is None:
             break
     assert seen == [f"L{i:03d}" for i in range(5)]
-    error(client.get("/api/customers?limit=0", headers=SALES), 422, "invalid_value")
-    error(client.get("/api/customers?stage=nowhere", headers=SALES), 422, "invalid_value")
-    error(client.get("/api/customers?after=garbage", headers=SALES), 422, "invalid_value")
+    error(client.get("/api/customers?limit=0", headers=SALES), 422, "invalid_query")
+    error(client.get("/api/customers?stage=nowhere", headers=SALES), 422, "invalid_query")
+    error(client.get("/api/customers?after=garbage", headers=SALES), 422, "invalid_query")
+    error(client.get("/api/customers?text=%00", headers=SALES), 422, "invalid_query")
+    error(client.get("/api/timeline?limit=0", headers=SALES), 422, "invalid_query")
+    error(client.get("/api/customers/L000/timeline?after=x", headers=SALES), 422, "invalid_query")
+
+
+def test_search_takes_codes_as_people_type_them_as_the_command_line_does(
+    client: Client, ledger: CustomerLedger
+) -> None:
+    first_contact(client, customer="B002", name="*科技有限公司", type="company")
+    typed = client.get("/api/customers?type=企业&stage=LEAD", headers=SALES).json()
+    assert [c["number"] for c in typed["customers"]] == ["B002"]
+    assert [p.number for p in ledger.search(type="company", stage="lead").items] == ["B002"]
+    error(client.get("/api/status?stage=nowhere", headers=SALES), 422, "invalid_value")
 
 
 def test_unmasked_reads_need_a_reading_role_and_a_why_and_are_recorded(
@@ -413,6 +426,29 @@ def test_a_sheet_dry_run_reports_row_by_row_and_records_nothing(
     done = client.post(f"/api/import?format={fmt}", content=raw, headers=MANAGER)
     assert done.status_code == 200 and recorded(ledger) > before
     assert client.get("/api/customers/B002", headers=SALES).status_code == 200
+
+
+def test_a_page_uploads_a_sheet_as_a_multipart_form(client: Client, ledger: CustomerLedger) -> None:
+    raw = (FIXTURES / "worksheet.xlsx").read_bytes()
+    before = recorded(ledger)
+    dry = client.post(
+        "/api/import?dry_run=true", files={"file": ("客户管理工作表.xlsx", raw)}, headers=MANAGER
+    )
+    assert dry.status_code == 200, dry.text
+    assert dry.json()["dry_run"] is True and dry.json()["rows"] >= 2
+    assert recorded(ledger) == before
+    error(client.post("/api/import", files={"file": ("notes.txt", b"x")}, headers=MANAGER), 422,
+          "invalid_value")  # fmt: skip
+    error(client.post("/api/import?format=csv", files={"other": ("a.csv", b"x")},
+                      headers=MANAGER), 422, "invalid_value")  # fmt: skip
+
+
+def test_an_upload_beyond_its_bound_is_413(client: Client, ledger: CustomerLedger) -> None:
+    before = recorded(ledger)
+    huge = b"x" * (MAX_UPLOAD + 1)
+    error(client.post("/api/import?format=csv", content=huge, headers=MANAGER), 413,
+          "request_too_large")  # fmt: skip
+    assert recorded(ledger) == before
 
 
 def test_a_bad_upload_is_a_typed_error(client: Client) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import basic, open_ledger
+from conftest import basic, fresh_store_url, open_ledger
 from hypothesis import HealthCheck, given, settings
 from strategies import recorded
 
@@ -31,9 +31,11 @@ def seed(ledger: CustomerLedger) -> None:
     ledger.log_interaction("A001", channel="phone", topic="launch date", occurred_at="2024-05-02")
 
 
-@pytest.mark.parametrize("backend", ["memory", "sqlite"])
-def test_no_request_the_document_allows_gets_a_5xx(backend: str, tmp_path: Path) -> None:
-    url = "memory://" if backend == "memory" else f"sqlite:///{tmp_path}/ledger.db"
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "postgresql"])
+def test_no_request_the_document_allows_gets_a_5xx(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url = fresh_store_url(backend, request, tmp_path, pool="&pool_size=1&max_overflow=4")
     ledger = open_ledger(url)
     seed(ledger)
     app = create_app(ledger, secret=b"k" * 32)

@@ -36,6 +36,7 @@ REASON_LABELS_ZH = {
 class ChurnReason:
     rule: str  # one of the four names above
     detail: str  # the numbers behind it, in English
+    detail_zh: str = ""  # the same, in Chinese (a Chinese export is Chinese throughout)
 
     @property
     def label_zh(self) -> str:
@@ -86,6 +87,10 @@ def churn_reasons(
                 f"interactions {seen.interactions_last} < {seen.interactions_previous} and "
                 f"orders {seen.orders_last} < {seen.orders_previous} {settings.currency} "
                 f"in the last {settings.window_days} days vs the {settings.window_days} before",
+                f"近 {settings.window_days} 天互动 {seen.interactions_last} 次，少于前 "
+                f"{settings.window_days} 天的 {seen.interactions_previous} 次；订单额 "
+                f"{seen.orders_last} {settings.currency}，低于前期的 {seen.orders_previous} "
+                f"{settings.currency}",
             )
         )
     for complaint in facts.open_complaints(as_of):
@@ -94,6 +99,8 @@ def churn_reasons(
                 OPEN_COMPLAINT,
                 f"complaint {complaint.complaint_id} ({complaint.subject}) open since "
                 f"{complaint.filed_on}",
+                f"投诉 {complaint.complaint_id}（{complaint.subject}）"
+                f"自 {complaint.filed_on} 起未解决",
             )
         )
     score = facts.satisfaction(as_of)
@@ -102,8 +109,11 @@ def churn_reasons(
             ChurnReason(
                 LOW_SATISFACTION,
                 f"latest satisfaction {score}/5 (at most {settings.low_satisfaction} is low)",
+                f"最近满意度 {score}/5（不高于 {settings.low_satisfaction} 即为低）",
             )
         )
     if facts.flagged(as_of):
-        reasons.append(ChurnReason(FLAGGED_AT_RISK, "flagged at risk by hand (风险预警)"))
+        reasons.append(
+            ChurnReason(FLAGGED_AT_RISK, "flagged at risk by hand (风险预警)", "人工标记为风险预警")
+        )
     return tuple(reasons)

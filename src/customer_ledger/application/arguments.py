@@ -12,7 +12,7 @@ import copy
 import functools
 import hashlib
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -30,6 +30,7 @@ from customer_ledger.domain.values import (
     Money,
     Needs,
     Reminder,
+    iso_moment,
     text,
 )
 from customer_ledger.errors import InvalidValue
@@ -66,6 +67,26 @@ def checked_meta(given: dict[str, Any], acting: Acting) -> dict[str, Any]:
         "correlation_id": given.get("correlation_id"),
         "source_actor": source,
     }
+
+
+def moment(value: str, what: str, zone: tzinfo) -> datetime:
+    """An ISO date (the start of that day in ``zone``) or date-time (naive: in
+    ``zone``), as ``occurred_at`` and every date field of a command take it as text."""
+    parsed = iso_moment(value, what)  # the documented forms only
+    if not isinstance(parsed, datetime):
+        return datetime.combine(parsed, time(0), tzinfo=zone)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+def as_day(value: Any, what: str, zone: tzinfo) -> Any:
+    """A date field's value as a date, from what ``occurred_at`` accepts: a date, an
+    ISO date or date-time as text, a date-time (its day in ``zone``, the ledger's).
+    Anything else is left for the rule to refuse ("must be a date")."""
+    if isinstance(value, str):
+        value = moment(value, what, zone)
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(zone).date()
+    return value
 
 
 def fingerprint(name: str, number: str, args: dict[str, Any], occurred_at: Any) -> str:

@@ -51,6 +51,7 @@ from customer_ledger.application.arguments import (
     SYSTEM,
     checked_meta,
     copy_of,
+    moment,
     no_huge_numbers,
 )
 from customer_ledger.application.arguments import fingerprint as command_fingerprint
@@ -59,6 +60,7 @@ from customer_ledger.application.commands import CommandResult, Commands
 from customer_ledger.application.integrity import continuous, folding
 from customer_ledger.application.privacy import ForgetResult, masked, masked_facts, shred
 from customer_ledger.application.replay import SNAPSHOT_INTERVAL, replay_customer, replay_point
+from customer_ledger.application.schema import with_dates
 from customer_ledger.application.users import Users
 from customer_ledger.domain.access import Actor, Policy
 from customer_ledger.domain.customer import Customer
@@ -69,7 +71,6 @@ from customer_ledger.domain.values import (
     Stage,
     calendar_day,
     customer_number,
-    iso_moment,
     shown,
     text,
 )
@@ -407,8 +408,8 @@ class CustomerLedger(Application[UUID], Commands):
         """A date means the start of that day in the ledger's time zone."""
         if value is None:
             return self.clock()
-        if isinstance(value, str):
-            value = iso_moment(value, "date")
+        if isinstance(value, str):  # the parser every date field of a command uses
+            value = moment(value, "occurred_at", self.timezone)
         if isinstance(value, datetime):  # calendar_day: out-of-range moments are refused
             aware = value if value.tzinfo else value.replace(tzinfo=self.timezone)
             return calendar_day(aware, "date")
@@ -893,6 +894,7 @@ class CustomerLedger(Application[UUID], Commands):
                 self.record_denial(number, actor, name, given["reason"])
             raise
         command_id = given["command_id"]
+        args = with_dates(name, args, self.timezone)  # "2024-02-02", as occurred_at takes it
         fingerprint = command_fingerprint(name, number, args, given["occurred_at"])
         if command_id is not None:
             done = self._receipt(command_id, fingerprint, batch)

@@ -15,14 +15,14 @@ import inspect
 import re
 import types
 import typing
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 from functools import cache
 from typing import Any
 
 import attrs
 from attrs import frozen
 
-from customer_ledger.application.arguments import META_FIELDS
+from customer_ledger.application.arguments import META_FIELDS, as_day
 from customer_ledger.application.commands import COMMANDS, CommandResult, Commands
 from customer_ledger.domain.customer import PROFILE_FIELDS
 from customer_ledger.domain.values import Contact, Needs
@@ -87,6 +87,34 @@ def command_params(name: str) -> dict[str, Param]:
     return params
 
 
+@cache
+def date_fields(name: str) -> tuple[str, ...]:
+    """The fields of ``name`` that hold a calendar day (signed_on, due_on, birthday...)."""
+    return tuple(p.name for p in command_params(name).values() if date in options_of(p.hint)[1])
+
+
+def with_dates(name: str, args: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
+    """A command's arguments with every date field as a date, from whatever
+    ``occurred_at`` accepts (``sign_contract(signed_on="2024-02-02")``), ``zone`` being
+    the ledger's: the one place every front end's dates go through, flat or inside the
+    command's one value (a contact's birthday)."""
+    fields = date_fields(name) if name in COMMANDS else ()  # (forget: no schema, no dates)
+    if not fields:
+        return args
+    if name in FLAT_VALUES:
+        param = FLAT_VALUES[name][0]
+        value: Any = args.get(param)
+        if not attrs.has(type(value)):
+            return args  # not a Contact: the command refuses it
+        own = {f: getattr(value, f) for f in fields if hasattr(value, f)}
+        changed = {f: as_day(v, f, zone) for f, v in own.items()}
+        if changed == own:
+            return args
+        return {**args, param: attrs.evolve(value, **changed)}
+    dated = {f: as_day(args[f], f, zone) for f in fields if f in args}
+    return {**args, **dated}
+
+
 # What a field takes, where its type does not say it: help texts, form hints, API docs.
 FIELD_HELP: dict[str, str] = {
     "type": "company or individual (企业/个人)",
@@ -99,7 +127,7 @@ FIELD_HELP: dict[str, str] = {
     "quantity": "how many, default 1",
     "score": "1 (very unhappy) to 5 (very happy)",
     "satisfaction": "the customer's satisfaction, 1 to 5",
-    "phone": "a mobile or landline number, e.g. 13812345678 or 0512-66661234",
+    "phone": "a mobile or landline, as files write it: 138-1234-5678, (0512) 6666-1234 转 808",
     "primary": "whether this is the main contact",
     "vip": "whether the customer is a VIP",
     "sha256": "the file's SHA-256, 64 hex digits",

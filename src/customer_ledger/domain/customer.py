@@ -145,6 +145,11 @@ def valid_contact(contact: Contact) -> Contact:
     )
 
 
+def _profile_value(value: object) -> str | None:
+    """A profile field's value as a ProfileUpdated event holds it (a type by its word)."""
+    return value.value if isinstance(value, CustomerType) else cast(str | None, value)
+
+
 def valid_profile_value(name: str, value: object) -> str | None:
     if name == "type":
         try:
@@ -282,12 +287,27 @@ class Customer(Aggregate):
             raise NothingChanged("the profile already holds these values")
         if personal := PERSONAL_PROFILE_FIELDS.intersection(changes):
             self._refuse_personal_data_if_forgotten(", ".join(sorted(personal)))
-        self._profile_updated(changes, business_time(occurred_at, now), meta)
+        previous = {k: _profile_value(getattr(self, k)) for k in changes}
+        self._profile_updated(changes, previous, business_time(occurred_at, now), meta)
 
-    @event("ProfileUpdated", topic="customer_ledger.Customer.ProfileUpdated")
+    class ProfileUpdated(Event):
+        """v2 added ``previous``: the values the changes replaced (a timeline shows
+        old → new); v1 events read None (not recorded)."""
+
+        TOPIC = "customer_ledger.Customer.ProfileUpdated"
+        class_version = 2
+        changes: Annotated[dict[str, str | None], PERSONAL_PROFILE_CHANGES]
+        previous: Annotated[dict[str, str | None] | None, PERSONAL_PROFILE_CHANGES]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["previous"] = None
+
+    @event(ProfileUpdated)
     def _profile_updated(
         self,
         changes: Annotated[dict[str, str | None], PERSONAL_PROFILE_CHANGES],
+        previous: Annotated[dict[str, str | None] | None, PERSONAL_PROFILE_CHANGES],
         occurred_at: datetime,
         meta: Meta,
     ) -> None:

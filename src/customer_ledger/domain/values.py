@@ -75,7 +75,22 @@ CURRENCIES = frozenset(
     "RUB INR THB MYR IDR PHP VND AED SAR BRL MXN ZAR TRY PLN CZK HUF ILS".split()
 )
 
-_PHONE = re.compile(r"^\+?[0-9*][0-9* ()-]{5,24}$")
+# A phone's number part, once full-width forms and dashes are folded: what release 0.1
+# accepted (digits, a '*' mask, spaces, brackets, '-', a leading '+'), also opening with
+# a bracket, '.' as a separator. 6–25 characters, as before.
+_PHONE = re.compile(r"^\+?[0-9*(][0-9* ().-]{5,24}$")
+_PHONE_SHAPE = re.compile(r"^\+?[0-9*(][0-9* ().-]*$")  # any length: for telling a phone
+_PHONE_SEPARATORS = re.compile(r"[ ().-]")
+# An extension after the number: 转 808, 分机 808, ext. 808, and x808 (the stored form).
+_EXTENSION = re.compile(
+    r"^(?P<number>.+?)\s*(?:转|分机号?|ext\.?|extension|x)\s*(?P<ext>[0-9]{1,6})$",
+    re.IGNORECASE,
+)
+# Full-width ASCII (０-９, （）, ＋, －) and the ideographic space, and the dashes people
+# paste (‐ ‑ ‒ – — ― − ﹣): folded before a phone is read. Not NFKC: ① or ¹ are no digits.
+_PHONE_WIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)} | {0x3000: " "}
+_PHONE_WIDTH |= {ord(dash): "-" for dash in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63"}
+CHINA = ("+86", "0086")
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]+$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
@@ -127,11 +142,47 @@ def customer_number(value: object) -> str:
 
 
 def phone(value: object) -> str:
-    """Keeps the digits (and a '*' mask, as source sheets have) in their order."""
-    raw = text(value, "phone", max_len=32)
-    if not _PHONE.match(raw) or sum(ch.isdigit() for ch in raw) < 4:
+    """A phone in its one stored form, whatever spelling it came in: the national
+    number's digits (and a '*' mask, as source sheets have) in their order, separators
+    dropped, the Chinese country code (+86, 0086) dropped and a landline's trunk 0 put
+    back (+86 512... → 0512...), another country's code kept with its '+', an extension
+    after an ``x`` (no ';' or ',': a sheet's note splits on them): ``(0512) 6666-1234 转
+    808`` → ``051266661234x808``, ``+86 138 1234 5678`` → ``13812345678``.
+
+    Stored phones are never rewritten: ``phone(stored)`` gives the stored form of the
+    same number, so an old event's phone and a new one compare the same through it."""
+    raw = text(value, "phone", max_len=40)
+    number, extension = _phone_parts(raw)
+    if not _PHONE.match(number) or _digits(number) < 4:
         raise MalformedPhone(f"{raw!r} is not a phone number")
-    return re.sub(r"[ ()-]", "", raw)
+    compact = _PHONE_SEPARATORS.sub("", number)
+    for code in CHINA:
+        rest = compact[len(code) :]
+        if compact.startswith(code) and _digits(rest) >= 4:
+            mobile = rest[0] == "1" and len(rest) == 11  # else Beijing's 10 is an area code
+            compact = rest if rest[0] in "0*" or mobile else "0" + rest
+            break
+    return compact if extension is None else f"{compact}x{extension}"
+
+
+def phone_shaped(value: str) -> bool:
+    """Whether ``value`` is written like a phone (of any length): how a sheet's cell
+    tells a phone from the other parts of a note; ``phone`` then validates it."""
+    number, _ = _phone_parts(value.strip())
+    return bool(_PHONE_SHAPE.match(number)) and _digits(number) >= 4
+
+
+def _phone_parts(raw: str) -> tuple[str, str | None]:
+    """(number, extension) of a phone as written, widths and dashes folded."""
+    folded = raw.translate(_PHONE_WIDTH).strip()
+    found = _EXTENSION.match(folded)
+    if found is None:
+        return folded, None
+    return found["number"].strip(), found["ext"]
+
+
+def _digits(number: str) -> int:
+    return sum("0" <= ch <= "9" for ch in number)
 
 
 def email(value: object) -> str:

@@ -147,10 +147,8 @@ def coerce(value: Any, hint: Any, name: str) -> Any:
     if len(options) != 1:
         raise TypeError(f"no JSON conversion for {name}: {hint!r}")  # a new signature
     wanted = options[0]
-    if wanted is datetime:
-        return _moment(value, name)
-    if wanted is date:
-        return _parsed(value, name, date, "an ISO date such as 2023-10-20")
+    if wanted is datetime or wanted is date:  # a date field takes what occurred_at takes:
+        return _moment(value, name)  # a date-time gives its day in the ledger's zone
     if wanted is bool:
         if not isinstance(value, bool):
             raise WrongType(f"{name} must be true or false, got {value!r}")

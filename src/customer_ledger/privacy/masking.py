@@ -17,9 +17,13 @@ _EMAIL_IN_TEXT = re.compile(r"[^\s@<>\"',;:()（）]+@[^\s@<>\"',;:()（）]+\.[
 
 
 def mask_phone(phone: str) -> str:
-    """Mobile: first 3 + last 4 digits; landline: area code + last 4; else last 4."""
+    """Mobile: first 3 + last 4 digits; landline: area code + last 4; else last 4. An
+    extension stays (``0512****1234x808``): it reaches a desk, not a person."""
     if "*" in phone or phone in UNREADABLE:
         return phone  # masked at the source already, or gone
+    number, ext, extension = phone.partition("x")
+    if ext and extension.isdigit():
+        return f"{mask_phone(number)}x{extension}"
     mobile = _MOBILE.match(phone)
     if mobile:
         digits = mobile.group(1)

@@ -5,11 +5,11 @@ Two indexes beside each profile, both kept by the profile view:
 * **blind keys** for the personal fields (an individual's name, contact names, phones,
   e-mail, WeChat, QQ): an HMAC, under a key derived from the master key, of each
   normalised value (``phone:13812345678``), and of every character and two-character
-  piece of a name (``name1:张``, ``name2:张三``) so that part of a name finds it. The view stores only the
-  HMACs; a search turns its text into the same HMACs and asks for customers holding
-  all of them. Without the master key there are no keys to make: such a reader finds
-  by clear text only. A forgotten customer's fields read ``[erased]`` and give no
-  keys, so its rows go with the next write of its profile.
+  piece of a name (``name1:张``, ``name2:张三``) so that part of a name finds it. The
+  view stores only the HMACs; a search turns its text into the same HMACs and asks for
+  customers holding all of one group of them. Without the master key there are no keys
+  to make: such a reader finds by clear text only. A forgotten customer's fields read
+  ``[erased]`` and give no keys, so its rows go with the next write of its profile.
 * **clear text** of what is not personal: a company's name and licence, the needs,
   and the timeline's summary of every interaction, complaint, purchase, contract and
   note (the summaries the timeline view already stores in clear). Adapters search it

@@ -25,8 +25,29 @@ def _who_zh(event: Any) -> str:
     return f"：{event.name}" if event.type.value == "company" else ""
 
 
-def _change(field: str, value: Any) -> str:
-    return field if field in PERSONAL_PROFILE_FIELDS else f"{field} → {value}"
+def _changes(event: Any, zh: bool) -> str:
+    """The fields a profile update changed, each as ``field old → new`` (``field → new``
+    where the event did not record the old value: release 0.1's); personal fields by
+    name alone. Chinese names the fields and types in Chinese: 行业 制造业 → 电商."""
+    previous = getattr(event, "previous", None)
+    parts = []
+    for field, value in sorted(event.changes.items()):
+        name = PROFILE_FIELDS_ZH.get(field, field) if zh else field
+        if field in PERSONAL_PROFILE_FIELDS:
+            parts.append(name)
+            continue
+        new = _profile_value(field, value, zh)
+        if previous is None or field not in previous:
+            parts.append(f"{name} → {new}")
+        else:
+            parts.append(f"{name} {_profile_value(field, previous[field], zh)} → {new}")
+    return ("，" if zh else ", ").join(parts)
+
+
+def _profile_value(field: str, value: str | None, zh: bool) -> str:
+    if value is None:
+        return "（空）" if zh else "(none)"
+    return TYPES_ZH.get(value, value) if zh and field == "type" else value
 
 
 def _title(contact: Any) -> str:
@@ -47,8 +68,8 @@ SUMMARIES: dict[str, Describe] = {
         f"首次接触{_who_zh(e)}（{TYPES_ZH[e.type.value]}），编号 {e.number}",
     ),
     "ProfileUpdated": lambda e: (
-        "Profile updated: " + ", ".join(_change(k, v) for k, v in sorted(e.changes.items())),
-        "档案更新：" + "，".join(_change(k, v) for k, v in sorted(e.changes.items())),
+        "Profile updated: " + _changes(e, zh=False),
+        "档案更新：" + _changes(e, zh=True),
     ),
     "ContactAdded": lambda e: (
         f"Contact {e.contact.contact_id} added" + _title(e.contact),
@@ -145,6 +166,17 @@ STAGES_ZH: dict[str, str] = {
     "churned": "流失",
 }
 TYPES_ZH: dict[str, str] = {"individual": "个人", "company": "企业"}
+# The profile's fields as the record's Chinese forms name them (客户档案).
+PROFILE_FIELDS_ZH: dict[str, str] = {
+    "name": "客户名称",
+    "type": "客户类型",
+    "source": "客户来源",
+    "industry": "行业",
+    "region": "地区",
+    "size": "规模",
+    "licence_no": "营业执照号",
+    "registered_address": "注册地址",
+}
 CHANNELS_ZH: dict[str, str] = {
     "phone": "电话",
     "visit": "上门拜访",

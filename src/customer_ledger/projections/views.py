@@ -80,9 +80,10 @@ SORT_FIELDS: tuple[str, ...] = (
 MAX_PAGE = 1000
 # The format of what the views store. 2: personal fields sealed with the customer's key
 # in documents and fold states, listings without personal data (release 0.1 stored
-# them in clear: format 1). Raise it whenever what a view stores changes; every view
-# older than it is rebuilt on open.
-VIEW_FORMAT = 2
+# them in clear: format 1). 3: timeline summaries in Chinese throughout, profile
+# updates with their old values. Raise it whenever what a view stores changes; every
+# view older than it is rebuilt on open.
+VIEW_FORMAT = 3
 LEGACY_FORMAT = 1  # the views of release 0.1, which recorded no format
 # The tracking table's row holding the format: no application is named like this (an
 # eventsourcing application name is a Python class name).

@@ -26,6 +26,7 @@ from customer_ledger.errors import (
     ReadOnlyLedger,
     RequestTooLarge,
     SheetTooLarge,
+    StoreDamaged,
     StoreError,
     TooManyAttempts,
     UnknownCustomer,
@@ -50,6 +51,7 @@ STATUS: tuple[tuple[type[LedgerError], int], ...] = (
     (SheetTooLarge, 413),
     (CorruptEvent, 500),  # the store is damaged: not the caller's input
     (KeyProblem, 500),
+    (StoreDamaged, 500),  # the store holds what its database cannot read
     (StoreError, 503),
 )
 

@@ -26,6 +26,7 @@ from customer_ledger.analytics.segments import CADENCE_LABELS_ZH, SEGMENT_LABELS
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.application.privacy import masked
 from customer_ledger.domain.access import Actor
+from customer_ledger.domain.values import Contact
 from customer_ledger.errors import ExportError, InvalidValue
 from customer_ledger.formats.output import output_file
 from customer_ledger.formats.spreadsheets import headers as H
@@ -185,12 +186,34 @@ def profile_row(p: Profile, lang: Lang, zone: tzinfo) -> list[Any]:
         None if p.grade is None else p.grade.value, H.YES_NO[p.vip](lang), ", ".join(p.tags),
         day(p.first_contact_at), p.cooperation_since,
         primary and primary.name, primary and primary.title, primary and primary.phone,
-        primary and primary.email, p.needs.core_needs, p.total_revenue, p.purchase_count,
+        primary and primary.email, _others(p, primary, lang), p.needs.core_needs,
+        p.total_revenue, _by_currency(p, lang), p.purchase_count,
         p.average_order_value, day(p.last_purchase_at), p.interaction_count,
         day(p.last_interaction_at), contracts,
         len(p.complaints), p.open_complaints, p.last_satisfaction, p.next_reminder_on,
         p.churn_reason, p.version,
     ]  # fmt: skip
+
+
+def _others(p: Profile, primary: Contact | None, lang: Lang) -> str:
+    """Every contact besides the primary one, in the profile's order (masked as the
+    profile is): 李四（总监），****4321，l***@xyz.com；王五."""
+    zh = lang is Lang.ZH
+    entries = []
+    for c in p.contacts:
+        if c is primary:
+            continue
+        title = "" if not c.title else (f"（{c.title}）" if zh else f" ({c.title})")
+        details = [d for d in (c.phone, c.email) if d]
+        entries.append(("，" if zh else ", ").join([c.name + title, *details]))
+    return ("；" if zh else "; ").join(entries)
+
+
+def _by_currency(p: Profile, lang: Lang) -> str:
+    """Revenue in each currency the customer paid in (历史交易金额 is the base's alone)."""
+    return ("；" if lang is Lang.ZH else "; ").join(
+        f"{amount} {currency}" for currency, amount in sorted(p.revenue.items())
+    )
 
 
 def _type(p: Profile, lang: Lang) -> str:
@@ -316,8 +339,8 @@ def analytics_source(ledger: CustomerLedger, request: ExportRequest) -> Sheet:
 
 def analytics_row(c: CustomerAnalytics, lang: Lang) -> list[Any]:
     zh = lang is Lang.ZH
-    reasons = "; ".join(
-        f"{REASON_LABELS_ZH[r.rule]}: {r.detail}" if zh else f"{r.rule}: {r.detail}"
+    reasons = ("；" if zh else "; ").join(
+        f"{REASON_LABELS_ZH[r.rule]}：{r.detail_zh}" if zh else f"{r.rule}: {r.detail}"
         for r in c.churn_reasons
     )
     segment = cadence = None

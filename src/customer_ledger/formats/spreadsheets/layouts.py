@@ -3,9 +3,10 @@
 客户关系维护信息登记表 (the *register*) has one row per customer and its latest
 interaction; 客户管理工作表 (the *worksheet*) one row per contact person with their
 company, interactions and purchases. Headers are matched in Chinese as the material
-writes them or in English, ignoring width, case and spaces. A file may start with
-title rows above its header; a column the layout does not know is refused (a typo in
-a header must not silently drop a column).
+writes them or in English, ignoring width, case, spaces, a trailing colon and a hint
+in brackets after the name, as the templates print them (``header_key``). A file may
+start with title rows above its header; a column the layout does not know is refused
+(a typo in a header must not silently drop a column).
 """
 
 from __future__ import annotations
@@ -124,8 +125,22 @@ WORKSHEET = Layout(
 LAYOUTS = {layout.name: layout for layout in (REGISTER, WORKSHEET)}
 
 
+# A hint the source templates print after a header's name: 满意度评分(1-5分), 电话（手机）,
+# 分级[A/B/C] (NFKC has made full-width brackets half-width; 【】 it leaves as they are).
+_HINT = re.compile(r"(?:\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】)$")
+
+
 def header_key(text: str) -> str:
-    return re.sub(r"[\s*＊]", "", unicodedata.normalize("NFKC", text)).casefold()
+    """The one normalisation every sheet reader matches headers with: NFKC (width),
+    no spaces or ``*`` (a required-field marker), no trailing colon, no parenthesised
+    hint after the name (the templates print ``基础信息(联系方式/行业/规模)``), case aside.
+    Only the name before the hint is matched, so an unknown name is still refused."""
+    key = re.sub(r"[\s*]", "", unicodedata.normalize("NFKC", text))
+    while True:
+        shorter = _HINT.sub("", key.rstrip(":"))
+        if shorter == key:
+            return key.casefold()
+        key = shorter
 
 
 # -- cells --------------------------------------------------------------------------------
@@ -145,13 +160,14 @@ def clean_cell(value: Any, column: str) -> str:
             f"a formula ({value.text[:40]}); the importer reads values: paste as values",
             column=column,
         )
-    text = cell_text(value).replace("\r\n", "\n")
+    text = cell_text(value)
+    if text.startswith(NEUTRALISER) and neutralised(text[1:]):  # before \r\n becomes \n:
+        text = text[1:]  # the exporter guarded a cell starting "\r\n" for its "\r"
+    text = text.replace("\r\n", "\n")
     if any("\ud800" <= ch <= "\udfff" for ch in text):
         raise UndecodableText(
             "bytes that are not UTF-8 or GBK text (save the file as UTF-8)", column=column
         )
-    if text.startswith(NEUTRALISER) and neutralised(text[1:]):
-        text = text[1:]
     text = text.strip()
     if len(text) > MAX_CELL:
         raise CellTooLong(f"{len(text)} characters; at most {MAX_CELL}", column=column)

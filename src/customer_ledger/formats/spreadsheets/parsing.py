@@ -16,13 +16,14 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from customer_ledger.domain.values import CURRENCIES, Channel, CustomerType
+from customer_ledger.domain.values import CURRENCIES, Channel, CustomerType, phone, phone_shaped
 from customer_ledger.errors import (
     BadAmount,
     BadDate,
     BadNumber,
     CellDateOutOfRange,
     CustomerTypeUnknown,
+    MalformedPhone,
     UnknownWord,
     UnreadableNote,
 )
@@ -300,7 +301,6 @@ def _trailing_amount(text: str) -> tuple[str, re.Match[str] | None]:
 
 # -- phones and basics --------------------------------------------------------------------
 
-_PHONE_LIKE = re.compile(r"^\+?[0-9*][0-9*\s()-]*$")
 _LABELS = {
     "phone": ("电话", "手机", "联系电话", "手机号", "phone", "tel", "mobile"),
     "email": ("邮箱", "电子邮件", "邮件", "email", "e-mail"),
@@ -319,11 +319,16 @@ _INDUSTRY_LIKE = re.compile(r"(行业|产业)$")
 
 
 def parse_phone(text: str, column: str | None = None, *, lost_masks: bool = False) -> Phone:
-    """A phone as written; with ``lost_masks`` (the register), a number of the masked
-    shape whose ``****`` was lost is read as masked: 1385678 → 138****5678, 0108888 →
-    010****8888 (the material's trap). The ledger validates the rest."""
+    """A phone in the ledger's stored form (``phone``: ``(0512) 6666-1234`` →
+    051266661234), so it compares with the stored one; with ``lost_masks`` (the
+    register), a number of the masked shape whose ``****`` was lost is read as masked:
+    1385678 → 138****5678, 0108888 → 010****8888 (the material's trap). What is no phone
+    is kept as written, for the ledger to refuse with its rule."""
     value = text.strip()
-    digits = re.sub(r"[\s()-]", "", value)
+    try:
+        digits = phone(value)
+    except MalformedPhone:
+        return Phone(value)
     if lost_masks and digits.isdigit():
         if len(digits) == 7 and digits[0] == "1":  # mobile: 3 + 4 digits
             return Phone(f"{digits[:3]}****{digits[3:]}", lost_mask=value)
@@ -331,7 +336,7 @@ def parse_phone(text: str, column: str | None = None, *, lost_masks: bool = Fals
             return Phone(f"{digits[:3]}****{digits[3:]}", lost_mask=value)
         if len(digits) == 8 and digits[0] == "0" and digits[1] not in "12":  # 0755...
             return Phone(f"{digits[:4]}****{digits[4:]}", lost_mask=value)
-    return Phone(value)
+    return Phone(digits)
 
 
 def parse_basics(
@@ -374,7 +379,7 @@ def classify_part(part: str) -> str | None:
     ``size``, ``industry``, ``region``, or None (then its position decides)."""
     if _LABEL.match(part):
         return "labelled"
-    if _PHONE_LIKE.match(part) and sum(c.isdigit() for c in part) >= 4:
+    if phone_shaped(part):
         return "phone"
     if "@" in part:
         return "email"

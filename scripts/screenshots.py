@@ -67,6 +67,7 @@ def main(folder: Path) -> None:
             ("form-error", "wang", "/customers/A001/do/rate_satisfaction", "score"),
             ("status", "wang", "/status?as_of=2023-10-25", None),
             ("replay", "wang", "/customers/B002/replay?as_of=2023-10-12", None),
+            ("analytics", "wang", "/analytics?as_of=2023-10-25", None),
             ("audit", "zhao", "/audit", None),
             ("users", "admin", "/users", None),
         ]
@@ -84,7 +85,8 @@ def main(folder: Path) -> None:
                         if user is not None:
                             log_in(page, user)
                         who = user
-                    page.goto(path)
+                    answer = page.goto(path)
+                    assert answer is not None and answer.ok, (path, answer and answer.status)
                     if bad_field:
                         page.fill(f"#f-{bad_field}", "9")
                         page.click("form.command button[type=submit]")

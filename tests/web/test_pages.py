@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import ROLES, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
@@ -21,6 +21,7 @@ from litestar.testing import TestClient
 from customer_ledger import CustomerLedger
 from customer_ledger.application.commands import COMMANDS
 from customer_ledger.application.schema import command_params
+from customer_ledger.cli import demo
 from customer_ledger.errors import UnknownCustomer
 from customer_ledger.formats.jsonl import parse_command
 from customer_ledger.web.forms import field_of, form_fields
@@ -284,10 +285,15 @@ def test_users_are_for_admins(site: TestClient[Any], ledger: CustomerLedger) -> 
 def test_analytics_shows_the_reports_charts_and_gives_the_report(site: TestClient[Any]) -> None:
     csrf = log_in(site, "manager")
     first_contact(site, csrf)
+    site.post(
+        "/customers/K001/do/file_complaint",
+        data={"csrf_token": csrf, "command_id": "t:k", "complaint": "K1", "subject": "迟到",
+              "occurred_at": "2024-05-01"},
+    )  # fmt: skip
     page = site.get("/analytics?as_of=2024-06-01")
     assert page.status_code == 200
     assert page.text.count("<svg") == 3 and "<script>" not in page.text.split("<svg", 1)[1]
-    assert ">K001<" in page.text
+    assert ">K001<" in page.text and "投诉未解决" in page.text  # the churn reason, in words
     report = site.get("/analytics/report?as_of=2024-06-01")
     assert report.headers["content-disposition"] == 'attachment; filename="report-2024-06-01.html"'
     assert "客户分析报告" in report.text
@@ -373,3 +379,38 @@ def test_the_list_pages_through_the_view_with_its_filters(
     assert re.findall(r'<a href="/customers/(P\d+)">', tagged.text) == ["P003"]
     backwards = site.get("/customers?sort=number&descending=1")
     assert re.findall(r'<a href="/customers/(P\d+)">', backwards.text)[0] == "P026"
+
+
+def test_export_downloads_with_the_pages_session(site: TestClient[Any]) -> None:
+    csrf = log_in(site, "sales")
+    first_contact(site, csrf)
+    page = site.get("/export").text
+    assert 'action="/api/export/profiles"' in page
+    download = site.get("/api/export/profiles?format=csv&lang=zh")
+    assert download.status_code == 200
+    assert download.headers["content-disposition"] == 'attachment; filename="profiles.csv"'
+    assert "K001" in download.content.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_renders_the_demo_customers_for_every_role(
+    ledger: CustomerLedger, role: str
+) -> None:
+    demo.record(ledger, actor=ROOT)
+    with TestClient(create_site(ledger, secret=b"k" * 32)) as site:
+        log_in(site, role)
+        numbers = list(ledger.numbers())
+        paths = ["/customers", "/customers?lang=en", "/status?as_of=2023-10-25", "/reminders",
+                 "/analytics?as_of=2023-10-25", "/analytics?as_of=2023-10-25&lang=en",
+                 "/audit", "/import", "/export", "/customers/new"]  # fmt: skip
+        for number in numbers:
+            paths += [f"/customers/{number}", f"/customers/{number}?lang=en",
+                      f"/customers/{number}/replay?as_of=2023-10-12",
+                      f"/customers/{number}/replay?version=1"]  # fmt: skip
+        for path in paths:
+            answer = site.get(path)
+            assert answer.status_code == 200, (path, answer.text[-500:])
+        assert site.get("/users").status_code == (200 if role == "admin" else 403)
+        for command in COMMANDS:
+            if command != "first_contact":
+                assert site.get(f"/customers/A001/do/{command}").status_code == 200

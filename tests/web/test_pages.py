@@ -33,8 +33,9 @@ FIXTURE = Path(__file__).parent.parent / "fixtures" / "register.csv"
 
 
 @pytest.fixture
-def site(ledger: CustomerLedger) -> Iterator[TestClient[Any]]:
-    with TestClient(create_site(ledger, secret=b"k" * 32)) as client:
+def site(ledger: CustomerLedger, tmp_path: Path) -> Iterator[TestClient[Any]]:
+    app = create_site(ledger, secret=b"k" * 32, attachments=tmp_path / "attachments")
+    with TestClient(app) as client:
         yield client
 
 
@@ -188,8 +189,7 @@ def test_a_post_without_the_csrf_token_is_refused_and_recorded(
 def test_an_auditor_can_neither_record_nor_unmask(
     site: TestClient[Any], ledger: CustomerLedger
 ) -> None:
-    admin = TestClient(site.app)
-    with admin:
+    with TestClient(site.app) as admin:
         first = log_in(admin, "admin")
         first_contact(admin, first)
         admin.post(
@@ -259,12 +259,21 @@ def test_import_a_sheet_dry_run_then_confirm(
     assert "S001" not in list(ledger.numbers())
     upload = re.search(r'name="upload" value="([0-9a-f]+)"', dry.text)
     assert upload and re.search(r"<td>3</td>", dry.text)  # the bad row, numbered as the sheet
+    with TestClient(site.app) as other:
+        theirs = log_in(other, "sales")
+        stolen = other.post(
+            "/import",
+            data={"csrf_token": theirs, "format": "csv", "upload": upload.group(1), "confirm": "1"},
+            files={"file": ("", b"", "application/octet-stream")},
+        )
+        assert stolen.status_code == 422 and "S001" not in list(ledger.numbers())
     done = site.post(
         "/import",
         data={"csrf_token": csrf, "format": "csv", "upload": upload.group(1), "confirm": "1"},
         files={"file": ("", b"", "application/octet-stream")},
     )
     assert done.status_code == 200 and "S001" in list(ledger.numbers())
+    assert not list((tmp_path / "attachments" / "imports").iterdir())  # the upload is gone
 
 
 def test_users_are_for_admins(site: TestClient[Any], ledger: CustomerLedger) -> None:
@@ -394,10 +403,10 @@ def test_export_downloads_with_the_pages_session(site: TestClient[Any]) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_renders_the_demo_customers_for_every_role(
-    ledger: CustomerLedger, role: str
+    ledger: CustomerLedger, role: str, tmp_path: Path
 ) -> None:
     demo.record(ledger, actor=ROOT)
-    with TestClient(create_site(ledger, secret=b"k" * 32)) as site:
+    with TestClient(create_site(ledger, secret=b"k" * 32, attachments=tmp_path)) as site:
         log_in(site, role)
         numbers = list(ledger.numbers())
         paths = ["/customers", "/customers?lang=en", "/status?as_of=2023-10-25", "/reminders",
@@ -414,3 +423,34 @@ def test_every_page_renders_the_demo_customers_for_every_role(
         for command in COMMANDS:
             if command != "first_contact":
                 assert site.get(f"/customers/A001/do/{command}").status_code == 200
+
+
+def test_a_bad_request_or_a_bug_is_a_page_without_a_traceback(
+    site: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    csrf = log_in(site, "sales")
+    bad = site.post("/import", content=b"\xff\xfe", headers={"content-type": "multipart/form-data"})
+    assert bad.status_code == 400 and "<h1>错误</h1>" in bad.text, bad.text
+    assert csrf and "Traceback" not in bad.text
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("a bug with a secret in it")
+
+    monkeypatch.setattr(CustomerLedger, "board", broken)
+    crash = site.get("/status")
+    assert crash.status_code == 500 and "internal_error" in crash.text
+    assert "secret" not in crash.text and "Traceback" not in crash.text
+
+
+def test_the_customer_pages_poll_is_answered_204_until_the_customer_changes(
+    site: TestClient[Any], ledger: CustomerLedger
+) -> None:
+    csrf = log_in(site, "sales")
+    first_contact(site, csrf)
+    page = site.get("/customers/K001").text
+    assert 'hx-get="/customers/K001?live=1" hx-trigger="every 1s"' in page
+    assert site.get("/customers/K001?live=1").status_code == 204
+    parse_command({"command": "tag", "customer": "K001", "tag": "新"}, actor=ROOT).run(ledger)
+    changed = site.get("/customers/K001?live=1")
+    assert changed.status_code == 200 and 'hx-get="/customers/K001?live=2"' in changed.text
+    assert ">新</span>" in changed.text

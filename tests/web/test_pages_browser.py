@@ -46,7 +46,7 @@ def browser() -> Iterator[Browser]:
 class Server:
     """The site over a store, served by uvicorn in a thread until ``stop()``."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, attachments: Path) -> None:
         self.store = url
         assert cli(["--store", url, "demo"]) == 0  # the five demo customers, as the CLI does
         self.ledger = CustomerLedger.open(url)
@@ -57,7 +57,8 @@ class Server:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         config = uvicorn.Config(
-            create_site(self.ledger, secret=b"k" * 32), host="127.0.0.1", port=self.port,
+            create_site(self.ledger, secret=b"k" * 32, attachments=attachments),
+            host="127.0.0.1", port=self.port,
             log_level="warning", lifespan="off",
         )  # fmt: skip
         self.server = uvicorn.Server(config)
@@ -85,13 +86,14 @@ def server(
     """One server per backend for the whole module (the tests touch different
     customers): the demo and the server start once, not once a test."""
     prefix = None
+    folder = tmp_path_factory.mktemp("site")
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('site')}/ledger.db"
+        url = f"sqlite:///{folder}/ledger.db"
     else:
         database = str(request.getfixturevalue("postgres_database"))
         prefix = f"t_{uuid.uuid4().hex[:12]}"
         url = with_options(with_prefix(database, prefix), SMALL_POOLS)
-    running = Server(url)
+    running = Server(url, folder / "attachments")
     yield running
     running.stop()
     if prefix is not None:

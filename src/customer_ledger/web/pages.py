@@ -11,8 +11,10 @@ Content-Security-Policy allows no inline script at all.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import secrets
-import tempfile
+import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +26,7 @@ import jinja2
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie, UploadFile
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
@@ -52,7 +55,7 @@ from customer_ledger.projections.views import ProfileQuery
 from customer_ledger.storage.users import User
 from customer_ledger.web.app import SESSION_COOKIE, Web
 from customer_ledger.web.attachments import Files, uri_of
-from customer_ledger.web.errors import status_of
+from customer_ledger.web.errors import HTTP_RULES, status_of
 from customer_ledger.web.forms import field_of, form_fields, line_of
 from customer_ledger.web.i18n import (
     LANG_COOKIE,
@@ -63,6 +66,7 @@ from customer_ledger.web.i18n import (
     translator,
 )
 
+logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 HTMX = "htmx-2.0.10.min.js"
@@ -77,6 +81,7 @@ Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_
 SORTS = ("number", "name", "stage", "total_revenue", "last_interaction_at", "first_contact_at")
 PAGE_SIZE = 25
 MAX_ATTACHMENT = 20 * 1024 * 1024
+UPLOAD_SECONDS = 3600  # a sheet's dry run waits this long for its confirmation
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -296,8 +301,16 @@ def customer_list(request: AnyRequest) -> Response[bytes]:
 
 
 @get("/customers/{number:str}", sync_to_thread=True)
-def customer_page(request: AnyRequest, number: FromPath[str]) -> Response[bytes]:
+def customer_page(
+    request: AnyRequest, number: FromPath[str], live: FromQuery[int | None] = None
+) -> Response[bytes]:
+    """The customer's page; the page's poll asks ``?live=VERSION`` and gets 204 (htmx
+    swaps nothing) while the customer is still at that version."""
     v = visit(request)
+    if live is not None:
+        current = v.web.call(lambda: v.ledger.profile(number, actor=v.actor).version)
+        if current == live:
+            return Response(b"", status_code=204, headers=_headers())
     return _customer(request, v, number, unmasked=False, why=None)
 
 
@@ -626,44 +639,66 @@ def import_submit(request: AnyRequest, data: Multipart) -> Response[bytes]:
     if fmt not in ("csv", "xlsx", "jsonl"):
         raise InvalidValue("format must be csv, xlsx or jsonl")
     layout = _text(data.get("layout")) or "auto"
-    uploads = _uploads(v.web)
+    uploads = _uploads(request)
     upload_id = _text(data.get("upload"))
     if upload_id is not None:  # the confirmation of an earlier dry run
-        if not upload_id.isalnum():
-            raise InvalidValue("no such upload")
         path = uploads / f"{upload_id}.{fmt}"
-        if not path.exists():
-            raise InvalidValue("that upload is gone: upload the file again")
+        owner = uploads / f"{upload_id}.owner"
+        if (
+            not upload_id.isalnum()
+            or not path.exists()
+            or _owner(owner) != v.user.name  # (another user's upload: none)
+        ):
+            raise InvalidValue("that upload is gone (imported, or too old): upload the file again")
     else:
         file = data.get("file")
-        if not isinstance(file, UploadFile):
+        if not isinstance(file, UploadFile) or not file.filename:
             raise InvalidValue("choose a file to import")
         upload_id = secrets.token_hex(16)
         path = uploads / f"{upload_id}.{fmt}"
         path.write_bytes(file.file.read())
+        (uploads / f"{upload_id}.owner").write_text(v.user.name, "utf-8")
     if fmt == "jsonl":
         with path.open("rb") as lines:
             report = v.web.call(lambda: import_lines(v.ledger, lines, actor=v.actor)).to_json()
-        path.unlink()
+        _forget_upload(uploads, upload_id)
         return render(request, "import.html", visit=v, report=report, upload=None, fmt=fmt)
     dry_run = data.get("confirm") != "1"
     sheet = v.web.call(
         lambda: import_sheet(v.ledger, path, layout=layout, dry_run=dry_run, actor=v.actor)
     ).to_json()
     if not dry_run:
-        path.unlink()
+        _forget_upload(uploads, upload_id)
     return render(
         request, "import.html", visit=v, report=sheet, upload=upload_id if dry_run else None,
         fmt=fmt, layout=layout,
     )  # fmt: skip
 
 
-def _uploads(web: Web) -> Path:
-    folder: Path | None = getattr(web, "uploads", None)
-    if folder is None:
-        folder = Path(tempfile.mkdtemp(prefix="customer-ledger-uploads-"))
-        web.uploads = folder  # type: ignore[attr-defined]
+def _uploads(request: AnyRequest) -> Path:
+    """Sheets waiting for their confirmation: beside the attachments (so every worker
+    of the store finds them), each with its uploader's name; gone after an hour."""
+    files: Files = request.app.state.files
+    folder = files.folder / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    stale = time.time() - UPLOAD_SECONDS
+    for old in folder.iterdir():
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < stale:
+                old.unlink()
     return folder
+
+
+def _owner(path: Path) -> str | None:
+    try:
+        return path.read_text("utf-8")
+    except OSError:
+        return None
+
+
+def _forget_upload(folder: Path, upload_id: str) -> None:
+    for path in folder.glob(f"{upload_id}.*"):
+        path.unlink(missing_ok=True)
 
 
 @get("/export", sync_to_thread=False)
@@ -737,6 +772,38 @@ def _page_error(request: AnyRequest, error: LedgerError) -> Response[bytes]:
     return render(request, "error.html", status=status, visit=v, error=error)
 
 
+@attrs.frozen
+class Problem:
+    """What the error page shows of a failure that is no ledger error."""
+
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _http_error(request: AnyRequest, error: HTTPException) -> Response[bytes]:
+    status = error.status_code
+    rule = HTTP_RULES.get(status, "bad_request" if status < 500 else "internal_error")
+    return _problem(request, status, Problem(rule, str(error.detail)))
+
+
+def _crash(request: AnyRequest, error: Exception) -> Response[bytes]:
+    """A bug: logged with its traceback, shown without it."""
+    logger.error("page %s failed", request.url.path, exc_info=error)
+    return _problem(request, 500, Problem("internal_error", "the server failed; see its log"))
+
+
+def _problem(request: AnyRequest, status: int, problem: Problem) -> Response[bytes]:
+    try:
+        found = _session(request)
+    except Exception:  # (the store itself may be what failed)
+        found = None
+    v = Visit(request, *found) if found else None
+    return render(request, "error.html", status=status, visit=v, error=problem)
+
+
 def pages_router() -> Router:
     """The pages, at the site's root (the API stays under ``/api``)."""
     handlers: list[Any] = [
@@ -750,7 +817,12 @@ def pages_router() -> Router:
     return Router(
         "/",
         route_handlers=handlers,
-        exception_handlers={LoginRequired: _login_required, LedgerError: _page_error},
+        exception_handlers={
+            LoginRequired: _login_required,
+            LedgerError: _page_error,
+            HTTPException: _http_error,
+            Exception: _crash,
+        },
         include_in_schema=False,
     )
 

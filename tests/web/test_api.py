@@ -604,3 +604,57 @@ def test_admins_manage_users_over_the_api_and_others_may_not(
     assert ledger.users.active("sales") is not None
     refusals = [e for e in ledger.audit_log() if e.kind == "denied" and "manage_users" in str(e)]
     assert len(refusals) == 8
+
+
+def test_concurrent_requests_are_each_recorded_once(ledger: CustomerLedger) -> None:
+    """Requests run in worker threads; the ledger's lock makes them one at a time, so
+    twenty writes at once (two per command id) and reads between them all succeed."""
+    import asyncio
+
+    import httpx
+
+    app = create_app(ledger, secret=b"k" * 32)
+
+    async def burst() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            first = await client.post("/api/customers", json=FIRST, headers=SALES)
+            assert first.status_code == 201, first.text
+            writes = [
+                client.post(
+                    "/api/customers/A001/log_interaction",
+                    json={
+                        "channel": "phone",
+                        "topic": f"call {i % 10}",
+                        "command_id": f"c{i % 10}",
+                    },
+                    headers=SALES,
+                )
+                for i in range(20)
+            ]
+            reads = [client.get("/api/customers/A001", headers=AUDITOR) for _ in range(10)]
+            return list(await asyncio.gather(*writes, *reads))
+
+    responses = asyncio.run(burst())
+    assert all(r.status_code in (200, 201) for r in responses), [r.text for r in responses]
+    assert sorted(r.status_code for r in responses[:20]) == [200] * 10 + [201] * 10
+    assert len(ledger.history("A001")) == 11
+
+
+def test_a_plain_form_in_a_session_carries_its_csrf_token_as_a_field(
+    client: Client, ledger: CustomerLedger
+) -> None:
+    login = client.post(
+        "/api/login", json={"name": "manager", "password": "manager password", "session": True}
+    )
+    csrf = login.json()["csrf_token"]
+    sheet = {"file": ("register.csv", (FIXTURES / "register.csv").read_bytes())}
+    before = recorded(ledger)
+    error(client.post("/api/import?dry_run=true", files=sheet), 403, "csrf_rejected")
+    error(client.post("/api/import?dry_run=true", files=sheet, data={"csrf_token": "forged"}),
+          403, "csrf_rejected")  # fmt: skip
+    done = client.post("/api/import?dry_run=true", files=sheet, data={"csrf_token": csrf})
+    assert done.status_code == 200, done.text
+    assert done.json()["rows"] == 3  # the handler read the body the check had parsed
+    assert len([e for e in ledger.audit_log() if "CSRF" in str(e)]) == 2
+    assert recorded(ledger) > before  # only the two refusals

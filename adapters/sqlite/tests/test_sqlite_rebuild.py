@@ -115,7 +115,10 @@ def test_every_kind_swaps_its_whole_table_family(views, db_path):
     for kind in KINDS:
         views.swap(kind)
     assert tables(db_path) == {
-        "profile_live", "profile_live_tags", "profile_live_tracking",
+        "profile_live", "profile_live_tags", "profile_live_tracking", "profile_live_keys",
+        # the search text: an FTS5 table and its shadow tables, renamed with it
+        "profile_live_text", "profile_live_text_data", "profile_live_text_idx",
+        "profile_live_text_content", "profile_live_text_docsize", "profile_live_text_config",
         "timeline_live", "timeline_live_tracking", "status_live", "status_live_tracking",
         "analytics_live", "analytics_live_tracking",
     }  # fmt: skip

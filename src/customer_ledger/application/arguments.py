@@ -30,6 +30,7 @@ from customer_ledger.domain.values import (
     Money,
     Needs,
     Reminder,
+    calendar_day,
     iso_moment,
     text,
 )
@@ -84,8 +85,9 @@ def as_day(value: Any, what: str, zone: tzinfo) -> Any:
     Anything else is left for the rule to refuse ("must be a date")."""
     if isinstance(value, str):
         value = moment(value, what, zone)
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(zone).date()
+    if isinstance(value, datetime):  # (in range first: converting datetime.min overflows)
+        aware = calendar_day(value if value.tzinfo else value.replace(tzinfo=zone), what)
+        return aware.astimezone(zone).date()
     return value
 
 

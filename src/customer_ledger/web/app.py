@@ -129,6 +129,10 @@ def _client(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 class Authentication(AbstractAuthenticationMiddleware):
     """Basic, Bearer or the session cookie; every one checks the user on each request."""
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        scope[RECEIVE_KEY] = receive  # (a session's plain form is read for its CSRF field)
+        await super().__call__(scope, receive, send)
+
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
@@ -161,9 +165,8 @@ class Authentication(AbstractAuthenticationMiddleware):
                 raise NotAuthenticated("the session is invalid or expired: log in again")
             name, print_ = claims.user, claims.fingerprint
             user = await _in_thread(lambda: web.current(name, print_))
-            if connection.scope.get("method", "GET") not in SAFE_METHODS and not web.signer.csrf_ok(
-                claims.session, connection.headers.get(CSRF_HEADER)
-            ):
+            unsafe = connection.scope.get("method", "GET") not in SAFE_METHODS
+            if unsafe and not web.signer.csrf_ok(claims.session, await _csrf_token(connection)):
                 actor = Actor(user.name, user.role)
                 await _in_thread(
                     lambda: web.call(
@@ -175,6 +178,23 @@ class Authentication(AbstractAuthenticationMiddleware):
                 raise CsrfRejected("a write in a session needs its CSRF token (X-CSRF-Token)")
             return AuthenticationResult(user=user, auth="session")
         raise NotAuthenticated("log in: HTTP Basic, or a bearer token from POST /api/login")
+
+
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+RECEIVE_KEY = "customer_ledger.receive"
+
+
+async def _csrf_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The request's CSRF token: the ``X-CSRF-Token`` header (htmx), else a plain form's
+    ``csrf_token`` field (the body is parsed once; the handler reads it again from the
+    connection's cache)."""
+    token = connection.headers.get(CSRF_HEADER)
+    if token is None and connection.headers.get("content-type", "").startswith(FORMS):
+        receive = connection.scope[RECEIVE_KEY]  # type: ignore[literal-required]
+        form = await Request(connection.scope, receive).form()
+        field = form.get("csrf_token")
+        token = field if isinstance(field, str) else None
+    return token
 
 
 async def _in_thread(work: Callable[[], T]) -> T:

@@ -30,6 +30,7 @@ from customer_ledger.storage import (
     ProfileView,
     cents,
     fold_text,
+    search_fold,
     utc_key,
 )
 from customer_ledger_postgres.base import PostgresView
@@ -50,6 +51,7 @@ COLUMNS = (
     "customer_id", "number", "number_lower", "name", "name_lower", "stage", "type",
     "industry", "region", "owner", "grade", "tags", "revenue_cents",
     "last_interaction_key", "first_contact_key", "version", "document", "state",
+    "keys", "profile_text", "events_text",
 )  # fmt: skip
 
 
@@ -62,8 +64,13 @@ class PostgresProfileView(PostgresView, ProfileView):
         values = sql.SQL(", ").join(
             sql.SQL("%s::jsonb") if c == "document" else sql.SQL("%s") for c in COLUMNS
         )
-        updates = sql.SQL(", ").join(
-            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in COLUMNS[1:]
+        updates = sql.SQL(
+            ", "
+        ).join(
+            sql.SQL("{0} = {t}.{0} || EXCLUDED.{0}").format(sql.Identifier(c), t=t)
+            if c == "events_text"  # the events' text accumulates; the rest is replaced
+            else sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+            for c in COLUMNS[1:]
         )
         self.upsert = sql.SQL(
             "INSERT INTO {t} ({names}) VALUES ({values}) "
@@ -102,7 +109,13 @@ class PostgresProfileView(PostgresView, ProfileView):
                 f"first_contact_key text {c} NOT NULL, "
                 "version bigint NOT NULL, "
                 "document jsonb NOT NULL, "
-                "state bytea NOT NULL)"
+                "state bytea NOT NULL, "
+                # the search's blind keys (HMACs of personal values: projections.search)
+                f"keys text[] {c} NOT NULL, "
+                # the search's clear text, folded: the profile's own, and every event's
+                # summary, one per line
+                f"profile_text text {c} NOT NULL, "
+                f"events_text text {c} NOT NULL)"
             ).format(t=t)
         ]
         keyed = {
@@ -122,11 +135,12 @@ class PostgresProfileView(PostgresView, ProfileView):
                     cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
                 )
             )
-        statements.append(
-            sql.SQL("CREATE INDEX IF NOT EXISTS {i} ON {t} USING gin (tags)").format(
-                i=sql.Identifier(index("tags")), t=t
+        for column in ("tags", "keys"):
+            statements.append(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {i} ON {t} USING gin ({c})").format(
+                    i=sql.Identifier(index(column)), t=t, c=sql.Identifier(column)
+                )
             )
-        )
         return statements
 
     def create_optional(self, curs: Cursor[DictRow]) -> None:
@@ -141,7 +155,7 @@ class PostgresProfileView(PostgresView, ProfileView):
         curs.execute(
             sql.SQL(
                 "CREATE INDEX IF NOT EXISTS {i} ON {t} USING gin "
-                "(name_lower {ops}, number_lower {ops})"
+                "(name_lower {ops}, number_lower {ops}, profile_text {ops}, events_text {ops})"
             ).format(i=sql.Identifier(self.names.index("search")), t=self.table, ops=ops)
         )
 
@@ -178,11 +192,20 @@ class PostgresProfileView(PostgresView, ProfileView):
         if query.text is not None:
             if "\x00" in query.text:  # no stored text can contain NUL
                 return Page((), None)
-            conditions.append(
-                sql.SQL("(name_lower LIKE %s ESCAPE '\\' OR number_lower LIKE %s ESCAPE '\\')")
-            )
+            found = [sql.SQL("name_lower LIKE %s ESCAPE '\\' OR number_lower LIKE %s ESCAPE '\\'")]
             pattern = like_pattern(fold_text(query.text))
             params += [pattern, pattern]
+            needle = search_fold(query.text)
+            if needle:  # the clear search text (pg_trgm's index, where installed)
+                found.append(
+                    sql.SQL("profile_text LIKE %s ESCAPE '\\' OR events_text LIKE %s ESCAPE '\\'")
+                )
+                params += [like_pattern(needle)] * 2
+            for group in query.blind:  # every key of one group: a personal value's HMACs
+                if group:
+                    found.append(sql.SQL("keys @> %s::text[]"))
+                    params.append(sorted(group))
+            conditions.append(sql.SQL("({})").format(sql.SQL(" OR ").join(found)))
         for name in FILTER_COLUMNS:
             value = getattr(query, name)
             if value is not None:
@@ -240,6 +263,9 @@ def _row(record: ProfileRecord) -> tuple[Any, ...]:
         p.version,
         record.document.decode(),
         record.state,
+        sorted(record.keys),
+        search_fold(record.text),
+        "".join("\n" + search_fold(text) for _, text in record.event_texts),
     )
 
 

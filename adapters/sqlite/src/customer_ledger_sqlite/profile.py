@@ -22,6 +22,7 @@ from customer_ledger.storage import (
     ProfileRecord,
     ProfileView,
     cents,
+    search_fold,
     utc_key,
 )
 from customer_ledger_sqlite.base import SQLiteView
@@ -71,6 +72,18 @@ PROFILE_TABLES = family(
             "tag TEXT NOT NULL, "
             "PRIMARY KEY (customer_id, tag)) WITHOUT ROWID"
         ),
+        # the search's blind keys (HMACs of personal values: projections.search)
+        "_keys": (
+            "CREATE TABLE {t} ("
+            "customer_id TEXT NOT NULL, "
+            "key TEXT NOT NULL, "
+            "PRIMARY KEY (customer_id, key)) WITHOUT ROWID"
+        ),
+        # the search's clear text: version 0 the profile's own, N the event's summary
+        "_text": (
+            "CREATE VIRTUAL TABLE {t} USING fts5("
+            "customer_id UNINDEXED, version UNINDEXED, text, tokenize = 'trigram')"
+        ),
     },
     [
         Index("name", "", "name, number"),
@@ -83,6 +96,7 @@ PROFILE_TABLES = family(
         Index("industry", "", "industry"),
         Index("grade", "", "grade"),
         Index("tag", "_tags", "tag, customer_id"),
+        Index("key", "_keys", "key, customer_id"),
     ],
 )
 
@@ -102,6 +116,12 @@ class SQLiteProfileView(SQLiteView, ProfileView):
         self._delete_tags = f"DELETE FROM {tags} WHERE customer_id = ?"
         self._insert_tag = f"INSERT INTO {tags} (customer_id, tag) VALUES (?, ?)"
         self._tag_filter = f"customer_id IN (SELECT customer_id FROM {tags} WHERE tag = ?)"
+        keys, text = self.table + "_keys", self.table + "_text"
+        self._delete_keys = f"DELETE FROM {keys} WHERE customer_id = ?"
+        self._insert_key = f"INSERT INTO {keys} (customer_id, key) VALUES (?, ?)"
+        self._delete_text = f"DELETE FROM {text} WHERE customer_id = ? AND version = 0"
+        self._insert_text = f"INSERT INTO {text} (customer_id, version, text) VALUES (?, ?, ?)"
+        self._keys_table, self._text_table = keys, text
 
     def save(self, records: Sequence[ProfileRecord], tracking: Tracking) -> None:
         latest = {r.profile.customer_id: r for r in records}  # a customer twice: last wins
@@ -113,6 +133,20 @@ class SQLiteProfileView(SQLiteView, ProfileView):
             c.executemany(self._upsert, rows)
             c.executemany(self._delete_tags, ids)
             c.executemany(self._insert_tag, tags)
+            c.executemany(self._delete_keys, ids)
+            c.executemany(
+                self._insert_key, [(str(i), k) for i, r in latest.items() for k in r.keys]
+            )
+            c.executemany(self._delete_text, ids)
+            c.executemany(
+                self._insert_text,
+                [(str(i), 0, search_fold(r.text)) for i, r in latest.items() if r.text]
+                + [
+                    (str(r.profile.customer_id), version, search_fold(text))
+                    for r in records
+                    for version, text in r.event_texts
+                ],
+            )
 
     def states(self, customer_ids: Collection[UUID]) -> dict[UUID, bytes]:
         found: dict[UUID, bytes] = {}
@@ -143,8 +177,24 @@ class SQLiteProfileView(SQLiteView, ProfileView):
         where: list[str] = []
         params: list[Any] = []
         if query.text is not None:
-            where.append("(instr(name_fold, ?) > 0 OR instr(number_fold, ?) > 0)")
+            found = ["instr(name_fold, ?) > 0", "instr(number_fold, ?) > 0"]
             params += [fold(query.text)] * 2
+            needle = search_fold(query.text)
+            if needle:  # the clear search text, through FTS5's trigram index
+                match = "text GLOB ?" if len(needle) >= 3 else "instr(text, ?) > 0"
+                found.append(
+                    f"customer_id IN (SELECT customer_id FROM {self._text_table} WHERE {match})"
+                )
+                params.append(f"*{_glob_literal(needle)}*" if len(needle) >= 3 else needle)
+            for group in query.blind:  # every key of one group: a personal value's HMACs
+                if group:
+                    found.append(
+                        f"customer_id IN (SELECT customer_id FROM {self._keys_table} "
+                        f"WHERE key IN ({placeholders(len(group))}) "
+                        "GROUP BY customer_id HAVING count(*) = ?)"
+                    )
+                    params += [*sorted(group), len(group)]
+            where.append("(" + " OR ".join(found) + ")")
         for column in FILTER_COLUMNS:
             value = getattr(query, column)
             if value is not None:
@@ -200,6 +250,11 @@ def _row(record: ProfileRecord) -> tuple[Any, ...]:
         record.document,
         record.state,
     )
+
+
+def _glob_literal(text: str) -> str:
+    """``text`` matched literally by GLOB (its ``*``, ``?`` and ``[`` in brackets)."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
 
 
 def fold(text: str) -> str:

@@ -454,3 +454,27 @@ def test_the_customer_pages_poll_is_answered_204_until_the_customer_changes(
     changed = site.get("/customers/K001?live=1")
     assert changed.status_code == 200 and 'hx-get="/customers/K001?live=2"' in changed.text
     assert ">新</span>" in changed.text
+
+
+def test_the_demo_day_timeline_marks_reminders_and_board(
+    ledger: CustomerLedger, tmp_path: Path
+) -> None:
+    demo.record(ledger, actor=ROOT)
+    with TestClient(create_site(ledger, secret=b"k" * 32, attachments=tmp_path)) as site:
+        log_in(site, "sales")
+        w002 = site.get("/customers/W002").text
+        timeline = w002.split('id="timeline"')[1]
+        late = re.findall(r'<li data-kind="(\w+)">.*?</li>', timeline, re.S)
+        assert late and "补录" in timeline and "root" in timeline
+        assert timeline.index("2023-02-01") < timeline.index("2023-01-15")  # newest first
+        due = site.get("/reminders?as_of=2024-07-20&within_days=30").text
+        assert re.search(r"2024-08-14</td><td class=\"num\">25</td>", due) and "A001" in due
+        line = {"command": "schedule_reminder", "customer": "C003", "reminder": "R1",
+                "subject": "回访", "due_on": "2024-08-01"}  # fmt: skip
+        parse_command(line, actor=ROOT).run(ledger)
+        overdue = site.get("/reminders?as_of=2024-08-10&within_days=30").text
+        assert 'class="overdue"' in overdue and "已逾期" in overdue
+        board = site.get("/status?as_of=2023-10-25").text
+        assert re.search(r"流失风险 <strong>1</strong>", board)
+        at_risk = board.split("<h2>有流失风险</h2>")[1].split("</section>")[0]
+        assert "B002" in at_risk

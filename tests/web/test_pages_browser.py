@@ -258,3 +258,24 @@ def test_the_pages_can_be_used_with_the_keyboard(page: Page) -> None:
     expect(page.locator(".skip")).to_be_focused()  # first: past the navigation
     page.keyboard.press("Tab")
     expect(page.locator(".brand")).to_be_focused()
+
+
+def test_attach_a_file_and_download_it_with_a_reason(
+    page: Page, server: Server, tmp_path: Path
+) -> None:
+    scan = tmp_path / "合同扫描.pdf"
+    scan.write_bytes(b"%PDF-1.4 contract scan " * 50)
+    log_in(page, "sales")
+    page.goto("/customers/W002")
+    page.get_by_label("上传附件").set_input_files(str(scan))
+    page.get_by_role("button", name="上传", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("已记录。")
+    expect(page.locator("section[aria-labelledby=h-attachments]")).to_contain_text("合同扫描.pdf")
+    form = page.locator("form.download")
+    form.get_by_role("textbox").fill("核对合同条款")
+    with page.expect_download() as download:
+        form.get_by_role("button", name="下载").click()
+    assert Path(download.value.path()).read_bytes() == scan.read_bytes()
+    assert download.value.suggested_filename == "合同扫描.pdf"
+    entries = list(server.ledger.audit_log("W002"))
+    assert any(e.why == "核对合同条款" and e.actor == "sales" for e in entries)

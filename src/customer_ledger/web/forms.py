@@ -110,7 +110,7 @@ def line_of(command: str, number: str | None, data: Mapping[str, Any]) -> dict[s
 
 def field_of(command: str, rule: str, message: str) -> str | None:
     """The field an error is about: one the message names, else the rule's own."""
-    names = ["customer", *command_params(command)]
+    names = [f.name for f in form_fields(command)]  # (not the hidden command id)
     for name in sorted(names, key=len, reverse=True):
         if re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", message):
             return name

@@ -469,7 +469,7 @@ def test_the_demo_day_timeline_marks_reminders_and_board(
         assert late and "补录" in timeline and "root" in timeline
         assert timeline.index("2023-02-01") < timeline.index("2023-01-15")  # newest first
         due = site.get("/reminders?as_of=2024-07-20&within_days=30").text
-        assert re.search(r"2024-08-14</td><td class=\"num\">25</td>", due) and "A001" in due
+        assert re.search(r"2024-08-14</td><td class=\"num\">25</td><td>合同到期</td>", due)
         line = {"command": "schedule_reminder", "customer": "C003", "reminder": "R1",
                 "subject": "回访", "due_on": "2024-08-01"}  # fmt: skip
         parse_command(line, actor=ROOT).run(ledger)

@@ -153,6 +153,7 @@ ZH: dict[str, str] = {
     "Not yet known at that point.": "该时间点尚无此客户。",
     "Customer as it stood": "当时的客户状态",
     "Manual grade": "手动等级",
+    "Computed grade": "计算等级",
     "VIP": "VIP",
     "Source": "来源",
     "Size": "规模",

@@ -30,6 +30,8 @@ from litestar.exceptions import HTTPException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
+from customer_ledger.analytics.reminders import KIND_LABELS_ZH
+from customer_ledger.analytics.segments import SEGMENT_LABELS_ZH
 from customer_ledger.application.commands import COMMANDS
 from customer_ledger.application.users import fingerprint
 from customer_ledger.audit.verify import verify
@@ -92,6 +94,9 @@ _templates = jinja2.Environment(
 )
 _templates.globals["asdict"] = attrs.asdict
 _templates.globals["new_id"] = lambda: str(uuid.uuid4())
+# The analytics' own Chinese words (a reminder's kind, a maintenance segment).
+ZH_WORDS: dict[str, str] = {**KIND_LABELS_ZH, **SEGMENT_LABELS_ZH}
+_templates.globals["zh_words"] = ZH_WORDS
 
 
 class LoginRequired(Exception):

@@ -95,7 +95,7 @@ _templates = jinja2.Environment(
 _templates.globals["asdict"] = attrs.asdict
 _templates.globals["new_id"] = lambda: str(uuid.uuid4())
 # The analytics' own Chinese words (a reminder's kind, a maintenance segment).
-ZH_WORDS: dict[str, str] = {**KIND_LABELS_ZH, **SEGMENT_LABELS_ZH}
+ZH_WORDS = {str(k): v for k, v in [*KIND_LABELS_ZH.items(), *SEGMENT_LABELS_ZH.items()]}
 _templates.globals["zh_words"] = ZH_WORDS
 
 

@@ -523,3 +523,25 @@ def memory_site() -> Iterator[tuple[TestClient[Any], CustomerLedger, str]]:
         assert first_contact(site, csrf).status_code == 200
         yield site, ledger, csrf
     ledger.close()
+
+
+@pytest.mark.parametrize("path", ["/customers", "/customers?stage=lead", "/status", "/audit"])
+def test_a_polled_page_is_answered_204_until_what_it_shows_changes(
+    site: TestClient[Any], ledger: CustomerLedger, path: str
+) -> None:
+    """So a keyboard user's focus in the table is not lost to a swap every two seconds."""
+    csrf = log_in(site, "sales")
+    first_contact(site, csrf)
+    page = site.get(path).text
+    poll = re.search(r'<div id="live" hx-get="([^"]+)"', page)
+    assert poll and "live=" in poll.group(1)
+    url = poll.group(1).replace("&amp;", "&")
+    assert site.get(url).status_code == 204
+    assert site.get(url).status_code == 204
+    line = {"command": "first_contact", "customer": "K002", "name": "赵六", "type": "individual"}
+    parse_command(line, actor=ROOT).run(ledger)
+    changed = site.get(url)
+    assert changed.status_code == 200 and "K002" in changed.text
+    fresh = re.search(r'<div id="live" hx-get="([^"]+)"', changed.text)
+    assert fresh and fresh.group(1) != poll.group(1)
+    assert site.get(fresh.group(1).replace("&amp;", "&")).status_code == 204

@@ -211,6 +211,16 @@ def test_a_cli_write_appears_on_an_open_page_within_two_seconds(page: Page, serv
     expect(page.locator("#timeline li").first).to_contain_text("li")
 
 
+def test_a_new_customer_from_elsewhere_appears_on_the_open_list(page: Page, server: Server) -> None:
+    log_in(page, "sales")
+    before = page.locator('a[data-stage="lead"] strong').inner_text()
+    argv = ["--store", server.store, "--actor", "li", "first-contact", "L777", "--name",
+            "远方公司", "--type", "company"]  # fmt: skip
+    assert cli(argv) == 0
+    expect(page.locator("tbody")).to_contain_text("L777", timeout=2500)  # a 2 s poll
+    expect(page.locator('a[data-stage="lead"] strong')).to_have_text(str(int(before) + 1))
+
+
 def test_a_sheet_with_a_bad_row_imported_through_the_page(
     page: Page, server: Server, tmp_path: Path
 ) -> None:

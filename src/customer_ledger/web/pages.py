@@ -12,6 +12,7 @@ Content-Security-Policy allows no inline script at all.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import secrets
 import time
@@ -83,6 +84,7 @@ Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_
 SORTS = ("number", "name", "stage", "total_revenue", "last_interaction_at", "first_contact_at")
 PAGE_SIZE = 25
 MAX_ATTACHMENT = 20 * 1024 * 1024
+LIVE = "__live_digest__"  # where a polled page's digest goes (see render)
 UPLOAD_SECONDS = 3600  # a sheet's dry run waits this long for its confirmation
 
 _templates = jinja2.Environment(
@@ -180,9 +182,14 @@ def render(
     html = _templates.get_template(template).render(
         visit=visit, lang=lang, t=t, htmx=HTMX, path=request.url.path,
         here=_here(request), lang_url=lambda to: _with(request, lang=to),
-        command_title=lambda c: command_title(c, lang),
+        live_url=_with(request, live=LIVE), command_title=lambda c: command_title(c, lang),
         field_label=lambda f: field_label(f, lang), **context,
     )  # fmt: skip
+    if LIVE in html:  # a polled page: its poll carries a digest of what it shows
+        digest = hashlib.sha256(html.encode("utf-8")).hexdigest()[:20]
+        if request.query_params.get("live") == digest:
+            return Response(b"", status_code=204, headers=_headers())  # nothing to swap
+        html = html.replace(LIVE, digest)
     response = Response(
         html.encode("utf-8"), status_code=status, media_type="text/html; charset=utf-8",
         headers=_headers(),
@@ -203,12 +210,12 @@ def _headers() -> dict[str, str]:
 
 
 def _here(request: AnyRequest) -> str:
-    query = request.url.query
-    return request.url.path + (f"?{query}" if query else "")
+    return _with(request)
 
 
 def _with(request: AnyRequest, **changes: Any) -> str:
-    params = {k: v for k, v in request.query_params.items() if k not in changes}
+    """This page's URL with ``changes`` to its query (a poll's ``live`` left out)."""
+    params = {k: v for k, v in request.query_params.items() if k not in changes and k != "live"}
     params.update({k: v for k, v in changes.items() if v not in (None, "")})
     return request.url.path + ("?" + urlencode(params) if params else "")
 

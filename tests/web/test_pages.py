@@ -284,6 +284,10 @@ def test_users_are_for_admins(site: TestClient[Any], ledger: CustomerLedger) -> 
         data={"csrf_token": csrf, "name": "li", "role": "service", "password": "li password"},
     )
     assert added.status_code == 200 and ">li<" in added.text
+    short = site.post("/users/li/password", data={"csrf_token": csrf, "password": "short"})
+    assert short.status_code == 422 and ledger.users.authenticate("li", "li password")
+    site.post("/users/li/password", data={"csrf_token": csrf, "password": "新的密码 password"})
+    assert ledger.users.authenticate("li", "新的密码 password")
     site.post("/users/li/disable", data={"csrf_token": csrf})
     assert ledger.users.active("li") is None
     other = TestClient(site.app)
@@ -475,6 +479,8 @@ def test_the_demo_day_timeline_marks_reminders_and_board(
         parse_command(line, actor=ROOT).run(ledger)
         overdue = site.get("/reminders?as_of=2024-08-10&within_days=30").text
         assert 'class="overdue"' in overdue and "已逾期" in overdue
+        leads = site.get("/status?stage=prospect").text.split("<tbody>")[1]
+        assert re.findall(r'<a href="/customers/(\w+)">', leads) == ["C003"]
         board = site.get("/status?as_of=2023-10-25").text
         assert re.search(r"流失风险 <strong>1</strong>", board)
         at_risk = board.split("<h2>有流失风险</h2>")[1].split("</section>")[0]

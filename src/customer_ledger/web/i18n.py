@@ -138,6 +138,7 @@ ZH: dict[str, str] = {
     "Language": "语言",
     "Add user": "添加用户",
     "Disable": "停用",
+    "New password": "新密码",
     "Disabled": "已停用",
     "Active": "启用",
     "Error": "错误",

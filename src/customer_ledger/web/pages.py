@@ -523,13 +523,17 @@ def replay_page(request: AnyRequest, number: FromPath[str]) -> Response[bytes]:
 @get("/status", sync_to_thread=True)
 def status_page(request: AnyRequest) -> Response[bytes]:
     v = visit(request)
-    as_of = _text(request.query_params.get("as_of"))
+    q = request.query_params
+    as_of, stage, owner = _text(q.get("as_of")), _text(q.get("stage")), _text(q.get("owner"))
 
     def read() -> tuple[Any, list[Any]]:
-        return v.ledger.board(as_of), v.ledger.status()
+        return v.ledger.board(as_of), v.ledger.status(stage, owner)
 
     board, rows = v.web.call(read)
-    return render(request, "status.html", visit=v, board=board, rows=rows, as_of=as_of or "")
+    return render(
+        request, "status.html", visit=v, board=board, rows=rows, as_of=as_of or "",
+        stage=stage or "", owner=owner or "", stages=[s.value for s in Stage],
+    )  # fmt: skip
 
 
 @get("/reminders", sync_to_thread=True)
@@ -755,6 +759,22 @@ def users_add(request: AnyRequest, data: FormData) -> Response[Any]:
     return _redirect("/users")
 
 
+@post("/users/{name:str}/password", sync_to_thread=True, status_code=303)
+def users_password(request: AnyRequest, name: FromPath[str], data: FormData) -> Response[Any]:
+    """A new password (every token and session of the user issued before ends)."""
+    v = visit(request)
+    v.check_csrf(data)
+    try:
+        v.web.call(
+            lambda: v.ledger.users.set_password(name, str(data.get("password", "")), by=v.actor)
+        )
+    except PermissionDenied:
+        raise
+    except LedgerError as error:
+        return _users(request, v, error)
+    return _redirect("/users")
+
+
 @post("/users/{name:str}/disable", sync_to_thread=True, status_code=303)
 def users_disable(request: AnyRequest, name: FromPath[str], data: FormData) -> Response[Any]:
     v = visit(request)
@@ -824,7 +844,7 @@ def pages_router() -> Router:
         attachment_upload, attachment_download,
         replay_page, status_page, reminders_page, analytics_page, analytics_report, audit_page,
         import_page, import_submit,
-        export_page, users_page, users_add, users_disable,
+        export_page, users_page, users_add, users_password, users_disable,
     ]  # fmt: skip
     return Router(
         "/",

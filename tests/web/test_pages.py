@@ -10,6 +10,7 @@ import io
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -472,6 +473,12 @@ def test_the_demo_day_timeline_marks_reminders_and_board(
         late = re.findall(r'<li data-kind="(\w+)">.*?</li>', timeline, re.S)
         assert late and "补录" in timeline and "root" in timeline
         assert timeline.index("2023-02-01") < timeline.index("2023-01-15")  # newest first
+        a001 = site.get("/customers/A001").text
+        today = ledger.business_time(None).astimezone(ledger.timezone).date()
+        left = (date(2024, 8, 14) - today).days
+        words = "已到期" if left < 0 else f"剩余天数: {left}"
+        mark = "soon" if left <= 30 else "muted"
+        assert f'<td>2024-08-14 <span class="{mark}">{words}</span></td>' in a001
         due = site.get("/reminders?as_of=2024-07-20&within_days=30").text
         assert re.search(r"2024-08-14</td><td class=\"num\">25</td><td>合同到期</td>", due)
         line = {"command": "schedule_reminder", "customer": "C003", "reminder": "R1",

@@ -68,6 +68,7 @@ ZH: dict[str, str] = {
     "Signed": "签订",
     "Starts": "开始",
     "Expires": "到期",
+    "days left": "剩余天数",
     "Amount": "金额",
     "Status": "状态",
     "Complaints": "投诉",

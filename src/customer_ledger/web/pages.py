@@ -338,17 +338,18 @@ def customer_reveal(request: AnyRequest, number: FromPath[str], data: FormData) 
 def _customer(
     request: AnyRequest, v: Visit, number: str, *, unmasked: bool, why: str | None
 ) -> Response[bytes]:
-    def read() -> tuple[Any, list[Any]]:
+    def read() -> tuple[Any, list[Any], Any]:
         profile = v.ledger.profile(number, actor=v.actor, unmasked=unmasked, why=why)
         entries = list(v.ledger.timeline(number, limit=1000).items)
-        return profile, entries
+        today = v.ledger.business_time(None).astimezone(v.ledger.timezone).date()
+        return profile, entries, today
 
-    profile, entries = v.web.call(read)
+    profile, entries, today = v.web.call(read)
     commands = [c for c in COMMANDS if c != "first_contact" and v.may(c)]
     return render(
         request, "customer.html", visit=v, p=profile, entries=list(reversed(entries)),
         purchases=[e for e in entries if e.kind == "PurchaseRecorded"],
-        commands=commands, unmasked=unmasked,
+        commands=commands, unmasked=unmasked, today=today,
     )  # fmt: skip
 
 

@@ -261,6 +261,8 @@ def test_import_a_sheet_dry_run_then_confirm(
     assert "S001" not in list(ledger.numbers())
     upload = re.search(r'name="upload" value="([0-9a-f]+)"', dry.text)
     assert upload and re.search(r"<td>3</td>", dry.text)  # the bad row, numbered as the sheet
+    results = dry.text.split('id="results"')[1].split("</table>")[0]
+    assert re.search(r"<tr><td>2</td><td>S001</td><td>首次接触（新建客户）, ", results)
     with TestClient(site.app) as other:
         theirs = log_in(other, "sales")
         stolen = other.post(

@@ -131,6 +131,8 @@ ZH: dict[str, str] = {
     "Would record": "将记录",
     "Recorded commands": "已记录命令",
     "Failed": "失败",
+    "Skipped": "跳过",
+    "Notes": "备注",
     "Rows": "行数",
     "Nothing was recorded: this is the dry run's report.": "试运行报告：尚未记录任何内容。",
     "Imported.": "已导入。",

@@ -34,6 +34,7 @@ from litestar.response import Redirect
 from customer_ledger.analytics.reminders import KIND_LABELS_ZH
 from customer_ledger.analytics.segments import SEGMENT_LABELS_ZH
 from customer_ledger.application.commands import COMMANDS
+from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.application.users import fingerprint
 from customer_ledger.audit.verify import verify
 from customer_ledger.domain.access import Actor
@@ -121,7 +122,7 @@ class Visit:
         )
 
     @property
-    def ledger(self) -> Any:
+    def ledger(self) -> CustomerLedger:
         return self.web.ledger
 
     def may(self, command: str) -> bool:

@@ -9,6 +9,8 @@ nothing). Run it again after changing a page's look.
 
 from __future__ import annotations
 
+import csv
+import io
 import socket
 import sys
 import tempfile
@@ -26,6 +28,7 @@ from customer_ledger.domain.access import Actor
 from customer_ledger.web.site import create_site
 
 WIDTHS = (1280, 390)
+SHEET = Path(__file__).parent.parent / "tests" / "fixtures" / "register.csv"
 
 
 def serve(url: str) -> tuple[str, uvicorn.Server]:
@@ -44,6 +47,18 @@ def serve(url: str) -> tuple[str, uvicorn.Server]:
     while not server.started:
         time.sleep(0.02)
     return f"http://127.0.0.1:{port}", server
+
+
+def bad_sheet(folder: Path) -> Path:
+    """The fixture register with a fourth customer whose satisfaction score is 9."""
+    rows = list(csv.reader(io.StringIO(SHEET.read_text("utf-8-sig"))))
+    bad = list(rows[1])
+    bad[0] = "D004"
+    bad[rows[0].index("满意度评分")] = "9"
+    path = folder / "register.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([*rows, bad])
+    return path
 
 
 def log_in(page: Page, name: str) -> None:
@@ -68,6 +83,7 @@ def main(folder: Path) -> None:
             ("status", "wang", "/status?as_of=2023-10-25", None),
             ("replay", "wang", "/customers/B002/replay?as_of=2023-10-12", None),
             ("analytics", "wang", "/analytics?as_of=2023-10-25", None),
+            ("import", "wang", "/import", "sheet"),
             ("audit", "zhao", "/audit", None),
             ("users", "admin", "/users", None),
         ]
@@ -87,7 +103,11 @@ def main(folder: Path) -> None:
                         who = user
                     answer = page.goto(path)
                     assert answer is not None and answer.ok, (path, answer and answer.status)
-                    if bad_field:
+                    if bad_field == "sheet":  # the fixture register: a dry run's report
+                        page.set_input_files("#i-file", str(bad_sheet(Path(work))))
+                        page.click("form.narrow button[type=submit]")
+                        page.wait_for_selector("#report")
+                    elif bad_field:
                         page.fill(f"#f-{bad_field}", "9")
                         page.click("form.command button[type=submit]")
                         page.wait_for_selector(".field.invalid")

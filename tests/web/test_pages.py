@@ -261,6 +261,9 @@ def test_import_a_sheet_dry_run_then_confirm(
     assert "S001" not in list(ledger.numbers())
     upload = re.search(r'name="upload" value="([0-9a-f]+)"', dry.text)
     assert upload and re.search(r"<td>3</td>", dry.text)  # the bad row, numbered as the sheet
+    failures = dry.text.split('id="failures"')[1].split("</table>")[0]
+    assert "<td>3</td><td>S002</td>" in failures and "satisfaction_out_of_range" in failures
+    assert re.search(r'<td class="wrap">[^<]*9[^<]*</td>', failures)  # the reason, not None
     results = dry.text.split('id="results"')[1].split("</table>")[0]
     assert re.search(r"<tr><td>2</td><td>S001</td><td>首次接触（新建客户）, ", results)
     with TestClient(site.app) as other:

@@ -128,6 +128,7 @@ ZH: dict[str, str] = {
     "Row": "行",
     "Rule": "规则",
     "Message": "说明",
+    "Column": "列",
     "Would record": "将记录",
     "Recorded commands": "已记录命令",
     "Failed": "失败",

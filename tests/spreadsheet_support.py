@@ -106,7 +106,12 @@ statuses_zh = st.sampled_from(["潜在", "活跃", "风险预警", "流失"])
 def register_rows(draw: st.DrawFn, number: str) -> list[str]:
     """A valid register row (Chinese), dated before FIXED_NOW."""
     company = draw(st.booleans())
-    name = draw(companies) if company else draw(names) + draw(st.sampled_from(["先生", "女士"]))
+    # (a company's name is its own: two of one name would be a likely duplicate)
+    name = (
+        number + draw(companies)
+        if company
+        else draw(names) + draw(st.sampled_from(["先生", "女士"]))
+    )
     interaction = draw(days)
     registered = min(interaction + timedelta(days=draw(st.integers(0, 3))), TODAY)
     notes = [f"首次接触{draw(days)}"] if draw(st.booleans()) else []
@@ -139,6 +144,13 @@ def register_rows(draw: st.DrawFn, number: str) -> list[str]:
         registrar=draw(st.sampled_from(["*助理", "*专员"])),
         registered_on=registered.isoformat(),
     )
+
+
+def company_of(row: list[str]) -> object:
+    """A worksheet row's company, or (none) the row itself: rows of one list drawn
+    ``unique_by`` it name each company once, as a likely duplicate is refused."""
+    company = row[[c.field for c in WORKSHEET.columns[1:]].index("company")]
+    return company or id(row)
 
 
 @st.composite

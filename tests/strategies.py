@@ -58,6 +58,7 @@ from customer_ledger import (
     NegativeAmount,
     NotChurned,
     NothingChanged,
+    PossibleDuplicate,
     ReminderAlreadyCompleted,
     SatisfactionOutOfRange,
     UnknownContact,
@@ -69,6 +70,7 @@ from customer_ledger import (
 )
 from customer_ledger.application.arguments import SYSTEM as SYSTEM_ACTOR
 from customer_ledger.domain.access import Actor
+from customer_ledger.domain.duplicates import identity_keys
 from customer_ledger.domain.values import CURRENCIES
 
 # -- time -----------------------------------------------------------------------------
@@ -412,10 +414,22 @@ class Model:
         if command.name == "first_contact":
             if customer is not None:
                 errors.add(DuplicateCustomerNumber)
+            elif self.looks_like_another(command.kwargs):
+                errors.add(PossibleDuplicate)
             return errors
         if customer is None:
             return errors | {UnknownCustomer}
         return errors | _state_errors(customer, command)
+
+    def looks_like_another(self, kw: dict[str, Any]) -> bool:
+        """Whether a first contact shares a company name, licence or ID number with a
+        customer already recorded (``domain.duplicates``), not allowed as a duplicate."""
+        keys = identity_keys(kw.get("name"), kw.get("type"), kw.get("licence_no"))
+        theirs = (
+            identity_keys(c.profile.get("name"), c.profile.get("type"), c.profile.get("licence_no"))
+            for c in self.customers.values()
+        )
+        return not kw.get("allow_duplicate") and any(keys & other for other in theirs)
 
     def replays(self, command: Command) -> bool:
         """True when ``command`` is a re-send of an accepted command."""
@@ -716,6 +730,8 @@ def draw_command(
             region=draw(optional(st.sampled_from(["北京市", "上海市", "深圳", "Hangzhou"]))),
             owner=draw(optional(words(max_size=8))),
         )
+        if valid and model.looks_like_another(kw):
+            kw["allow_duplicate"] = True  # (a name drawn twice: still a valid first contact)
         text_defect("name", 200)
         defects["type"] = (InvalidValue, lambda: kw.update(type="partner"))
     elif kind == "update_profile":

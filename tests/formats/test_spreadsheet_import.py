@@ -19,6 +19,7 @@ from spreadsheet_support import (  # noqa: F401
     FIXTURES,
     REGISTER_ZH,
     WORKSHEET_ZH,
+    company_of,
     each_store,
     events,
     memory_ledger,
@@ -698,7 +699,10 @@ def test_generated_register_rows_round_trip(
 
 
 @settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(worksheet_rows(), min_size=1, max_size=4), lang=st.sampled_from(list(Lang)))
+@given(
+    rows=st.lists(worksheet_rows(), min_size=1, max_size=4, unique_by=company_of),
+    lang=st.sampled_from(list(Lang)),
+)
 def test_generated_worksheet_rows_round_trip(
     rows: list[list[str]], lang: Lang, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

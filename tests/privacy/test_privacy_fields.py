@@ -81,6 +81,7 @@ def test_which_events_carry_personal_data():
         "ContactAdded": {"contact"},
         "ContactUpdated": {"contact"},
         "StageSetOnImport": {"row"},
+        "CustomerAbsorbed": {"contribution"},  # the merged record's contacts
     }
     for field in ("changes", "previous"):
         changes = plan_of(Customer.ProfileUpdated).fields[field]  # type: ignore[attr-defined,union-attr]

@@ -60,6 +60,7 @@ from customer_ledger import (
     Reminder,
     Stage,
 )
+from customer_ledger.domain.access import Actor
 from customer_ledger.domain.registry import AccessLog, CommandReceipt, CustomerNumber
 from customer_ledger.serialization import (
     converter,
@@ -186,8 +187,11 @@ def test_every_event_type_round_trips_exactly(life: list[Command]) -> None:
     # given every command of a customer's life, with generated values
     ledger = fresh()
     recorded = Recorded(ledger)
-    # when they are recorded
+    # when they are recorded, and a second record of the customer is merged into it
     replay(ledger, life)
+    ledger.first_contact("Z001", name="*重复", type="individual", allow_duplicate=True)
+    ledger.log_interaction("Z001", channel="phone", topic="hello")
+    ledger.merge("Z001", into=life[0].number, reason="one customer", actor=Actor("m", "admin"))
     # then each event comes back from its stored bytes exactly, and every event class of
     # Customer (plus the number claim and the command receipts) was among them
     for recording in recorded.recordings:

@@ -98,6 +98,7 @@ def test_opening_rebuilds_the_old_views_once_and_leaves_no_plaintext(
             KINDS, VIEW_FORMAT
         )
     assert [r.message for r in caplog.records if "earlier release" in r.message] != []
+
     assert leaks(store_bytes(old_store)) == []
 
     caplog.clear()
@@ -105,6 +106,13 @@ def test_opening_rebuilds_the_old_views_once_and_leaves_no_plaintext(
         assert again.upgrade_views() == []  # nothing left to upgrade
         again.refresh()
     assert [r.message for r in caplog.records if "earlier release" in r.message] == []
+
+
+def test_the_upgrade_indexes_the_customers_for_duplicates(old_store: str) -> None:
+    # release 0.1 kept no duplicate index; the upgrade makes it from the history
+    with CustomerLedger.open(old_store) as ledger:
+        ledger.refresh()
+        assert "U001" in {row[1] for row in ledger.keys.index_rows()}  # its phone
 
 
 def test_after_the_upgrade_every_event_decodes_and_verifies(old_store: str) -> None:

@@ -19,7 +19,7 @@ so importing new lines costs one look-up in all, not one a line.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from customer_ledger.application.commands import CommandResult, Commands
@@ -43,6 +43,8 @@ class Executor(Protocol):
 
     def save(self, *objs: Any, **kwargs: Any) -> Any: ...
 
+    def index_duplicates(self, customers: Iterable[Customer]) -> None: ...
+
 
 class Batch(Commands):
     """Commands run on in-memory customers, recorded together by ``save()``."""
@@ -52,6 +54,7 @@ class Batch(Commands):
         self._customers: dict[str, Customer] = {}  # as saved, or pending in this batch
         self._events: list[Any] = []
         self._touched: dict[Any, Customer] = {}
+        self._reindex: dict[Any, Customer] = {}  # customers whose duplicate keys may change
         self._claims: set[str] = set()
         self._receipts: dict[str, CommandReceipt] = {}
         self.looks_up_receipts = True
@@ -63,19 +66,20 @@ class Batch(Commands):
         """Records every pending command's events in one transaction (the aggregates go
         along, for the ledger to snapshot them from memory). What is pending is dropped
         either way: after a failure, run the commands again (alone, or in a new batch)."""
-        events, touched = self._events, self._touched
+        events, touched, reindex = self._events, self._touched, self._reindex
         self.discard()
         if not events:
             return
         if any(c.pending_events for c in touched.values()):  # a refused command's leftovers
             raise RuntimeError("a customer holds events of no pending command")
         self.ledger.save(*events, *touched.values())
+        self.ledger.index_duplicates(reindex.values())
         if len(self._customers) > KEEP_CUSTOMERS:
             self._customers.clear()
 
     def discard(self) -> None:
         """Drops what is pending (the customers in memory stay, as last saved)."""
-        self._events, self._touched = [], {}
+        self._events, self._touched, self._reindex = [], {}, {}
         self._claims, self._receipts = set(), {}
 
     def forget(self, number: str | None = None) -> None:
@@ -101,10 +105,16 @@ class Batch(Commands):
         return customer
 
     def add(
-        self, customer: Customer, claim: CustomerNumber | None, receipt: CommandReceipt | None
+        self,
+        customer: Customer,
+        claim: CustomerNumber | None,
+        receipt: CommandReceipt | None,
+        reindex: bool = False,
     ) -> None:
         self._events += customer.collect_events()  # in command order, as unbatched
         self._touched[customer.id] = customer
+        if reindex:
+            self._reindex[customer.id] = customer
         if claim is not None:
             self._events += claim.collect_events()
             self._claims.add(customer.number)

@@ -86,13 +86,21 @@ class Commands(ABC):
         owner: str | None = None,
         licence_no: str | None = None,
         registered_address: str | None = None,
+        allow_duplicate: bool = False,
         **meta: Any,
     ) -> CommandResult:
-        """Records a first contact: a new customer file under this number."""
+        """Records a first contact: a new customer file under this number.
+
+        A likely duplicate of a customer already recorded (the same company name or
+        licence number, an individual's ID number) is refused (``possible_duplicate``)
+        unless ``allow_duplicate``, which the event records."""
+        # passed only when given, so a command's fingerprint (idempotency) is the one
+        # an earlier release computed for the same command
+        allowed = {"allow_duplicate": allow_duplicate} if allow_duplicate is not False else {}
         return self._run(
             "first_contact", number, meta, name=name, type=type, source=source,
             industry=industry, region=region, size=size, owner=owner, licence_no=licence_no,
-            registered_address=registered_address,
+            registered_address=registered_address, **allowed,
         )  # fmt: skip
 
     def update_profile(

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from time import perf_counter
 from typing import Any, ClassVar, cast
@@ -57,6 +57,7 @@ from customer_ledger.application.arguments import (
 from customer_ledger.application.arguments import fingerprint as command_fingerprint
 from customer_ledger.application.batch import Batch
 from customer_ledger.application.commands import CommandResult, Commands
+from customer_ledger.application.duplicates import DuplicateGroup, groups
 from customer_ledger.application.integrity import continuous, folding
 from customer_ledger.application.privacy import ForgetResult, masked, masked_facts, shred
 from customer_ledger.application.replay import SNAPSHOT_INTERVAL, replay_customer, replay_point
@@ -64,6 +65,8 @@ from customer_ledger.application.schema import with_dates
 from customer_ledger.application.users import Users
 from customer_ledger.domain.access import Actor, Policy
 from customer_ledger.domain.customer import Customer
+from customer_ledger.domain.duplicates import customer_keys, identity_keys
+from customer_ledger.domain.merging import contribution
 from customer_ledger.domain.personal import ENCRYPTED
 from customer_ledger.domain.registry import AccessLog, CommandReceipt, CustomerNumber
 from customer_ledger.domain.values import (
@@ -71,6 +74,7 @@ from customer_ledger.domain.values import (
     Stage,
     calendar_day,
     customer_number,
+    customer_number_forms,
     shown,
     text,
 )
@@ -83,6 +87,7 @@ from customer_ledger.errors import (
     DuplicateCustomerNumber,
     InvalidQuery,
     InvalidValue,
+    KeyStoreUnknown,
     LedgerError,
     MasterKeyMissing,
     PermissionDenied,
@@ -133,6 +138,11 @@ from customer_ledger.storage.registry import adapter_for
 from customer_ledger.storage.urls import StoreURL, default_url
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Commands after which a customer's duplicate keys (name, licence or ID number, phones)
+# may differ: its rows of the duplicate index are rewritten then.
+INDEXED_COMMANDS = frozenset(
+    {"first_contact", "update_profile", "add_contact", "update_contact", "remove_contact"}
+)
 LEDGER_WIDE = "*"  # the access log of attempts on no one customer (an export of all)
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -424,14 +434,22 @@ class CustomerLedger(Application[UUID], Commands):
         """The customer's id for its number; raises ``UnknownCustomer``."""
         if isinstance(number, str) and number in self._ids:  # (unhashable: refused below)
             return self._ids[number]
-        try:
-            claim: CustomerNumber = self.repository.get(
-                CustomerNumber.id_for(customer_number(number))
-            )
-        except AggregateNotFoundError:
+        claim = self._claim(number)
+        if claim is None:
             raise UnknownCustomer(f"no customer numbered {number!r}") from None
         self._ids[number] = claim.customer_id
         return claim.customer_id
+
+    def _claim(self, number: str) -> CustomerNumber | None:
+        """The claim on ``number``: under its normalised form, or (a store older than
+        the normalisation) under the form it was typed in then."""
+        for form in customer_number_forms(number):
+            try:
+                claim: CustomerNumber = self.repository.get(CustomerNumber.id_for(form))
+            except AggregateNotFoundError:
+                continue
+            return claim
+        return None
 
     @typed_store_failures
     def customer(self, number: str, version: int | None = None) -> Customer:
@@ -484,6 +502,8 @@ class CustomerLedger(Application[UUID], Commands):
         started = perf_counter()
         results = upgrade(self, views, progress=progress)
         if results:
+            if not self.read_only:  # an older release kept no duplicate index
+                self.reindex_duplicates()
             notes = self.keys.scrub(full=True)
             logger.warning(
                 "rebuilt the %s views in %.1f s: an earlier release wrote them (with "
@@ -556,10 +576,17 @@ class CustomerLedger(Application[UUID], Commands):
         if unmasked:  # refused before anything is read
             self.may_read(reader, "profile", customer_number(number), why)
         self.refresh()
-        document = self.views.view("profile").get_by_number(customer_number(number))
+        document = self.views.view("profile").get(self.customer_id(number))
         if document is None:
             raise UnknownCustomer(f"no customer numbered {number!r}")
         profile = self.open_profile(document, unmasked=unmasked)
+        looked_up_as = profile.number
+        while profile.merged_into is not None:  # its record lives on in the survivor's
+            survivor = self.views.view("profile").get(self.customer_id(profile.merged_into))
+            if survivor is None:  # (a merge is recorded on both at once: not for long)
+                break
+            profile = self.open_profile(survivor, unmasked=unmasked)
+            profile = evolve(profile, looked_up_as=looked_up_as)
         if profile.damaged and not damaged:
             raise CorruptEvent(
                 profile.damaged, originator_id=profile.customer_id, number=profile.number
@@ -698,10 +725,9 @@ class CustomerLedger(Application[UUID], Commands):
         names = self.policy.shows_names(self.acting(actor))
         self.refresh()
         documents = self.views.view("analytics").facts(owner)
-        return [
-            masked_facts(facts_from_document(d, self.personal, without_keys=True), show_names=names)
-            for d in documents
-        ]
+        opened = (facts_from_document(d, self.personal, without_keys=True) for d in documents)
+        # a record merged into another counts there (its survivor's facts hold it)
+        return [masked_facts(f, show_names=names) for f in opened if f.merged_into is None]
 
     @typed_store_failures
     def replay(
@@ -793,7 +819,8 @@ class CustomerLedger(Application[UUID], Commands):
         if owner is not None:
             owner = text(owner, "owner", max_len=200)  # no NUL or lone surrogate for SQL
         self.refresh()
-        return self.views.view("status").rows(wanted, owner)
+        rows = self.views.view("status").rows(wanted, owner)
+        return [r for r in rows if r.merged_into is None]  # merged: the survivor's row
 
     @typed_store_failures
     def board(self, as_of: datetime | date | str | None = None, idle_days: int = 30) -> Board:
@@ -913,16 +940,23 @@ class CustomerLedger(Application[UUID], Commands):
         claim: CustomerNumber | None = None
         if name == "first_contact":
             # a batch meets numbers claimed before it only when it saves
-            in_store = batch is None and CustomerNumber.id_for(number) in self.repository
+            in_store = batch is None and self._claim(number) is not None
             if in_store or (batch is not None and batch.claimed(number)):
                 raise DuplicateCustomerNumber(f"customer number {number!r} is taken")
+            keys = identity_keys(args.get("name"), args.get("type"), args.get("licence_no"))
+            index = self._duplicate_index()
+            found = [] if index is None else index.likely_duplicates(keys)
+            likely = tuple(sorted({n for n, _ in found}))
             customer = Customer.first_contact(
-                number=number, occurred_at=when, meta=event_meta, now=now, **args
-            )
+                number=number, occurred_at=when, meta=event_meta, now=now,
+                likely_duplicates=likely, **args,
+            )  # fmt: skip
             claim = CustomerNumber(number=number, customer_id=customer.id)
         else:
             load = self._customer_for_command
             customer = load(number) if batch is None else batch.customer(number, load)
+            if name != "forget":  # (the right to erasure outlives a merge)
+                customer.refuse_if_merged()
             getattr(customer, name)(occurred_at=when, meta=event_meta, now=now, **args)
         recorded = len(customer.pending_events)
         receipt = None
@@ -934,8 +968,9 @@ class CustomerLedger(Application[UUID], Commands):
                 number=number,
                 version=customer.version,
             )
+        reindex = name in INDEXED_COMMANDS
         if batch is not None:
-            batch.add(customer, claim, receipt)
+            batch.add(customer, claim, receipt, reindex)
             return CommandResult(customer.id, number, customer.version, events=recorded)
         try:
             self.save(customer, claim, receipt)
@@ -950,8 +985,49 @@ class CustomerLedger(Application[UUID], Commands):
                 f"customer {number} was changed by another writer; reload and retry"
             ) from error
         self._ids[number] = customer.id
+        if reindex:
+            self.index_duplicates([customer])
         self.after_command()
         return CommandResult(customer.id, number, customer.version, events=recorded)
+
+    def index_duplicates(self, customers: Iterable[Customer]) -> None:
+        """Writes the customers' rows of the duplicate index (keyed hashes of what makes
+        them likely duplicates: ``domain.duplicates``), as they stand now."""
+        index = self._duplicate_index()
+        if index is None:
+            return
+        index.index_many((c.id, c.number, customer_keys(c)) for c in customers)
+
+    def _duplicate_index(self) -> KeyStore | None:
+        """The key store, which keeps the duplicate index; None for a ledger built from
+        bare eventsourcing settings that says not where its keys are (it may record a
+        company, which needs no key, but then finds no duplicates)."""
+        try:
+            return self.keys
+        except KeyStoreUnknown as error:
+            logger.warning("no duplicate index: %s", error)
+            return None
+
+    def duplicates(self) -> list[DuplicateGroup]:
+        """Groups of customers that are likely one customer recorded more than once, with
+        the reason (the same company name, licence or ID number, or an individual's
+        phone); merged and forgotten customers are in none."""
+        return groups(self.keys.index_rows())
+
+    def reindex_duplicates(self) -> int:
+        """Rebuilds the duplicate index from every customer's history (a store recorded
+        before the index existed); returns how many customers are indexed."""
+        self.refuse_if_read_only("rebuild the duplicate index")
+        indexed, page = 0, []
+        for number in self.numbers():
+            customer = self.customer(number)
+            page.append((customer.id, customer.number, customer_keys(customer)))
+            indexed += bool(page[-1][2])
+            if len(page) == 500:  # a transaction a page
+                self.keys.index_many(page)
+                page = []
+        self.keys.index_many(page)
+        return indexed
 
     def _command_repository(self) -> Repository[UUID]:
         """Where commands load customers: eventsourcing's aggregate cache, each customer
@@ -1014,6 +1090,79 @@ class CustomerLedger(Application[UUID], Commands):
         return CommandResult(receipt.customer_id, receipt.number, receipt.version, replayed=True)
 
     # -- commands: each takes occurred_at, actor, reason, command_id, correlation_id ------
+
+    # -- merging two records of one customer (domain.merging) -------------------------------
+
+    @typed_store_failures
+    def merge(
+        self,
+        number: str,
+        *,
+        into: str,
+        reason: str,
+        actor: Actor | str | None = None,
+        occurred_at: datetime | date | str | None = None,
+        command_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> CommandResult:
+        """Merges customer ``number`` into customer ``into`` (the survivor), in one
+        transaction and rewriting nothing: the survivor records ``CustomerAbsorbed`` with
+        what ``number`` brings (contacts, contracts in force, open complaints, tags,
+        revenue, dated interactions and purchases), ``number`` records
+        ``MergedIntoCustomer`` and refuses every later command (``merged_into``) but
+        ``forget``. Needs a role allowed to ``merge`` (manager, admin); a refusal is
+        recorded. Returns the survivor's result."""
+        self.refuse_if_read_only("merge customers")
+        meta = {"actor": actor, "reason": reason, "occurred_at": occurred_at}
+        meta |= {"command_id": command_id, "correlation_id": correlation_id}
+        no_huge_numbers([number, into, meta])
+        given = checked_meta(meta, self.acting)
+        who: Actor = given["actor"]
+        absorbed_no, survivor_no = customer_number(number), customer_number(into)
+        try:
+            self.policy.check(who, "merge")
+        except PermissionDenied:
+            self.record_denial(
+                absorbed_no, who, "merge", reason if isinstance(reason, str) else None
+            )
+            raise
+        why = text(reason, "reason", max_len=500)
+        fingerprint = command_fingerprint("merge", absorbed_no, {"into": survivor_no}, occurred_at)
+        if command_id is not None:
+            done = self._receipt(command_id, fingerprint)
+            if done is not None:
+                return done
+        event_meta = Meta(
+            actor=who.id, role=who.role, reason=why, command_id=command_id,
+            correlation_id=given["correlation_id"], source_actor=given["source_actor"],
+        )  # fmt: skip
+        now = self.clock()
+        when = self.business_time(occurred_at or now)
+        absorbed = self._customer_for_command(absorbed_no)
+        survivor = self._customer_for_command(survivor_no)
+        absorbed.refuse_if_merged()
+        brought = contribution(absorbed, self.events.get(absorbed.id), survivor)
+        survivor.absorb(brought, occurred_at=when, meta=event_meta, now=now)
+        absorbed.merge_into(survivor, occurred_at=when, meta=event_meta, now=now)
+        receipt = None
+        if command_id is not None:
+            receipt = CommandReceipt(
+                command_id=command_id, fingerprint=fingerprint, customer_id=survivor.id,
+                number=survivor.number, version=survivor.version,
+            )  # fmt: skip
+        try:
+            self.save(survivor, absorbed, receipt)
+        except IntegrityError as error:
+            if command_id is not None:
+                done = self._receipt(command_id, fingerprint)
+                if done is not None:
+                    return done
+            raise ConcurrencyConflict(
+                f"{absorbed.number} or {survivor.number} was changed by another writer; retry"
+            ) from error
+        self.index_duplicates([absorbed, survivor])  # the absorbed one has no keys now
+        self.after_command()
+        return CommandResult(survivor.id, survivor.number, survivor.version, events=2)
 
     # -- personal data (docs/privacy.md) ---------------------------------------------------
 

@@ -130,6 +130,7 @@ FIELD_HELP: dict[str, str] = {
     "phone": "a mobile or landline, as files write it: 138-1234-5678, (0512) 6666-1234 转 808",
     "primary": "whether this is the main contact",
     "vip": "whether the customer is a VIP",
+    "allow_duplicate": "record it even if it looks like a customer already recorded",
     "sha256": "the file's SHA-256, 64 hex digits",
     "uri": "where the file is kept",
     "contract": "the contract's number",

@@ -39,7 +39,7 @@ from customer_ledger.audit.chain import (
     open_seal,
 )
 from customer_ledger.domain.registry import AccessLog, CustomerNumber
-from customer_ledger.domain.values import customer_number
+from customer_ledger.domain.values import customer_number_forms
 from customer_ledger.errors import InvalidCheckpoint, UnknownCustomer
 from customer_ledger.notifications import notifications, pages
 
@@ -317,7 +317,9 @@ def _visit(
 def _customer_chains(ledger: Ledger, number: str) -> Iterator[Sequence[Any]]:
     """The chains of one customer: its number claim, its events, its access log."""
     recorder = ledger.recorder
-    claim = list(recorder.select_events(CustomerNumber.id_for(customer_number(number))))
+    claim: list[Any] = []
+    for form in customer_number_forms(number):  # (a claim older than the normalisation)
+        claim = claim or list(recorder.select_events(CustomerNumber.id_for(form)))
     if not claim:
         raise UnknownCustomer(f"no customer numbered {number!r}")
     yield claim

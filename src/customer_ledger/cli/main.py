@@ -20,7 +20,17 @@ from collections.abc import Sequence
 from eventsourcing.persistence import PersistenceError
 
 from customer_ledger.application.ledger import CustomerLedger
-from customer_ledger.cli import analytics, audit, files, reading, recording, serve, users, views
+from customer_ledger.cli import (
+    analytics,
+    audit,
+    files,
+    merging,
+    reading,
+    recording,
+    serve,
+    users,
+    views,
+)
 from customer_ledger.cli.output import (
     DEFAULT_ROLE,
     ENV_ACTOR,
@@ -42,6 +52,7 @@ from customer_ledger.storage.urls import DEFAULT_URL
 GROUPS: tuple[Group, ...] = (
     recording.group,
     reading.group,
+    merging.group,
     files.group,
     views.group,
     audit.group,

@@ -56,9 +56,10 @@ def profile_panel(profile: Profile, zone: ZoneInfo) -> Panel:
     for label, value in _profile_rows(profile, zone):
         if value not in (None, "", ()):
             grid.add_row(label, str(value))
-    return Panel(
-        grid, title=Text(f"{profile.number}  {profile.name}"), title_align="left", expand=False
-    )
+    title = f"{profile.number}  {profile.name}"
+    if profile.looked_up_as:  # asked for by a number merged into this customer: say so
+        title += f"  ({profile.looked_up_as} was merged into {profile.number})"
+    return Panel(grid, title=Text(title), title_align="left", expand=False)
 
 
 def _profile_rows(p: Profile, zone: ZoneInfo) -> list[tuple[str, Any]]:
@@ -73,6 +74,8 @@ def _profile_rows(p: Profile, zone: ZoneInfo) -> list[tuple[str, Any]]:
         ("owner", p.owner),
         ("grade", f"{grade or ''}{' VIP' if p.vip else ''}".strip()),
         ("tags", ", ".join(p.tags)),
+        ("merged from", ", ".join(p.merged_from)),
+        ("merged into", p.merged_into),
         ("first contact", local(p.first_contact_at, zone)),
         ("cooperating since", p.cooperation_since),
         ("contacts", "\n".join(_contact_line(c) for c in p.contacts)),

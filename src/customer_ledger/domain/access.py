@@ -56,7 +56,7 @@ MANAGER = (
     | SERVICE
     | {
         "assign_owner", "assign_grade", "terminate_contract", "churn", "reactivate",
-        "set_stage_on_import", "clear_risk_flag",
+        "set_stage_on_import", "clear_risk_flag", "merge",
     }
 )  # fmt: skip
 EVERYTHING = "*"

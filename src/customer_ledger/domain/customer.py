@@ -29,7 +29,9 @@ from customer_ledger.domain.errors import (
     FutureDate,
     InvalidDateRange,
     InvalidValue,
+    MergedInto,
     NothingChanged,
+    PossibleDuplicate,
     ReminderAlreadyCompleted,
     SatisfactionOutOfRange,
     UnknownContact,
@@ -38,6 +40,7 @@ from customer_ledger.domain.errors import (
     ZeroValuePurchase,
 )
 from customer_ledger.domain.lifecycle import Trigger
+from customer_ledger.domain.merging import Contribution, added, later
 from customer_ledger.domain.personal import (
     ERASED,
     INDIVIDUALS_ONLY,
@@ -170,6 +173,8 @@ class Customer(Aggregate):
     # states (which lack the attribute) still load.
     risk_flagged = False
     forgotten = False
+    merged_into: str | None = None  # the survivor's number, once merged into it
+    merged_from: tuple[str, ...] = ()  # the numbers merged into this customer
 
     class Event(Aggregate.Event):
         TOPIC = "customer_ledger.Customer.Event"
@@ -195,7 +200,19 @@ class Customer(Aggregate):
         licence_no: str | None = None,
         registered_address: str | None = None,
         now: datetime | None = None,
+        allow_duplicate: bool = False,
+        likely_duplicates: tuple[str, ...] = (),
     ) -> Customer:
+        """``likely_duplicates``: the numbers of customers this one looks like (the
+        ledger's duplicate index finds them); refused unless ``allow_duplicate``."""
+        if not isinstance(allow_duplicate, bool):
+            raise InvalidValue(f"allow_duplicate must be true or false, got {allow_duplicate!r}")
+        if likely_duplicates and not allow_duplicate:
+            raise PossibleDuplicate(
+                f"this looks like customer {', '.join(likely_duplicates)} already recorded; "
+                "record it anyway with allow_duplicate (--allow-duplicate), or merge them later",
+                tuple(likely_duplicates),
+            )
         return cls(
             number=customer_number(number),
             name=text(name, "name", max_len=200),
@@ -209,9 +226,36 @@ class Customer(Aggregate):
             registered_address=optional_text(registered_address, "registered address"),
             occurred_at=business_time(occurred_at, now),
             meta=meta,
+            allow_duplicate=allow_duplicate,
+            duplicate_of=tuple(likely_duplicates),
         )
 
-    @event("FirstContacted", topic="customer_ledger.Customer.FirstContacted")
+    class FirstContacted(Aggregate.Created, Event):
+        """v2 added ``allow_duplicate`` (the recorder chose to record a likely duplicate)
+        and ``duplicate_of`` (the numbers it looked like then); v1 events read as False
+        and none."""
+
+        TOPIC = "customer_ledger.Customer.FirstContacted"
+        class_version = 2
+        number: str
+        name: Annotated[str, INDIVIDUALS_ONLY]
+        type: CustomerType
+        source: str | None
+        industry: str | None
+        region: str | None
+        size: str | None
+        owner: str | None
+        licence_no: Annotated[str | None, INDIVIDUALS_ONLY]
+        registered_address: Annotated[str | None, INDIVIDUALS_ONLY]
+        allow_duplicate: bool
+        duplicate_of: tuple[str, ...]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["allow_duplicate"] = False
+            state["duplicate_of"] = ()
+
+    @event(FirstContacted)
     def __init__(
         self,
         number: str,
@@ -226,6 +270,8 @@ class Customer(Aggregate):
         registered_address: Annotated[str | None, INDIVIDUALS_ONLY],
         occurred_at: datetime,
         meta: Meta,
+        allow_duplicate: bool = False,
+        duplicate_of: tuple[str, ...] = (),
     ) -> None:
         self.number = number
         self.name = name
@@ -845,6 +891,80 @@ class Customer(Aggregate):
                 f"customer {self.number} was forgotten: {what} would add personal data"
             )
 
+    # -- merging (domain.merging says what moves) ----------------------------------------
+
+    def refuse_if_merged(self) -> None:
+        """Every command but ``forget`` is for the survivor once this record is merged."""
+        if self.merged_into is not None:
+            raise MergedInto(
+                f"customer {self.number} was merged into {self.merged_into}: record on "
+                f"{self.merged_into}",
+                self.merged_into,
+            )
+
+    def absorb(
+        self,
+        contribution: Contribution,
+        *,
+        occurred_at: datetime,
+        meta: Meta,
+        now: datetime | None = None,
+    ) -> None:
+        """Takes in what a record of the same customer brings (``domain.merging``)."""
+        self.refuse_if_merged()
+        if contribution.customer_id == self.id:
+            raise InvalidValue(f"customer {self.number} cannot be merged into itself")
+        if contribution.contacts:
+            self._refuse_personal_data_if_forgotten("the merged record's contacts")
+        self._absorbed(contribution, business_time(occurred_at, now), meta)
+
+    @event("CustomerAbsorbed", topic="customer_ledger.Customer.CustomerAbsorbed")
+    def _absorbed(self, contribution: Contribution, occurred_at: datetime, meta: Meta) -> None:
+        c = contribution
+        self.contacts = {**self.contacts, **{x.contact_id: x for x in c.contacts}}
+        self.contracts = {**self.contracts, **{x.number: x for x in c.contracts}}
+        self.complaints = {**self.complaints, **{x.complaint_id: x for x in c.complaints}}
+        self.tags = self.tags | set(c.tags)
+        self.revenue = added(self.revenue, c.revenue)
+        self.purchase_count += c.purchase_count
+        self.interaction_count += c.interaction_count
+        self.last_interaction_at = later(self.last_interaction_at, c.last_interaction_at)
+        self.last_purchase_at = later(self.last_purchase_at, c.last_purchase_at)
+        if c.cooperation_since is not None:
+            self._started_cooperating(c.cooperation_since)
+        self.merged_from = (*self.merged_from, c.number)
+        if c.converted or c.engaged:
+            self._move(Trigger.CONVERTED if c.converted else Trigger.ENGAGED)
+        else:
+            self.stage = lifecycle.settle(self.stage, self.open_complaints, self.risk_flagged)
+
+    def merge_into(
+        self,
+        survivor: Customer,
+        *,
+        occurred_at: datetime,
+        meta: Meta,
+        now: datetime | None = None,
+    ) -> None:
+        """Records that this record is one customer with ``survivor`` from now on."""
+        self.refuse_if_merged()
+        survivor.refuse_if_merged()
+        if survivor.id == self.id:
+            raise InvalidValue(f"customer {self.number} cannot be merged into itself")
+        self._merged_into(survivor.number, survivor.id, business_time(occurred_at, now), meta)
+
+    @event("MergedIntoCustomer", topic="customer_ledger.Customer.MergedIntoCustomer")
+    def _merged_into(
+        self, survivor_number: str, survivor_id: UUID, occurred_at: datetime, meta: Meta
+    ) -> None:
+        """What moved to the survivor counts there: open complaints and contracts in force
+        no longer count here."""
+        self.merged_into = survivor_number
+        self.complaints = {
+            k: c for k, c in self.complaints.items() if c.status is not ComplaintStatus.OPEN
+        }
+        self.stage = lifecycle.settle(self.stage, self.open_complaints, self.risk_flagged)
+
     # -- attachments and reminders -------------------------------------------------------
 
     def link_attachment(
@@ -947,6 +1067,8 @@ Customer.__annotations__.update(
         "churn_reason": str | None,
         "risk_flagged": bool,
         "forgotten": bool,
+        "merged_into": str | None,
+        "merged_from": tuple[str, ...],
         "attachments": dict[str, Attachment],
         "reminders": dict[str, Reminder],
         "_id": UUID,

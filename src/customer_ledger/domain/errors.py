@@ -32,6 +32,28 @@ class DuplicateCustomerNumber(DomainError):
     rule = "duplicate_customer_number"
 
 
+class PossibleDuplicate(DomainError):
+    """A first contact looks like a customer already recorded (same company name or
+    licence number; an individual's same phone or ID number): ``numbers`` are theirs.
+    ``allow_duplicate=True`` records it anyway."""
+
+    rule = "possible_duplicate"
+
+    def __init__(self, message: str, numbers: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.numbers = numbers
+
+
+class MergedInto(DomainError):
+    """The customer was merged into another (``survivor``): record on that one."""
+
+    rule = "merged_into"
+
+    def __init__(self, message: str, survivor: str | None = None) -> None:
+        super().__init__(message)
+        self.survivor = survivor
+
+
 class MalformedPhone(InvalidValue):
     rule = "malformed_phone"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -134,11 +135,25 @@ def optional_text(value: object, what: str, *, max_len: int = MAX_TEXT) -> str |
 
 
 def customer_number(value: object) -> str:
-    """客户编号: a short rule-based code such as A001."""
-    number = text(value, "customer number", max_len=32)
+    """客户编号: a short rule-based code such as A001, normalised (NFKC, stripped, upper
+    case) so that ``a001``, ``Ａ００１`` and `` A001 `` are one customer's number."""
+    number = unicodedata.normalize("NFKC", text(value, "customer number", max_len=64))
+    number = number.strip().upper()
     if not _NUMBER.match(number):
         raise InvalidValue(f"customer number {number!r} must be letters, digits, '-', '_' or '.'")
     return number
+
+
+def customer_number_forms(value: object) -> tuple[str, ...]:
+    """The forms a number may have been claimed under: the normalised one first, then
+    (for stores older than the normalisation) as typed, and in lower case."""
+    number = customer_number(value)
+    typed = value.strip() if isinstance(value, str) else number
+    forms = [number]
+    for form in (typed, unicodedata.normalize("NFKC", typed).strip(), number.lower()):
+        if form not in forms and _NUMBER.match(form):
+            forms.append(form)
+    return tuple(forms)
 
 
 def phone(value: object) -> str:

@@ -12,6 +12,10 @@ error, never a silent erasure: e.g. events restored without their keys).
 
 ``KeyStore`` is the port: it wraps, checks and caches; each backend supplies five
 primitives over its table (memory here, SQLite and PostgreSQL in their adapters).
+
+It also keeps the duplicate index (``DUPLICATE_TABLE``): what makes customers likely the
+same one (``domain.duplicates``), as HMACs under a key derived from the master key, so
+a phone or an ID number is matched without being stored. Three more primitives.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from uuid import UUID
 
 from attrs import field, frozen
@@ -36,6 +41,7 @@ from customer_ledger.errors import (
     MasterKeyInvalid,
     MasterKeyMismatch,
     PersonalDataUnreadable,
+    StoreError,
 )
 
 MASTER_KEY_ENV = "CUSTOMER_LEDGER_MASTER_KEY"
@@ -43,6 +49,9 @@ MASTER_KEY_ENV = "CUSTOMER_LEDGER_MASTER_KEY"
 # ProjectionRunner does that) find the same key table. Not meant to be set by hand.
 KEY_STORE_URL_ENV = "CUSTOMER_LEDGER_KEY_STORE_URL"
 KEY_TABLE = "customer_keys"
+DUPLICATE_TABLE = "duplicate_index"  # (customer_id, number, kind, digest)
+IndexRow = tuple[UUID, str, str, bytes]  # customer id, number, kind, digest
+IndexEntry = tuple[UUID, str, Sequence[tuple[str, bytes]]]  # a customer's rows: (kind, digest)
 CHECK_ID = UUID(int=0)  # the key table's row holding the master-key check value
 CACHE_SECONDS = 60.0  # a live key is re-read this often, to notice another process forget
 # Customers whose keys stay in memory (least recently used go). An AES-GCM key holds
@@ -204,6 +213,7 @@ class KeyStore(ABC):
         with self._lock:
             destroyed = self._erase(customer_id)
             self._keep(customer_id, (DESTROYED, float("inf")))
+        self._index_put([(customer_id, "", [])])  # a forgotten customer matches no one
         return destroyed
 
     def forget_cached(self, customer_id: UUID) -> None:
@@ -217,6 +227,50 @@ class KeyStore(ABC):
         """Makes deleted rows unrecoverable from the store, as far as the backend can;
         returns notes on what could not be done."""
         return self._scrub(full)
+
+    # -- the duplicate index ---------------------------------------------------------------
+
+    def blind(self, kind: str, value: str) -> bytes:
+        """The keyed hash a ``(kind, normalised value)`` is indexed by: equal values give
+        equal digests, and without the master key a digest tells nothing of its value."""
+        index_key = hmac.digest(self.master.secret, b"customer-ledger/duplicate-index", "sha256")
+        return hmac.digest(index_key, kind.encode() + b"\x00" + value.encode(), "sha256")
+
+    def index(self, customer_id: UUID, number: str, keys: Iterable[tuple[str, str]]) -> None:
+        """Makes ``keys`` the customer's rows of the index (none: it has no rows)."""
+        self.index_many([(customer_id, number, keys)])
+
+    def index_many(self, customers: Iterable[tuple[UUID, str, Iterable[tuple[str, str]]]]) -> None:
+        """``index`` for many customers, in one transaction (a batch of an import)."""
+        entries = [
+            (customer_id, number, sorted({(kind, self.blind(kind, v)) for kind, v in keys}))
+            for customer_id, number, keys in customers
+        ]
+        if entries:
+            self._index_put(entries)
+
+    def likely_duplicates(self, keys: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """(number, kind) of each indexed customer sharing one of ``keys``."""
+        wanted = sorted({self.blind(kind, value) for kind, value in keys})
+        if not wanted:
+            return []
+        return sorted({(number, kind) for _, number, kind, _ in self._index_find(wanted)})
+
+    def index_rows(self) -> list[IndexRow]:
+        """Every row of the index (for listing the groups of likely duplicates)."""
+        return list(self._index_rows())
+
+    def _index_put(self, entries: Sequence[IndexEntry]) -> None:
+        """Replaces each customer's rows by its (kind, digest) pairs, all in one
+        transaction."""
+        raise StoreError(f"{type(self).__name__} keeps no duplicate index (see storage.port)")
+
+    def _index_find(self, digests: Sequence[bytes]) -> Iterable[IndexRow]:
+        """The rows whose digest is one of ``digests``."""
+        raise StoreError(f"{type(self).__name__} keeps no duplicate index (see storage.port)")
+
+    def _index_rows(self) -> Iterable[IndexRow]:
+        raise StoreError(f"{type(self).__name__} keeps no duplicate index (see storage.port)")
 
     # -- what each backend supplies -------------------------------------------------------
 
@@ -312,6 +366,7 @@ class MemoryKeyStore(KeyStore):
     def __init__(self, master: MasterKey | None = None) -> None:
         super().__init__(master or MasterKey.generate())
         self._rows: dict[UUID, Row] = {}
+        self._index: list[IndexRow] = []
 
     def _read(self, customer_id: UUID) -> tuple[bool, Row]:
         with self._lock:
@@ -329,6 +384,21 @@ class MemoryKeyStore(KeyStore):
 
     def _scrub(self, full: bool) -> list[str]:
         return []
+
+    def _index_put(self, entries: Sequence[IndexEntry]) -> None:
+        replaced = {customer_id for customer_id, _, _ in entries}
+        with self._lock:
+            self._index = [r for r in self._index if r[0] not in replaced]
+            self._index += [(c, n, kind, digest) for c, n, rows in entries for kind, digest in rows]
+
+    def _index_find(self, digests: Sequence[bytes]) -> Iterable[IndexRow]:
+        wanted = set(digests)
+        with self._lock:
+            return [r for r in self._index if r[3] in wanted]
+
+    def _index_rows(self) -> Iterable[IndexRow]:
+        with self._lock:
+            return list(self._index)
 
     def rows(self) -> dict[UUID, Row]:
         """A copy of the table (tests look into it)."""

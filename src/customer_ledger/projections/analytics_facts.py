@@ -154,6 +154,8 @@ class CustomerFacts:
     birthdays: tuple[Birthday, ...] = ()
     reminders: tuple[ScheduledReminder, ...] = ()
     type: CustomerType = CustomerType.INDIVIDUAL  # a company's name is public
+    # Merged into that customer, whose facts now hold what this one's counted for.
+    merged_into: str | None = None
 
     def known(self, as_of: date) -> bool:
         """Whether the customer had been contacted by ``as_of``."""

@@ -147,6 +147,10 @@ def _record(facts: CustomerFacts, e: Any, on: date) -> dict[str, Any]:
             r = e.reminder
             reminder = ScheduledReminder(r.reminder_id, r.subject, r.due_on)
             return {"reminders": (*facts.reminders, reminder)}
+        case "CustomerAbsorbed":
+            return _absorbed(facts, e.contribution)
+        case "MergedIntoCustomer":
+            return {"merged_into": e.survivor_number}
         case "ReminderCompleted":
             reminders = tuple(
                 evolve(r, done_on=on) if r.reminder_id == e.reminder_id else r
@@ -154,6 +158,25 @@ def _record(facts: CustomerFacts, e: Any, on: date) -> dict[str, Any]:
             )
             return {"reminders": reminders}
     return {}
+
+
+def _absorbed(facts: CustomerFacts, c: Any) -> dict[str, Any]:
+    """A merged record's dated facts, on the days they happened, as this customer's."""
+    interactions = (Interaction(i.on, i.follow_up_on, i.follow_up) for i in c.interactions)
+    purchases = (Purchase(p.on, p.amount.amount, p.amount.currency) for p in c.purchases)
+    contracts = (
+        ContractFacts(k.number, k.signed_on, k.starts_on, (Term(k.expires_on),))
+        for k in c.contracts
+    )
+    complaints = (
+        ComplaintFacts(k.complaint_id, k.subject, k.filed_at.date()) for k in c.complaints
+    )
+    return {
+        "interactions": tuple(sorted((*facts.interactions, *interactions), key=lambda i: i.on)),
+        "purchases": tuple(sorted((*facts.purchases, *purchases), key=lambda p: p.on)),
+        "contracts": (*facts.contracts, *contracts),
+        "complaints": (*facts.complaints, *complaints),
+    }
 
 
 def facts_of(events: Iterable[Any]) -> CustomerFacts | None:

@@ -76,6 +76,10 @@ class Profile:
     # Set when the customer's events cannot all be read (one missing, undecodable or
     # not matching its seal): the profile is the customer as it stood before.
     damaged: str | None = None
+    merged_into: str | None = None  # the survivor's number, once merged into it
+    merged_from: tuple[str, ...] = ()  # numbers of the records merged into this one
+    # Not stored: set when the profile was asked for by a number merged into this one.
+    looked_up_as: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types (strings for Decimal, dates and ids)."""
@@ -126,6 +130,8 @@ def profile_of(customer: Customer) -> Profile:
         next_reminder_on=None if next_reminder is None else next_reminder.due_on,
         churn_reason=customer.churn_reason,
         risk_flagged=customer.risk_flagged,
+        merged_into=customer.merged_into,
+        merged_from=customer.merged_from,
         version=customer.version,
         updated_at=customer.modified_on,
     )

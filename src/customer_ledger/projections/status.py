@@ -29,6 +29,7 @@ def status_of(customer: Customer) -> StatusRow:
         last_interaction_at=customer.last_interaction_at,
         next_reminder_on=None if reminder is None else reminder.due_on,
         first_contact_at=customer.first_contact_at,
+        merged_into=customer.merged_into,
     )
 
 
@@ -50,15 +51,21 @@ class Board:
 
 
 def board(view: StatusView, as_of: datetime, idle_days: int = DEFAULT_IDLE_DAYS) -> Board:
-    rows = view.rows()
+    rows: list[StatusRow] = []
+    merged: list[StatusRow] = []
+    for row in view.rows():  # a record merged into another is that other one's
+        (rows if row.merged_into is None else merged).append(row)
+    stages = view.count_by_stage()
+    for row in merged:
+        stages[row.stage] -= 1
     due_by: date = as_of.date()
     return Board(
         as_of=as_of,
         idle_days=idle_days,
-        stages=view.count_by_stage(),
+        stages={stage: n for stage, n in stages.items() if n},
         open_complaints=sum(r.open_complaints for r in rows),
         at_risk=tuple(r for r in rows if r.stage is Stage.AT_RISK),
-        idle=tuple(view.idle(as_of - timedelta(days=idle_days))),
+        idle=tuple(r for r in view.idle(as_of - timedelta(days=idle_days)) if not r.merged_into),
         reminders_due=tuple(
             r for r in rows if r.next_reminder_on is not None and r.next_reminder_on <= due_by
         ),

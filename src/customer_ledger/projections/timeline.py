@@ -156,6 +156,17 @@ SUMMARIES: dict[str, Describe] = {
         f"Reminder {e.reminder_id} done",
         f"提醒 {e.reminder_id} 已完成",
     ),
+    "CustomerAbsorbed": lambda e: (
+        f"Merged in {e.contribution.number}: {len(e.contribution.contacts)} contacts, "
+        f"{e.contribution.interaction_count} interactions, "
+        f"{e.contribution.purchase_count} purchases",
+        f"合并客户 {e.contribution.number}：联系人 {len(e.contribution.contacts)} 个，"
+        f"互动 {e.contribution.interaction_count} 次，交易 {e.contribution.purchase_count} 笔",
+    ),
+    "MergedIntoCustomer": lambda e: (
+        f"Merged into {e.survivor_number}",
+        f"已并入客户 {e.survivor_number}",
+    ),
 }
 
 STAGES_ZH: dict[str, str] = {

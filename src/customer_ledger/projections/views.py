@@ -81,9 +81,10 @@ MAX_PAGE = 1000
 # The format of what the views store. 2: personal fields sealed with the customer's key
 # in documents and fold states, listings without personal data (release 0.1 stored
 # them in clear: format 1). 3: timeline summaries in Chinese throughout, profile
-# updates with their old values. Raise it whenever what a view stores changes; every
-# view older than it is rebuilt on open.
-VIEW_FORMAT = 3
+# updates with their old values. 4: profiles and status rows say what was merged.
+# Raise it whenever what a view stores changes; every view older than it is rebuilt
+# on open.
+VIEW_FORMAT = 4
 LEGACY_FORMAT = 1  # the views of release 0.1, which recorded no format
 # The tracking table's row holding the format: no application is named like this (an
 # eventsourcing application name is a Python class name).
@@ -358,6 +359,7 @@ class StatusRow:
     last_interaction_at: datetime | None
     next_reminder_on: date | None
     first_contact_at: datetime
+    merged_into: str | None = None  # merged into that customer: not on the board
 
 
 @frozen

@@ -7,7 +7,8 @@ supplies four things, each checked by the conformance suite (``customer_ledger.t
 * ``application_env(url)``: eventsourcing's settings for its event store;
 * ``views(url)``: a ``ViewSet`` of the four views (``ProfileView``, ``TimelineView``,
   ``StatusView``, ``AnalyticsView``), each an eventsourcing ``TrackingRecorder``;
-* ``key_store(url, master_key)``: a ``KeyStore`` over its key table (five primitives);
+* ``key_store(url, master_key)``: a ``KeyStore`` over its key table (five primitives)
+  and its duplicate index (three more: ``_index_put``, ``_index_find``, ``_index_rows``);
 * ``user_store(url)``: a ``UserStore`` over its user table (``storage.users``);
 * ``classify(error)``: what one of its driver's errors means for a command;
 * ``exists(url)`` (optional): whether a ledger is there, before a read-only open.
@@ -32,9 +33,12 @@ from customer_ledger.errors import (
 )
 from customer_ledger.privacy.keys import (
     CHECK_ID,
+    DUPLICATE_TABLE,
     KEY_STORE_URL_ENV,
     KEY_TABLE,
     MASTER_KEY_ENV,
+    IndexEntry,
+    IndexRow,
     KeyStore,
     MasterKey,
     Row,
@@ -135,6 +139,7 @@ class Adapter(ABC):
 
 __all__ = [
     "CHECK_ID",
+    "DUPLICATE_TABLE",
     "FORMAT_ROW",
     "KEY_STORE_URL_ENV",
     "KEY_TABLE",
@@ -149,6 +154,8 @@ __all__ = [
     "AnalyticsView",
     "CustomerFacts",
     "Failure",
+    "IndexEntry",
+    "IndexRow",
     "InvalidValue",
     "KeyStore",
     "Kind",

@@ -18,6 +18,7 @@ exactly as the domain says, page by page.
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -382,6 +383,39 @@ class LedgerConformance(UserStoreConformance):
             if r.stage is not Stage.CHURNED
             and utc_key(r.last_interaction_at or r.first_contact_at) < cutoff
         ]
+
+    def test_a_merged_record_is_kept_off_the_board(self, sample: CustomerLedger) -> None:
+        from customer_ledger.domain.access import Actor
+
+        sample.merge("C003", into="A001", reason="one person", actor=Actor("m", "manager"))
+        sample.refresh()
+        rows = {r.number: r for r in sample.views.view("status").rows()}
+        assert rows["C003"].merged_into == "A001" and rows["A001"].merged_into is None
+        assert "C003" not in [r.number for r in sample.status()]
+        assert sample.board().total == len(rows) - 1
+        assert sample.profile("C003").number == "A001"
+
+    # -- the duplicate index (kept by the key store) ------------------------------------------
+
+    def test_the_duplicate_index_replaces_finds_and_lists_rows(
+        self, ledger: CustomerLedger
+    ) -> None:
+        keys, one, two = ledger.keys, uuid.uuid4(), uuid.uuid4()
+        keys.index(one, "A001", [("phone", "13812345678"), ("ID number", "110101")])
+        keys.index(two, "A002", [("phone", "13812345678")])
+        assert keys.likely_duplicates([("phone", "13812345678")]) == [
+            ("A001", "phone"),
+            ("A002", "phone"),
+        ]
+        assert keys.likely_duplicates([("phone", "139")]) == []
+        keys.index(one, "A001", [("ID number", "110101")])  # replaces its rows whole
+        assert sorted((r[1], r[2]) for r in keys.index_rows()) == [
+            ("A001", "ID number"),
+            ("A002", "phone"),
+        ]
+        assert all(b"13812345678" not in r[3] and len(r[3]) == 32 for r in keys.index_rows())
+        keys.destroy(one)  # forgetting a customer removes its rows
+        assert [r[1] for r in keys.index_rows()] == ["A002"]
 
     def test_a_stale_tracking_position_writes_nothing(self, sample: CustomerLedger) -> None:
         sample.refresh()

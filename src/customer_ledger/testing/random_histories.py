@@ -20,6 +20,7 @@ OPERATIONS = (
     "renew_contract", "terminate_contract", "file_complaint", "resolve_complaint",
     "rate_satisfaction", "churn", "reactivate", "tag", "untag", "assign_owner",
     "assign_grade", "add_contact", "schedule_reminder", "complete_reminder", "update_profile",
+    "merge",
 )  # fmt: skip
 
 
@@ -124,6 +125,12 @@ def _run_step(ledger: CustomerLedger, operation: str, who: int, n: int, day: dat
             ledger.complete_reminder(number, reminder=ref, **when)
         case "update_profile":
             ledger.update_profile(number, changes={"industry": f"industry {n}"}, **when)
+        case "merge":  # into another of the four (unknown or merged ones refuse)
+            from customer_ledger.domain.access import Actor
+
+            into = f"H{(who + 1 + n % 3) % 4:02d}"
+            ledger.merge(number, into=into, reason="one customer", occurred_at=day,
+                         actor=Actor(when["actor"], "manager"))  # fmt: skip
         case _:
             raise ValueError(f"unknown operation {operation!r}")
 

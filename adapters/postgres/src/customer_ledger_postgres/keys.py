@@ -3,7 +3,9 @@
 Table ``customer_keys``: one row per customer, the data key wrapped with the master
 key, or a tombstone (``wrapped`` NULL) once the key is destroyed. The master key must
 come from ``$CUSTOMER_LEDGER_MASTER_KEY``: a shared database has no single place
-where a generated key file would be safe and found by every client.
+where a generated key file would be safe and found by every client. Table
+``duplicate_index``: the keyed hashes that find likely duplicates (a customer's rows are
+replaced whole; a forgotten or merged customer has none).
 
 PostgreSQL keeps old row versions until VACUUM, and plain VACUUM only marks their
 space reusable. So ``scrub`` runs VACUUM FULL on the (small) key table, which rewrites
@@ -15,6 +17,7 @@ ciphertext.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from uuid import UUID
 
 from attrs import evolve
@@ -22,7 +25,10 @@ from eventsourcing.persistence import PersistenceError
 from psycopg import sql
 
 from customer_ledger.storage import (
+    DUPLICATE_TABLE,
     KEY_TABLE,
+    IndexEntry,
+    IndexRow,
     KeyStore,
     MasterKey,
     MasterKeyMissing,
@@ -43,6 +49,9 @@ class PostgresKeyStore(KeyStore):
         self.datastore = evolve(settings, pool_size=1, max_overflow=0).datastore()
         self.schema = settings.schema
         self.table = sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(KEY_TABLE))
+        self.index_table = sql.SQL("{}.{}").format(
+            sql.Identifier(self.schema), sql.Identifier(DUPLICATE_TABLE)
+        )
         self._create_table()
 
     @classmethod
@@ -69,6 +78,18 @@ class PostgresKeyStore(KeyStore):
                     "created_at timestamptz NOT NULL DEFAULT now(), "
                     "destroyed_at timestamptz)"
                 ).format(self.table)
+            )
+            curs.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} ("
+                    "customer_id uuid NOT NULL, number text NOT NULL, kind text NOT NULL, "
+                    "digest bytea NOT NULL, PRIMARY KEY (customer_id, kind, digest))"
+                ).format(self.index_table)
+            )
+            curs.execute(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (digest)").format(
+                    sql.Identifier(f"{DUPLICATE_TABLE}_digest"), self.index_table
+                )
             )
 
     def _read(self, customer_id: UUID) -> tuple[bool, Row]:
@@ -133,6 +154,40 @@ class PostgresKeyStore(KeyStore):
                 (customer_id,),
             )
         return row is not None and row["wrapped"] is not None
+
+    def _index_put(self, entries: Sequence[IndexEntry]) -> None:
+        rows = [(i, n, kind, digest) for i, n, pairs in entries for kind, digest in pairs]
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                sql.SQL("DELETE FROM {} WHERE customer_id = ANY(%s)").format(self.index_table),
+                ([customer_id for customer_id, _, _ in entries],),
+            )
+            if rows:
+                curs.executemany(
+                    sql.SQL(
+                        "INSERT INTO {} (customer_id, number, kind, digest) VALUES (%s, %s, %s, %s)"
+                    ).format(self.index_table),
+                    rows,
+                )
+
+    def _index_find(self, digests: Sequence[bytes]) -> Iterable[IndexRow]:
+        with self.datastore.get_connection() as conn:
+            found = conn.execute(
+                sql.SQL(
+                    "SELECT customer_id, number, kind, digest FROM {} WHERE digest = ANY(%s)"
+                ).format(self.index_table),
+                (list(digests),),
+            ).fetchall()
+        return [(r["customer_id"], r["number"], r["kind"], bytes(r["digest"])) for r in found]
+
+    def _index_rows(self) -> Iterable[IndexRow]:
+        with self.datastore.get_connection() as conn:
+            found = conn.execute(
+                sql.SQL(
+                    "SELECT customer_id, number, kind, digest FROM {} ORDER BY digest, number"
+                ).format(self.index_table)
+            ).fetchall()
+        return [(r["customer_id"], r["number"], r["kind"], bytes(r["digest"])) for r in found]
 
     def _scrub(self, full: bool) -> list[str]:
         notes = []

@@ -28,7 +28,7 @@ from customer_ledger_postgres.columns import maybe_with_offset, offset_of, with_
 COLUMNS = (
     "customer_id", "number", "name", "owner", "stage", "open_complaints",
     "last_interaction_at", "last_interaction_offset", "next_reminder_on",
-    "first_contact_at", "first_contact_offset", "idle_key", "state",
+    "first_contact_at", "first_contact_offset", "merged_into", "idle_key", "state",
 )  # fmt: skip
 ROW_COLUMNS = sql.SQL(", ").join(
     map(sql.Identifier, [c for c in COLUMNS if c not in ("idle_key", "state")])
@@ -76,6 +76,7 @@ class PostgresStatusView(PostgresView, StatusView):
                 "next_reminder_on date, "
                 "first_contact_at timestamptz NOT NULL, "
                 "first_contact_offset integer NOT NULL, "
+                "merged_into text, "
                 f"idle_key text {c} NOT NULL, "
                 "state bytea NOT NULL)"
             ).format(t=t)
@@ -150,6 +151,7 @@ def _row(record: StatusRecord) -> tuple[Any, ...]:
         r.next_reminder_on,
         r.first_contact_at,
         offset_of(r.first_contact_at),
+        r.merged_into,
         utc_key(r.last_interaction_at or r.first_contact_at),
         record.state,
     )
@@ -168,4 +170,5 @@ def _status_row(row: DictRow) -> StatusRow:
         ),
         next_reminder_on=row["next_reminder_on"],
         first_contact_at=with_offset(row["first_contact_at"], row["first_contact_offset"]),
+        merged_into=row["merged_into"],
     )

@@ -1,7 +1,9 @@
 """The customers' data keys in the ledger's SQLite file, and the master-key file beside it.
 
 Table ``[prefix_]customer_keys``: one row per customer, the data key wrapped with the
-master key, or a tombstone (``wrapped`` NULL) once the key is destroyed.
+master key, or a tombstone (``wrapped`` NULL) once the key is destroyed. Table
+``[prefix_]duplicate_index``: the keyed hashes that find likely duplicates (a customer's
+rows are replaced whole; a forgotten or merged customer has none).
 
 The master key comes from ``$CUSTOMER_LEDGER_MASTER_KEY``; without it, a key file
 ``<database>.master-key`` (mode 0600) is made on first use, so ``customer-ledger demo``
@@ -22,14 +24,18 @@ import os
 import sqlite3
 import stat
 import threading
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
 from customer_ledger.storage import (
     CHECK_ID,
+    DUPLICATE_TABLE,
     KEY_TABLE,
     MASTER_KEY_ENV,
+    IndexEntry,
+    IndexRow,
     KeyStore,
     MasterKey,
     MasterKeyMissing,
@@ -49,9 +55,11 @@ class SQLiteKeyStore(KeyStore):
         super().__init__(master)
         self.path = path
         self.table = prefixed(table_prefix, KEY_TABLE)
+        self.index_table = prefixed(table_prefix, DUPLICATE_TABLE)
         self._db_lock = threading.Lock()
         self._connection = _connect(path, timeout)
         _create_table(self._connection, self.table)
+        _create_index_table(self._connection, self.index_table)
 
     @classmethod
     def open(
@@ -122,6 +130,38 @@ class SQLiteKeyStore(KeyStore):
             ]
         return []
 
+    def _index_put(self, entries: Sequence[IndexEntry]) -> None:
+        with self._db_lock, self._connection:
+            c = self._connection
+            c.execute("BEGIN IMMEDIATE")
+            c.executemany(
+                f"DELETE FROM {self.index_table} WHERE customer_id = ?",
+                [(str(customer_id),) for customer_id, _, _ in entries],
+            )
+            c.executemany(
+                f"INSERT INTO {self.index_table} (customer_id, number, kind, digest) "
+                "VALUES (?, ?, ?, ?)",
+                [(str(i), n, kind, digest) for i, n, rows in entries for kind, digest in rows],
+            )
+
+    def _index_find(self, digests: Sequence[bytes]) -> Iterable[IndexRow]:
+        marks = ", ".join("?" * len(digests))
+        with self._db_lock:
+            found = self._connection.execute(
+                f"SELECT customer_id, number, kind, digest FROM {self.index_table} "
+                f"WHERE digest IN ({marks})",
+                tuple(digests),
+            ).fetchall()
+        return [(UUID(c), n, k, bytes(d)) for c, n, k, d in found]
+
+    def _index_rows(self) -> Iterable[IndexRow]:
+        with self._db_lock:
+            found = self._connection.execute(
+                f"SELECT customer_id, number, kind, digest FROM {self.index_table} "
+                "ORDER BY digest, number"
+            ).fetchall()
+        return [(UUID(c), n, k, bytes(d)) for c, n, k, d in found]
+
     def close(self) -> None:
         with self._db_lock:
             self._connection.close()
@@ -149,6 +189,15 @@ def _create_table(connection: sqlite3.Connection, table: str) -> None:
         "destroyed_at TEXT"
         ") WITHOUT ROWID"
     )
+
+
+def _create_index_table(connection: sqlite3.Connection, table: str) -> None:
+    connection.execute(
+        f"CREATE TABLE IF NOT EXISTS {table} ("
+        "customer_id TEXT NOT NULL, number TEXT NOT NULL, kind TEXT NOT NULL, "
+        "digest BLOB NOT NULL, PRIMARY KEY (customer_id, kind, digest)) WITHOUT ROWID"
+    )
+    connection.execute(f"CREATE INDEX IF NOT EXISTS {table}_digest ON {table} (digest)")
 
 
 def _has_row(connection: sqlite3.Connection, table: str, customer_id: UUID) -> bool:

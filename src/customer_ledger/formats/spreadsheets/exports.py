@@ -129,8 +129,8 @@ def export_file(ledger: CustomerLedger, source: str, path: str | Path, **options
 
 
 def profiles(ledger: CustomerLedger, request: ExportRequest) -> Iterator[Profile]:
-    """Every profile by number, masked unless the request is unmasked (each such read
-    is checked and recorded by the ledger)."""
+    """Every profile by number (but those merged into another), masked unless the
+    request is unmasked (each such read is checked and recorded by the ledger)."""
     ledger.refresh()
     view = ledger.views.view("profile")
     names = ledger.policy.shows_names(ledger.acting(request.actor))
@@ -139,6 +139,8 @@ def profiles(ledger: CustomerLedger, request: ExportRequest) -> Iterator[Profile
         page = view.search(ProfileQuery(limit=PAGE, after=after))
         for document in page.items:
             profile = ledger.open_profile(document)
+            if profile.merged_into is not None:  # its record is the survivor's row now
+                continue
             if request.unmasked:
                 yield ledger.profile(
                     profile.number, actor=request.actor, unmasked=True, why=request.why

@@ -74,6 +74,9 @@ def main(folder: Path) -> None:
     with tempfile.TemporaryDirectory() as work:
         url = f"sqlite:///{work}/ledger.db"
         assert cli(["--store", url, "demo"]) == 0
+        twin = ["--store", url, "first-contact", "W009", "--name", "ABC公司", "--type", "company",
+                "--allow-duplicate"]  # fmt: skip
+        assert cli(twin) == 0  # a likely duplicate of W001, for the duplicates page
         base, server = serve(url)
         shots = [
             ("login", None, "/login", None),
@@ -84,6 +87,7 @@ def main(folder: Path) -> None:
             ("replay", "wang", "/customers/B002/replay?as_of=2023-10-12", None),
             ("analytics", "wang", "/analytics?as_of=2023-10-25", None),
             ("import", "wang", "/import", "sheet"),
+            ("duplicates", "admin", "/duplicates", None),
             ("audit", "zhao", "/audit", None),
             ("users", "admin", "/users", None),
         ]

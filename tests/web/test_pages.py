@@ -28,7 +28,7 @@ from customer_ledger.errors import UnknownCustomer
 from customer_ledger.formats.jsonl import parse_command
 from customer_ledger.web.forms import field_of, form_fields
 from customer_ledger.web.i18n import COMMAND_ZH, FIELD_ZH
-from customer_ledger.web.pages import CSP, HTMX, STATIC_DIR
+from customer_ledger.web.pages import CSP, HTMX, STATIC_DIR, pages_router
 from customer_ledger.web.site import create_site
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "register.csv"
@@ -563,3 +563,43 @@ def test_a_polled_page_is_answered_204_until_what_it_shows_changes(
     fresh = re.search(r'<div id="live" hx-get="([^"]+)"', changed.text)
     assert fresh and fresh.group(1) != poll.group(1)
     assert site.get(fresh.group(1).replace("&amp;", "&")).status_code == 204
+
+
+def test_every_page_sends_a_stranger_to_the_login_page(site: TestClient[Any]) -> None:
+    """Every page's path is the pages' own (``PUBLIC``), not the API's 401."""
+    for route in pages_router().routes:
+        if "GET" not in route.methods or route.path in ("/login", "/"):
+            continue  # (the home page sends everyone to the list, which sends them on)
+        path = re.sub(r"\{(\w+):\w+\}", lambda m: "A001" if m.group(1) == "number" else "x",
+                      route.path)  # fmt: skip
+        answer = site.get(path, follow_redirects=False)
+        assert answer.status_code == 303, path
+        assert answer.headers["location"].startswith("/login"), path
+
+
+def test_duplicates_are_listed_and_merged_once_by_a_manager(
+    site: TestClient[Any], ledger: CustomerLedger
+) -> None:
+    for number in ("D001", "D002"):
+        line = {"command": "first_contact", "customer": number, "name": "华东贸易有限公司",
+                "type": "company", "allow_duplicate": True}  # fmt: skip
+        parse_command(line, actor=ROOT).run(ledger)
+    with TestClient(site.app) as sales:
+        log_in(sales, "sales")
+        listed = sales.get("/duplicates").text
+        assert "D001 · D002" in listed and "企业同名" in listed
+        assert 'action="/duplicates/merge"' not in listed  # sales may not merge
+    csrf = log_in(site, "manager")
+    page = site.get("/duplicates").text
+    command_id = re.search(r'name="command_id" value="([^"]+)"', page)
+    assert command_id
+    data = {"csrf_token": csrf, "command_id": command_id.group(1), "number": "D002",
+            "into": "D001", "reason": "同一家公司录入两次"}  # fmt: skip
+    without = site.post("/duplicates/merge", data={**data, "reason": ""})
+    assert without.status_code == 422 and "D002" in without.text
+    merged = site.post("/duplicates/merge", data=data)
+    again = site.post("/duplicates/merge", data=data)
+    assert merged.url.path == "/customers/D001" and again.url.path == "/customers/D001"
+    assert [type(e).__name__ for e in ledger.history("D002")][-1] == "MergedIntoCustomer"
+    assert [type(e).__name__ for e in ledger.history("D001")].count("CustomerAbsorbed") == 1
+    assert "D001 · D002" not in site.get("/duplicates").text

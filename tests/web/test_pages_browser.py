@@ -289,3 +289,20 @@ def test_attach_a_file_and_download_it_with_a_reason(
     assert download.value.suggested_filename == "合同扫描.pdf"
     entries = list(server.ledger.audit_log("W002"))
     assert any(e.why == "核对合同条款" and e.actor == "sales" for e in entries)
+
+
+def test_a_merge_of_two_records_of_one_company(page: Page, server: Server) -> None:
+    twin = ["--store", server.store, "first-contact", "W901", "--name", "ABC公司",
+            "--type", "company", "--allow-duplicate"]  # fmt: skip
+    assert cli(twin) == 0  # the demo's W001 is ABC公司 too
+    log_in(page, "manager")
+    page.get_by_role("link", name="疑似重复").click()
+    group = page.locator("section.group", has_text="W901")
+    expect(group).to_contain_text("W001")
+    group.get_by_label("合并", exact=True).select_option("W901")
+    group.get_by_label("并入（保留）").select_option("W001")
+    group.get_by_label("原因").fill("同一家公司")
+    group.get_by_role("button", name="合并").dblclick()
+    expect(page.locator("#number")).to_have_text("W001")
+    assert server.events("W901")[-1] == "MergedIntoCustomer"
+    assert server.events("W001").count("CustomerAbsorbed") == 1

@@ -21,6 +21,15 @@ ZH: dict[str, str] = {
     "Status board": "状态看板",
     "Reminders": "提醒",
     "Analytics": "分析",
+    "Duplicates": "疑似重复",
+    "Likely duplicates": "疑似重复客户",
+    "Merge": "合并",
+    "into (it stays)": "并入（保留）",
+    "Reason": "原因",
+    "same company name": "企业同名",
+    "same licence number": "营业执照号相同",
+    "same ID number": "证件号相同",
+    "same phone": "电话相同",
     "Download the report": "下载分析报告",
     "ABC grades": "ABC 分级",
     "Revenue by month": "月度收入",
@@ -231,6 +240,7 @@ FIELD_ZH: dict[str, str] = {
     "resolution": "处理结果", "satisfaction": "满意度", "score": "评分", "comment": "备注",
     "grade": "等级", "vip": "VIP", "uri": "文件位置", "sha256": "SHA-256",
     "reminder": "提醒编号", "due_on": "到期日", "stage": "阶段", "row": "表格行号",
+    "allow_duplicate": "允许疑似重复",
 }  # fmt: skip
 
 

@@ -561,6 +561,56 @@ def reminders_page(request: AnyRequest) -> Response[bytes]:
     )  # fmt: skip
 
 
+# -- duplicates and merge ---------------------------------------------------------------------
+
+
+@get("/duplicates", sync_to_thread=True)
+def duplicates_page(request: AnyRequest) -> Response[bytes]:
+    v = visit(request)
+    return _duplicates(request, v, None, {})
+
+
+def _duplicates(
+    request: AnyRequest, v: Visit, error: LedgerError | None, values: Mapping[str, Any]
+) -> Response[bytes]:
+    def read() -> list[tuple[Any, list[Any]]]:
+        found = []
+        for group in v.ledger.duplicates():
+            rows = [v.ledger.profile(n, actor=v.actor) for n in group.numbers]
+            found.append((group, rows))
+        return found
+
+    groups = v.web.call(read)
+    return render(
+        request, "duplicates.html", status=200 if error is None else status_of(error),
+        visit=v, groups=groups, error=error, values=values,
+        command_id=values.get("command_id") or f"web:{uuid.uuid4()}",
+    )  # fmt: skip
+
+
+@post("/duplicates/merge", sync_to_thread=True, status_code=303)
+def merge_submit(request: AnyRequest, data: FormData) -> Response[Any]:
+    """Merges ``number`` into ``into`` (the survivor) with a reason, as the page's user;
+    the form's command id makes a double click merge once."""
+    v = visit(request)
+    v.check_csrf(data)
+    number, into = _text(data.get("number")), _text(data.get("into"))
+    try:
+        if number is None or into is None:
+            raise InvalidValue("choose the customer to merge and the one it is merged into")
+        result = v.web.call(
+            lambda: v.ledger.merge(
+                number, into=into, reason=str(data.get("reason", "")), actor=v.actor,
+                command_id=_text(data.get("command_id")),
+            )
+        )  # fmt: skip
+    except PermissionDenied:
+        raise
+    except LedgerError as error:
+        return _duplicates(request, v, error, data)
+    return _redirect(f"/customers/{result.number}?done=recorded")
+
+
 # -- analytics ----------------------------------------------------------------------------
 
 
@@ -845,6 +895,7 @@ def pages_router() -> Router:
         new_customer_submit, customer_page, customer_reveal, command_form, command_submit,
         attachment_upload, attachment_download,
         replay_page, status_page, reminders_page, analytics_page, analytics_report, audit_page,
+        duplicates_page, merge_submit,
         import_page, import_submit,
         export_page, users_page, users_add, users_password, users_disable,
     ]  # fmt: skip
@@ -862,6 +913,10 @@ def pages_router() -> Router:
 
 
 # Paths the API's authentication leaves to the pages: they log in their own way.
-PUBLIC = (r"^/$", r"^/(login|logout|customers|status|reminders|audit|import|export|users)(/|$)")
+PUBLIC = (
+    r"^/$",
+    r"^/(login|logout|customers|status|reminders|analytics|duplicates|audit|import|export|users)"
+    r"(/|$)",
+)
 
 __all__ = ["PUBLIC", "STATIC_DIR", "pages_router"]

@@ -97,6 +97,7 @@ _templates = jinja2.Environment(
 )
 _templates.globals["asdict"] = attrs.asdict
 _templates.globals["new_id"] = lambda: str(uuid.uuid4())
+_templates.globals["all_stages"] = tuple(Stage)  # a board may leave out an empty stage
 # The analytics' own Chinese words (a reminder's kind, a maintenance segment).
 ZH_WORDS = {str(k): v for k, v in [*KIND_LABELS_ZH.items(), *SEGMENT_LABELS_ZH.items()]}
 _templates.globals["zh_words"] = ZH_WORDS

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import ROLES, ROOT, open_ledger
@@ -28,7 +29,7 @@ from customer_ledger.errors import UnknownCustomer
 from customer_ledger.formats.jsonl import parse_command
 from customer_ledger.web.forms import field_of, form_fields
 from customer_ledger.web.i18n import COMMAND_ZH, FIELD_ZH
-from customer_ledger.web.pages import CSP, HTMX, STATIC_DIR, pages_router
+from customer_ledger.web.pages import CSP, HTMX, STATIC_DIR, _safe_next, pages_router
 from customer_ledger.web.site import create_site
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "register.csv"
@@ -101,12 +102,20 @@ def test_a_wrong_password_shows_the_rule_and_sets_no_session(site: TestClient[An
 
 
 def test_login_never_redirects_off_the_site(site: TestClient[Any]) -> None:
-    answer = site.post(
-        "/login",
-        data={"name": "sales", "password": "sales password", "next": "//evil.example/"},
-        follow_redirects=False,
-    )
-    assert answer.headers["location"] == "/customers"
+    for bad in ("//evil.example/", "/\\evil.example", "https://evil.example/", "/\t/x"):
+        answer = site.post(
+            "/login",
+            data={"name": "sales", "password": "sales password", "next": bad},
+            follow_redirects=False,
+        )
+        assert answer.headers["location"] == "/customers", bad
+
+
+@given(st.text(max_size=30))
+def test_any_next_is_a_path_of_this_site(value: str) -> None:
+    target = _safe_next(value)
+    assert target.startswith("/") and not target.startswith("//") and "\\" not in target
+    assert urlsplit(target).netloc == "" and urlsplit(target).scheme == ""
 
 
 def test_every_page_has_the_policy_and_no_inline_script(site: TestClient[Any]) -> None:

@@ -270,8 +270,16 @@ def logout_submit(request: AnyRequest, data: FormData) -> Response[Any]:
 
 
 def _safe_next(value: Any) -> str:
-    """Only a path of this site (no //host, no scheme): no open redirect."""
-    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
+    """Only a path of this site (no //host, no scheme, no backslash a browser reads as a
+    slash, nothing unprintable): no open redirect."""
+    if (
+        isinstance(value, str)
+        and value.startswith("/")
+        and not value.startswith("//")
+        and len(value) <= 2000
+        and value.isprintable()
+        and "\\" not in value
+    ):
         return value
     return "/customers"
 

@@ -484,7 +484,7 @@ def test_the_demo_day_timeline_marks_reminders_and_board(
         log_in(site, "sales")
         w002 = site.get("/customers/W002").text
         timeline = w002.split('id="timeline"')[1]
-        late = re.findall(r'<li data-kind="(\w+)">.*?</li>', timeline, re.S)
+        late = re.findall(r'<li data-kind="(\w+)" class="late-entry">.*?</li>', timeline, re.S)
         assert late and "补录" in timeline and "root" in timeline
         assert timeline.index("2023-02-01") < timeline.index("2023-01-15")  # newest first
         a001 = site.get("/customers/A001").text

@@ -321,3 +321,13 @@ def test_a_merge_of_two_records_of_one_company(page: Page, server: Server) -> No
     expect(page.locator("#number")).to_have_text("W001")
     assert server.events("W901")[-1] == "MergedIntoCustomer"
     assert server.events("W001").count("CustomerAbsorbed") == 1
+
+
+def test_the_main_pages_fit_a_390_px_phone(page: Page) -> None:
+    page.set_viewport_size({"width": 390, "height": 800})
+    log_in(page, "manager")
+    for path in ("/customers", "/customers/B002", "/customers/A001/do/log_interaction",
+                 "/status", "/analytics", "/audit", "/import"):  # fmt: skip
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)  # wide tables scroll inside their own box

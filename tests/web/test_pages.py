@@ -612,3 +612,17 @@ def test_duplicates_are_listed_and_merged_once_by_a_manager(
     assert [type(e).__name__ for e in ledger.history("D002")][-1] == "MergedIntoCustomer"
     assert [type(e).__name__ for e in ledger.history("D001")].count("CustomerAbsorbed") == 1
     assert "D001 · D002" not in site.get("/duplicates").text
+
+
+def test_what_a_customer_record_says_is_shown_as_text_never_markup(
+    site: TestClient[Any], ledger: CustomerLedger
+) -> None:
+    evil = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    line = {"command": "first_contact", "customer": "X001", "name": evil, "type": "company"}
+    parse_command(line, actor=ROOT).run(ledger)
+    parse_command({"command": "tag", "customer": "X001", "tag": evil}, actor=ROOT).run(ledger)
+    log_in(site, "sales")
+    for path in ("/customers", "/customers/X001", "/status", "/audit", "/duplicates"):
+        text = site.get(path).text
+        assert "<script>alert" not in text and "<img src=x" not in text, path
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in site.get("/customers/X001").text

@@ -450,9 +450,33 @@ class RequestTooLarge(LedgerError):
     rule = "request_too_large"
 
 
+# -- attached files (the interface's uploads) ----------------------------------------------
+
+
+class AttachmentError(LedgerError):
+    """An attached file cannot be given out as it was recorded."""
+
+    rule = "attachment"
+
+
+class AttachmentMissing(AttachmentError):
+    """No such attachment on the customer, or its file is not in the attachments folder."""
+
+    rule = "attachment_missing"
+
+
+class AttachmentDamaged(AttachmentError):
+    """The stored file's SHA-256 is not the one recorded by ``link_attachment``."""
+
+    rule = "attachment_damaged"
+
+
 __all__ = [
     "AlreadyChurned",
     "AlreadyForgotten",
+    "AttachmentDamaged",
+    "AttachmentError",
+    "AttachmentMissing",
     "BadAmount",
     "BadCell",
     "BadDate",

@@ -28,12 +28,14 @@ def test_serve_hands_uvicorn_the_api_over_the_store(
             auth = {"Authorization": "Basic " + base64.b64encode(b"wang:correct horse").decode()}
             served["profile"] = client.get("/api/customers/A001", headers=auth).json()
             served["anonymous"] = client.get("/api/customers/A001").status_code
+            served["login page"] = client.get("/login").status_code
 
     monkeypatch.setattr("uvicorn.run", run)
     result = invoke(capsys, ["--store", store, "serve", "--port", "8123"])
     assert result.code == 0, result.err
     assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
     assert served["profile"]["number"] == "A001" and served["anonymous"] == 401
+    assert served["login page"] == 200  # the pages are served beside the API
     assert "1 users" in result.err
 
 

@@ -1,8 +1,9 @@
-"""``customer-ledger serve [--host 127.0.0.1] [--port 8000]``: the HTTP API, by uvicorn.
+"""``customer-ledger serve [--host 127.0.0.1] [--port 8000]``: pages and API, by uvicorn.
 
 The server opens the store for writing (requests record as their users) and serves
-``customer_ledger.web.create_app`` on it until stopped (Ctrl-C). Users come from
-``customer-ledger users add``; docs/api.md describes the API.
+``customer_ledger.web.site.create_site`` (the pages and the API) on it until stopped
+(Ctrl-C). Users come from ``customer-ledger users add``; docs/api.md describes the API,
+docs/interface.md the pages.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.cli.output import ENV_STORE, EXIT_OK, console
 from customer_ledger.cli.registry import Group
 from customer_ledger.errors import InvalidValue
-from customer_ledger.web.app import SECURE_COOKIES_ENV, create_app
+from customer_ledger.web.app import SECURE_COOKIES_ENV
+from customer_ledger.web.site import create_site
 
 group = Group("serving: the HTTP API")
 
@@ -41,20 +43,21 @@ def run_serve(ledger: CustomerLedger, args: argparse.Namespace) -> int:
         raise InvalidValue("--workers must be 1 or more")
     users = len(ledger.users.store.list())
     console(stderr=True).print(
-        f"serving {ledger.url.shown} at http://{args.host}:{args.port}/api "
+        f"serving {ledger.url.shown} at http://{args.host}:{args.port}/ (the pages; the API "
+        f"at /api) "
         f"({users} users; add one with: customer-ledger users add NAME --role ROLE "
         "--password-stdin)",
         soft_wrap=True,
     )
     if args.workers == 1:
-        app = create_app(ledger, secure_cookies=args.secure_cookies)
+        app = create_site(ledger, secure_cookies=args.secure_cookies)
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
         return EXIT_OK
     # Workers are processes: each opens the store itself, by its URL.
     os.environ[ENV_STORE] = ledger.url.raw
     os.environ[SECURE_COOKIES_ENV] = "1" if args.secure_cookies else ""
     uvicorn.run(
-        "customer_ledger.web.app:from_environment", factory=True, workers=args.workers,
+        "customer_ledger.web.site:from_environment", factory=True, workers=args.workers,
         host=args.host, port=args.port, log_level="info",
     )  # fmt: skip
     return EXIT_OK

@@ -17,7 +17,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
@@ -813,12 +813,16 @@ def create_app(
     static_dir: str | Path | None = None,
     secure_cookies: bool = False,
     debug: bool = False,
+    routes: Sequence[Any] = (),
+    public: Sequence[str] = (),
 ) -> Litestar:
     """The API over ``ledger`` (opened for writing: requests record as their users).
 
     ``secret`` signs tokens and sessions (default: ``$CUSTOMER_LEDGER_WEB_SECRET``, else
     derived from the store's master key); ``secure_cookies`` marks the session cookie
-    Secure (serve over HTTPS); ``static_dir`` is served at ``/static`` without login."""
+    Secure (serve over HTTPS); ``static_dir`` is served at ``/static`` without login.
+    ``routes`` are more route handlers (the pages, ``web.site``), and ``public`` path
+    patterns the API's authentication leaves to them (pages log in their own way)."""
     if secret is None:
         try:
             master = ledger.keys.master.secret
@@ -837,12 +841,12 @@ def create_app(
     ]  # fmt: skip
     handlers += [_command_handler(name) for name in BODY_CLASSES]
     api = Router("/api", route_handlers=handlers)
-    routes: list[Any] = [api]
+    handlers_all: list[Any] = [api, *routes]
     if static_dir is not None:
-        routes.append(create_static_files_router("/static", directories=[static_dir]))
-    auth = DefineMiddleware(Authentication, exclude=[r"^/api/login$", r"^/static/"])
+        handlers_all.append(create_static_files_router("/static", directories=[static_dir]))
+    auth = DefineMiddleware(Authentication, exclude=[r"^/api/login$", r"^/static/", *public])
     app = Litestar(
-        route_handlers=routes,
+        route_handlers=handlers_all,
         middleware=[auth],
         exception_handlers={
             LedgerError: ledger_error,

@@ -16,10 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ROLES, ROOT, open_ledger
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
+from web_support import ROLES, ROOT, open_ledger
 
 from customer_ledger import CustomerLedger
 from customer_ledger.application.commands import COMMANDS

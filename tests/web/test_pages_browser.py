@@ -22,11 +22,11 @@ from typing import Any
 import psycopg
 import pytest
 import uvicorn
-from conftest import CHEAP, ROLES, ROOT
 from customer_ledger_postgres.testing import SMALL_POOLS, with_options, with_prefix
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from psycopg import sql
 from test_pages import register_with_a_bad_row
+from web_support import CHEAP, ROLES, ROOT
 
 from customer_ledger import CustomerLedger
 from customer_ledger.cli.main import main as cli

@@ -23,8 +23,9 @@ from customer_ledger.cli.output import (
     unmasked_without_why,
 )
 from customer_ledger.cli.registry import Group
-from customer_ledger.cli.render import entries_table, event_json, history_text, profile_panel
+from customer_ledger.cli.render import entries_table, history_text, profile_panel
 from customer_ledger.domain.values import Stage
+from customer_ledger.privacy.masking import event_json
 from customer_ledger.projections.views import SORT_FIELDS, ProfileQuery, StatusRow
 
 group = Group("reading")

@@ -16,36 +16,10 @@ from rich.text import Text
 
 from customer_ledger.cli.output import local
 from customer_ledger.domain.customer import Customer
-from customer_ledger.privacy.masking import masked_fields
+from customer_ledger.privacy.masking import event_json
 from customer_ledger.projections.profile import Profile
 from customer_ledger.projections.views import TimelineEntry
-from customer_ledger.serialization import converter, unstructure_state
-
-
-def event_json(
-    event: Customer.Event, *, masked: bool = True, show_names: bool = False
-) -> dict[str, Any]:
-    """A stored event as plain JSON: version, kind, times, metadata and its fields
-    (phones and e-mails masked unless ``masked`` is False)."""
-    fields = unstructure_state(type(event), vars(event))
-    if masked:
-        fields = masked_fields(type(event), fields, show_names=show_names)
-    for internal in ("timestamp", "occurred_at", "meta", "originator_topic"):
-        fields.pop(internal, None)
-    meta = event.meta
-    return {
-        "version": event.originator_version,
-        "event": type(event).__name__,
-        "occurred_at": event.occurred_at.isoformat(),
-        "recorded_at": event.timestamp.isoformat(),
-        "actor": meta.actor,
-        "role": meta.role,
-        "source_actor": meta.source_actor,
-        "reason": meta.reason,
-        "command_id": meta.command_id,
-        "correlation_id": meta.correlation_id,
-        "fields": fields,
-    }
+from customer_ledger.serialization import converter
 
 
 def profile_panel(profile: Profile, zone: ZoneInfo) -> Panel:

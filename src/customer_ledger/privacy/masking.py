@@ -9,6 +9,7 @@ from typing import Any
 
 from customer_ledger.domain.personal import UNREADABLE
 from customer_ledger.privacy.fields import Path, plan_of, walk
+from customer_ledger.serialization import unstructure_state
 
 _MOBILE = re.compile(r"^(?:\+?86)?(1\d{10})$")
 _MOBILE_IN_TEXT = re.compile(r"(?<![\d*])(?:\+?86[ -]?)?1\d{2}[ -]?\d{4}[ -]?\d{4}(?![\d*])")
@@ -133,7 +134,32 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def masked_fields(cls: type, data: dict[str, Any], *, show_names: bool = False) -> dict[str, Any]:
-    """An event's unstructured fields (``cli.event_json``) with every personal value
+    """An event's unstructured fields (``event_json``) with every personal value
     masked (a copy): see ``masked_data``."""
     masked: dict[str, Any] = masked_data(cls, data, show_names=show_names)
     return masked
+
+
+def event_json(event: Any, *, masked: bool = True, show_names: bool = False) -> dict[str, Any]:
+    """A stored event as plain JSON, the one shape the CLI's ``history --json`` and the
+    API's history share: version, kind, times, metadata and its fields (personal values
+    masked unless ``masked`` is False)."""
+    fields = unstructure_state(type(event), vars(event))
+    if masked:
+        fields = masked_fields(type(event), fields, show_names=show_names)
+    for internal in ("timestamp", "occurred_at", "meta", "originator_topic"):
+        fields.pop(internal, None)
+    meta = event.meta
+    return {
+        "version": event.originator_version,
+        "event": type(event).__name__,
+        "occurred_at": event.occurred_at.isoformat(),
+        "recorded_at": event.timestamp.isoformat(),
+        "actor": meta.actor,
+        "role": meta.role,
+        "source_actor": meta.source_actor,
+        "reason": meta.reason,
+        "command_id": meta.command_id,
+        "correlation_id": meta.correlation_id,
+        "fields": fields,
+    }

@@ -53,9 +53,9 @@ from customer_ledger.formats.spreadsheets.exports import EXPORT_SOURCES, ExportR
 from customer_ledger.formats.spreadsheets.importing import import_sheet
 from customer_ledger.formats.spreadsheets.vocabulary import Lang
 from customer_ledger.formats.spreadsheets.writing import FORMATS
-from customer_ledger.privacy.masking import masked_fields
+from customer_ledger.privacy.masking import event_json
 from customer_ledger.projections.views import ProfileQuery, TimelineEntry
-from customer_ledger.serialization import converter, unstructure_state
+from customer_ledger.serialization import converter
 from customer_ledger.storage.users import User
 from customer_ledger.web.commands import BODY_CLASSES, RawBody
 from customer_ledger.web.errors import http_error, internal_error, ledger_error
@@ -448,31 +448,9 @@ def history(
         if unmasked:
             ledger.record_personal_read(number, actor=actor, why=why, what="history")
         names = ledger.policy.shows_names(actor)
-        return [_event_json(e, masked=not unmasked, show_names=names) for e in events]
+        return [event_json(e, masked=not unmasked, show_names=names) for e in events]
 
     return _json({"events": web.call(read)})
-
-
-def _event_json(event: Any, *, masked: bool, show_names: bool) -> dict[str, Any]:
-    fields = unstructure_state(type(event), vars(event))
-    if masked:
-        fields = masked_fields(type(event), fields, show_names=show_names)
-    for internal in ("timestamp", "occurred_at", "meta", "originator_topic"):
-        fields.pop(internal, None)
-    meta = event.meta
-    return {
-        "version": event.originator_version,
-        "event": type(event).__name__,
-        "occurred_at": event.occurred_at.isoformat(),
-        "recorded_at": event.timestamp.isoformat(),
-        "actor": meta.actor,
-        "role": meta.role,
-        "source_actor": meta.source_actor,
-        "reason": meta.reason,
-        "command_id": meta.command_id,
-        "correlation_id": meta.correlation_id,
-        "fields": fields,
-    }
 
 
 @get("/customers/{number:str}/replay", sync_to_thread=True)

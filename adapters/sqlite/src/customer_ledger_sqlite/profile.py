@@ -32,7 +32,7 @@ from customer_ledger_sqlite.transactions import chunks, placeholders, write_tran
 COLUMNS = (
     "customer_id", "number", "name", "name_fold", "number_fold", "stage", "type",
     "industry", "region", "owner", "grade", "revenue_cents", "last_interaction_key",
-    "first_contact_key", "document", "state",
+    "first_contact_key", "document", "state", "text_fold",
 )  # fmt: skip
 SORT_COLUMNS = {
     "number": "number",
@@ -64,7 +64,8 @@ PROFILE_TABLES = family(
             "last_interaction_key TEXT NOT NULL, "  # utc_key: '' when none
             "first_contact_key TEXT NOT NULL, "
             "document BLOB NOT NULL, "
-            "state BLOB NOT NULL)"
+            "state BLOB NOT NULL, "
+            "text_fold TEXT NOT NULL)"  # the profile's own clear search text, folded
         ),
         "_tags": (
             "CREATE TABLE {t} ("
@@ -79,7 +80,9 @@ PROFILE_TABLES = family(
             "key TEXT NOT NULL, "
             "PRIMARY KEY (customer_id, key)) WITHOUT ROWID"
         ),
-        # the search's clear text: version 0 the profile's own, N the event's summary
+        # the search's clear text of the events: their summaries, added, never deleted (a
+        # DELETE by an UNINDEXED column would scan the whole table: the profile's own
+        # text is a column of the main table instead)
         "_text": (
             "CREATE VIRTUAL TABLE {t} USING fts5("
             "customer_id UNINDEXED, version UNINDEXED, text, tokenize = 'trigram')"
@@ -119,7 +122,6 @@ class SQLiteProfileView(SQLiteView, ProfileView):
         keys, text = self.table + "_keys", self.table + "_text"
         self._delete_keys = f"DELETE FROM {keys} WHERE customer_id = ?"
         self._insert_key = f"INSERT INTO {keys} (customer_id, key) VALUES (?, ?)"
-        self._delete_text = f"DELETE FROM {text} WHERE customer_id = ? AND version = 0"
         self._insert_text = f"INSERT INTO {text} (customer_id, version, text) VALUES (?, ?, ?)"
         self._keys_table, self._text_table = keys, text
 
@@ -137,11 +139,9 @@ class SQLiteProfileView(SQLiteView, ProfileView):
             c.executemany(
                 self._insert_key, [(str(i), k) for i, r in latest.items() for k in r.keys]
             )
-            c.executemany(self._delete_text, ids)
             c.executemany(
                 self._insert_text,
-                [(str(i), 0, search_fold(r.text)) for i, r in latest.items() if r.text]
-                + [
+                [
                     (str(r.profile.customer_id), version, search_fold(text))
                     for r in records
                     for version, text in r.event_texts
@@ -180,7 +180,9 @@ class SQLiteProfileView(SQLiteView, ProfileView):
             found = ["instr(name_fold, ?) > 0", "instr(number_fold, ?) > 0"]
             params += [fold(query.text)] * 2
             needle = search_fold(query.text)
-            if needle:  # the clear search text, through FTS5's trigram index
+            if needle:  # the clear search text: the profile's, and its events' (FTS5)
+                found.append("instr(text_fold, ?) > 0")
+                params.append(needle)
                 match = "text GLOB ?" if len(needle) >= 3 else "instr(text, ?) > 0"
                 found.append(
                     f"customer_id IN (SELECT customer_id FROM {self._text_table} WHERE {match})"
@@ -249,6 +251,7 @@ def _row(record: ProfileRecord) -> tuple[Any, ...]:
         utc_key(p.first_contact_at),
         record.document,
         record.state,
+        search_fold(record.text),
     )
 
 

@@ -161,3 +161,22 @@ def test_any_spelling_of_a_company_name_is_a_likely_duplicate(rejects, data, nam
     a_company(ledger, "B001", name=data.draw(_spelling(name)))
     with rejects(ledger, PossibleDuplicate):
         a_company(ledger, "B002", name=data.draw(_spelling(name)))
+
+
+def test_one_import_file_registering_a_company_three_times_records_it_once(
+    ledger: CustomerLedger,
+) -> None:
+    """Given a file (one batch) with the same company under three numbers, when it is
+    imported, then the first is recorded and the others are refused as possible
+    duplicates of it, though the index holds none of them until the batch is saved;
+    a line that says allow_duplicate is recorded."""
+    same = {"command": "first_contact", "name": "恒通贸易有限公司", "type": "company"}
+    lines = [json.dumps({**same, "customer": f"H00{i}"}, ensure_ascii=False) for i in (1, 2, 3)]
+    lines.append(json.dumps({**same, "customer": "H004", "allow_duplicate": True}))
+    report = import_lines(ledger, lines, actor=Actor("admin-1", "admin"))
+    assert report.recorded == 2
+    assert [(f.line, f.rule) for f in report.failures] == [
+        (2, "possible_duplicate"), (3, "possible_duplicate")
+    ]  # fmt: skip
+    assert "H001" in report.failures[0].reason
+    assert sorted(ledger.numbers()) == ["H001", "H004"]

@@ -57,6 +57,8 @@ class Batch(Commands):
         self._reindex: dict[Any, Customer] = {}  # customers whose duplicate keys may change
         self._claims: set[str] = set()
         self._receipts: dict[str, CommandReceipt] = {}
+        # pending first contacts by their identity keys (name, licence, ID number)
+        self._identities: dict[tuple[str, str], set[str]] = {}
         self.looks_up_receipts = True
 
     def _run(self, name: str, number: str, meta: dict[str, Any], /, **args: Any) -> CommandResult:
@@ -80,7 +82,7 @@ class Batch(Commands):
     def discard(self) -> None:
         """Drops what is pending (the customers in memory stay, as last saved)."""
         self._events, self._touched, self._reindex = [], {}, {}
-        self._claims, self._receipts = set(), {}
+        self._claims, self._receipts, self._identities = set(), {}, {}
 
     def forget(self, number: str | None = None) -> None:
         """Drops a customer held in memory (all of them with no ``number``): it is loaded
@@ -97,6 +99,16 @@ class Batch(Commands):
 
     def claimed(self, number: str) -> bool:
         return number in self._claims
+
+    def identify(self, number: str, keys: Iterable[tuple[str, str]]) -> None:
+        """A first contact of this batch, by the identity keys the duplicate index will
+        hold for it once saved: the batch's later first contacts meet it before then."""
+        for key in keys:
+            self._identities.setdefault(key, set()).add(number)
+
+    def pending_duplicates(self, keys: Iterable[tuple[str, str]]) -> set[str]:
+        """The numbers of this batch's first contacts sharing one of ``keys``."""
+        return {number for key in keys for number in self._identities.get(key, ())}
 
     def customer(self, number: str, load: Callable[[str], Customer]) -> Customer:
         customer = self._customers.get(number)

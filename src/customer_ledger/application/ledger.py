@@ -946,7 +946,8 @@ class CustomerLedger(Application[UUID], Commands):
             keys = identity_keys(args.get("name"), args.get("type"), args.get("licence_no"))
             index = self._duplicate_index()
             found = [] if index is None else index.likely_duplicates(keys)
-            likely = tuple(sorted({n for n, _ in found}))
+            pending = set() if batch is None else batch.pending_duplicates(keys)
+            likely = tuple(sorted({n for n, _ in found} | pending))
             customer = Customer.first_contact(
                 number=number, occurred_at=when, meta=event_meta, now=now,
                 likely_duplicates=likely, **args,
@@ -971,6 +972,8 @@ class CustomerLedger(Application[UUID], Commands):
         reindex = name in INDEXED_COMMANDS
         if batch is not None:
             batch.add(customer, claim, receipt, reindex)
+            if claim is not None:  # its identity, for the batch's later first contacts
+                batch.identify(number, keys)
             return CommandResult(customer.id, number, customer.version, events=recorded)
         try:
             self.save(customer, claim, receipt)

@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 from attrs import evolve
 from hypothesis import strategies as st
 
@@ -1111,3 +1112,17 @@ def ready_for(command: str) -> CustomerLedger:
 
 def _not_none(value: object) -> bool:
     return value is not None
+
+
+def import_line(command: str, number: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """A command's Python arguments as its JSON Lines line: structured values (a
+    ``Contact``, ``Needs``, ``update_profile``'s changes) given flat, dates as text."""
+    line: dict[str, Any] = {"command": command, "customer": number}
+    for key, value in arguments.items():
+        if attrs.has(type(value)):
+            line.update({k: v for k, v in attrs.asdict(value).items() if v not in (None, False)})
+        elif key == "changes":
+            line.update(value)
+        else:
+            line[key] = value.isoformat() if isinstance(value, date) else value
+    return line

@@ -32,7 +32,7 @@ from customer_ledger_postgres.testing import (  # noqa: F401 - pytest fixtures
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import EXAMPLES
+from strategies import EXAMPLES, import_line
 
 from customer_ledger import COMMANDS, Contact, CustomerLedger, LedgerError, Needs
 from customer_ledger.application.arguments import META_FIELDS
@@ -133,16 +133,8 @@ NESTED = {"add_contact": Contact, "update_contact": Contact, "record_needs": Nee
 
 
 def as_json_line(command: str, number: str) -> dict[str, Any]:
-    """The same command as an import line: structured values given flat, dates as text."""
-    line: dict[str, Any] = {"command": command, "customer": number}
-    for key, value in ARGUMENTS[command].items():
-        if attrs.has(type(value)):
-            line.update({k: v for k, v in attrs.asdict(value).items() if v not in (None, False)})
-        elif key == "changes":
-            line.update(value)
-        else:
-            line[key] = value.isoformat() if isinstance(value, date) else value
-    return line
+    """The same command as an import line."""
+    return import_line(command, number, ARGUMENTS[command])
 
 
 class Ready:

@@ -131,19 +131,7 @@ def run_status(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     board = ledger.board(args.as_of, idle_days=args.idle_days)
     rows = ledger.status(args.stage, args.owner)
     if args.json:
-        print_json(
-            {
-                "as_of": board.as_of.date().isoformat(),
-                "stages": {stage.value: count for stage, count in board.stages.items()},
-                "total": board.total,
-                "open_complaints": board.open_complaints,
-                "at_risk": [r.number for r in board.at_risk],
-                "idle_days": board.idle_days,
-                "idle": [r.number for r in board.idle],
-                "reminders_due": [r.number for r in board.reminders_due],
-                "customers": [_row_json(r) for r in rows],
-            }
-        )
+        print_json({**board.to_json(), "customers": [_row_json(r) for r in rows]})
         return EXIT_OK
     out = console()
     counts = "  ".join(f"{stage.value} {count}" for stage, count in board.stages.items())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from attrs import frozen
 
@@ -48,6 +49,19 @@ class Board:
     @property
     def total(self) -> int:
         return sum(self.stages.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """The board's one JSON shape (the CLI's ``status --json``, the API's)."""
+        return {
+            "as_of": self.as_of.date().isoformat(),
+            "stages": {stage.value: count for stage, count in self.stages.items()},
+            "total": self.total,
+            "open_complaints": self.open_complaints,
+            "at_risk": [r.number for r in self.at_risk],
+            "idle_days": self.idle_days,
+            "idle": [r.number for r in self.idle],
+            "reminders_due": [r.number for r in self.reminders_due],
+        }
 
 
 def board(view: StatusView, as_of: datetime, idle_days: int = DEFAULT_IDLE_DAYS) -> Board:

@@ -493,17 +493,7 @@ def status(
     def read() -> dict[str, Any]:
         board = web.ledger.board(as_of, idle_days=idle_days)
         rows = web.ledger.status(stage, owner)
-        return {
-            "as_of": board.as_of.date().isoformat(),
-            "stages": {s.value: count for s, count in board.stages.items()},
-            "total": board.total,
-            "open_complaints": board.open_complaints,
-            "at_risk": [r.number for r in board.at_risk],
-            "idle_days": board.idle_days,
-            "idle": [r.number for r in board.idle],
-            "reminders_due": [r.number for r in board.reminders_due],
-            "customers": [converter.unstructure(r) for r in rows],
-        }
+        return {**board.to_json(), "customers": [converter.unstructure(r) for r in rows]}
 
     return _json(web.call(read))
 

@@ -702,7 +702,7 @@ class CustomerLedger(Application[UUID], Commands):
             raise InvalidQuery("search takes a ProfileQuery or keyword criteria, not both")
         names = self.policy.shows_names(self.acting(actor))
         secret = self.personal.search_secret() if query.text and not query.blind else None
-        if secret is not None and query.text:
+        if secret is not None and query.text is not None:  # (the check is for mypy)
             groups = query_groups(query.text)
             query = evolve(query, blind=tuple(blind_keys(secret, g) for g in groups))
         self.refresh()

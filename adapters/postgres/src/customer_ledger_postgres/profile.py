@@ -190,8 +190,6 @@ class PostgresProfileView(PostgresView, ProfileView):
         conditions: list[sql.Composable] = []
         params: list[Any] = []
         if query.text is not None:
-            if "\x00" in query.text:  # no stored text can contain NUL
-                return Page((), None)
             found = [sql.SQL("name_lower LIKE %s ESCAPE '\\' OR number_lower LIKE %s ESCAPE '\\'")]
             pattern = like_pattern(fold_text(query.text))
             params += [pattern, pattern]

@@ -395,7 +395,9 @@ class CustomerLedger(Application[UUID], Commands):
         with self._keys_lock:
             if self.__dict__.get("_users") is None:
                 store = (self.adapter or adapter_for(self.url)).user_store(self.url)
-                self.__dict__["_users"] = Users(store, self.policy, self.check_or_record)
+                self.__dict__["_users"] = Users(
+                    store, self.policy, self.check_or_record, record=self.record_administration
+                )
             users: Users = self.__dict__["_users"]
             return users
 
@@ -659,6 +661,19 @@ class CustomerLedger(Application[UUID], Commands):
             )  # fmt: skip
         except (LedgerError, PersistenceError) as error:
             logger.warning("could not record that %s was refused %s: %s", actor.id, what, error)
+
+    def record_administration(self, actor: Actor, what: str) -> None:
+        """Records in the ledger's own access log a change ``actor`` made to its users.
+        The change is made first (a user table that refused it must not be audited as
+        done); if the log cannot take it (the store is failing), that is logged loudly,
+        and the change stands, as a denial that cannot be recorded does."""
+        try:
+            self._log_access(
+                None, LEDGER_WIDE,
+                lambda log: log.record_administration(actor=actor.id, role=actor.role, what=what),
+            )  # fmt: skip
+        except (LedgerError, PersistenceError) as error:
+            logger.error("could not record that %s %s: %s", actor.id, what, error)
 
     def _record_read(self, profile: Profile, actor: Actor, why: str, what: str) -> None:
         self._log_access(

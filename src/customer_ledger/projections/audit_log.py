@@ -21,7 +21,7 @@ class AuditEntry:
     actor: str
     role: str | None
     number: str
-    kind: str  # "change" or "read"
+    kind: str  # "change", "read", "denied" or "admin" (a user added, disabled, ...)
     event: str
     version: int
     summary: str
@@ -90,6 +90,21 @@ def denial_entry(event: Any, number: str) -> AuditEntry:
     )
 
 
+def administration_entry(event: Any, number: str) -> AuditEntry:
+    return AuditEntry(
+        recorded_at=event.timestamp,
+        occurred_at=None,
+        actor=event.actor,
+        role=event.role,
+        number=number,
+        kind="admin",
+        event="Administered",
+        version=event.originator_version,
+        summary=event.what,
+        why=None,
+    )
+
+
 def entries(events: Iterator[Any], numbers: dict[Any, str]) -> Iterator[AuditEntry]:
     """Audit entries for the changes and reads among ``events``; ``numbers`` maps
     customer and access-log ids to customer numbers and is filled as it goes."""
@@ -102,5 +117,7 @@ def entries(events: Iterator[Any], numbers: dict[Any, str]) -> Iterator[AuditEnt
             yield read_entry(event, numbers.get(event.originator_id, "?"))
         elif isinstance(event, AccessLog.AccessDenied):  # type: ignore[attr-defined]
             yield denial_entry(event, numbers.get(event.originator_id, "?"))
+        elif isinstance(event, AccessLog.Administered):  # type: ignore[attr-defined]
+            yield administration_entry(event, numbers.get(event.originator_id, "?"))
         elif isinstance(event, AccessLog.Opened):  # type: ignore[attr-defined]
             numbers[event.originator_id] = event.number

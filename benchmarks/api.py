@@ -1,4 +1,6 @@
-"""``python -m benchmarks.api --backend sqlite --events 1000000 --customers 100000 [--workers 1,4]``.
+"""``python -m benchmarks.api --backend sqlite --events 1000000 --customers 100000``.
+
+``[--workers 1,4]`` adds requests/s over HTTP.
 
 The HTTP API's cost over the library: p50/p95 of a search, a profile read and a command
 POST through the ASGI app (in process, Litestar's TestClient: no network), each against

@@ -130,6 +130,13 @@ class Adapter(ABC):
         which must not make an empty store); True where the adapter cannot tell."""
         return True
 
+    def log_position(self, recorder: object) -> int | None:
+        """How far the database behind ``recorder`` (an eventsourcing recorder this
+        adapter made) has written its write-ahead log, or, on a streaming replica, replayed
+        the primary's: a number that only grows and compares across a primary and its
+        replicas (PostgreSQL: the LSN in bytes). None: the backend has no replicas."""
+        return None
+
     def classify(self, error: BaseException) -> Failure | None:
         """What ``error``, raised by this backend's driver (eventsourcing passes it up as
         the ``__cause__`` of its own errors), means; None when it is not this backend's,

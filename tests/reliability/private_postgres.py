@@ -74,8 +74,8 @@ def replica_of(primary: PrivateServer) -> Iterator[PrivateServer]:
                             primary.as_user)  # fmt: skip
     subprocess.run(
         [*primary.as_user, str(primary.bindir / "pg_basebackup"), "-D", str(replica.data),
-         "-h", "127.0.0.1", "-p", str(primary.port), "-U", USER, "-R", "-X", "stream", "--checkpoint=fast",
-         "--no-sync"],
+         "-h", "127.0.0.1", "-p", str(primary.port), "-U", USER, "-R", "-X", "stream",
+         "--checkpoint=fast", "--no-sync"],
         check=True, capture_output=True, timeout=120,
     )  # fmt: skip
     replica.start()

@@ -178,19 +178,11 @@ def run_imports(url: str, n: int, lines_each: int, workdir: Path) -> dict[str, A
         with path.open("wb") as handle:
             for i in range(lines_each // 2):
                 number = f"I{n}x{k}x{i:05d}"
-                handle.write(
-                    orjson.dumps(
-                        {
-                            "command": "first_contact",
-                            "customer": number,
-                            "name": f"导入{number}",
-                            "type": "company",
-                        }
-                    )
-                    + b"\n"
-                )
-                handle.write(orjson.dumps({"command": "log_interaction", "customer": number,
-                                           "channel": "phone", "topic": "import"}) + b"\n")  # fmt: skip
+                first = {"command": "first_contact", "customer": number,
+                         "name": f"导入{number}", "type": "company"}  # fmt: skip
+                call = {"command": "log_interaction", "customer": number,
+                        "channel": "phone", "topic": "import"}  # fmt: skip
+                handle.write(orjson.dumps(first) + b"\n" + orjson.dumps(call) + b"\n")
         paths.append(str(path))
     ctx = mp.get_context("fork")
     start, out = ctx.Event(), ctx.Queue()

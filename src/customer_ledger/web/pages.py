@@ -24,6 +24,7 @@ from urllib.parse import quote, urlencode
 
 import attrs
 import jinja2
+import markupsafe
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie, UploadFile
 from litestar.enums import RequestEncodingType
@@ -65,8 +66,10 @@ from customer_ledger.web.i18n import (
     LANG_COOKIE,
     Language,
     command_title,
+    field_hint,
     field_label,
     language,
+    rule_text,
     translator,
 )
 
@@ -185,7 +188,10 @@ def render(
         visit=visit, lang=lang, t=t, htmx=HTMX, path=request.url.path,
         here=_here(request), lang_url=lambda to: _with(request, lang=to),
         live_url=_with(request, live=LIVE), command_title=lambda c: command_title(c, lang),
-        field_label=lambda f: field_label(f, lang), **context,
+        field_label=lambda f: field_label(f, lang),
+        field_hint=lambda f, english: field_hint(f, english, lang),
+        rule_text=lambda rule: rule_text(rule, lang),
+        explain=lambda error: explain(error, lang), **context,
     )  # fmt: skip
     if LIVE in html:  # a polled page: its poll carries a digest of what it shows
         digest = hashlib.sha256(html.encode("utf-8")).hexdigest()[:20]
@@ -200,6 +206,17 @@ def render(
     if asked in ("zh", "en"):
         response.set_cookie(LANG_COOKIE, asked, max_age=365 * 86400, samesite="strict", path="/")
     return response
+
+
+def explain(error: Any, lang: Language) -> markupsafe.Markup:
+    """An error as a page shows it: ``[rule]``, in Chinese what the rule means, then the
+    error's own message (which names the value; the ledger's messages are English)."""
+    rule, message = str(error.rule), str(error)
+    if lang == "en":
+        return markupsafe.Markup('[<span class="rule">{}</span>] {}').format(rule, message)
+    return markupsafe.Markup(
+        '[<span class="rule">{}</span>] {}<span class="detail" lang="en">{}</span>'
+    ).format(rule, rule_text(rule, lang), f"（{message}）" if message else "")
 
 
 def _headers() -> dict[str, str]:
@@ -339,10 +356,20 @@ def customer_page(
 @post("/customers/{number:str}/reveal", sync_to_thread=True, status_code=200)
 def customer_reveal(request: AnyRequest, number: FromPath[str], data: FormData) -> Response[bytes]:
     """The customer with contacts unmasked: the ledger checks the role and the reason,
-    and records the read (or the refusal)."""
+    and records the read (or the refusal).
+
+    The page's form sends it with htmx, which swaps the unmasked page in and leaves the
+    address the customer's page: a reload asks for the masked page again and records
+    nothing. A refusal is sent as a 200 page to htmx (which swaps no 4xx), as the error
+    page it is; a form sent without script gets the page or the refusal itself."""
     v = visit(request)
     v.check_csrf(data)
-    return _customer(request, v, number, unmasked=True, why=_text(data.get("why")))
+    try:
+        return _customer(request, v, number, unmasked=True, why=_text(data.get("why")))
+    except LedgerError as error:
+        if not request.headers.get("hx-request"):
+            raise
+        return _page_error(request, error, status=200)
 
 
 def _customer(
@@ -853,16 +880,22 @@ def _login_required(request: AnyRequest, _: LoginRequired) -> Response[Any]:
     return _redirect("/login?" + urlencode({"next": _here(request)}))
 
 
-def _page_error(request: AnyRequest, error: LedgerError) -> Response[bytes]:
+def _page_error(
+    request: AnyRequest, error: LedgerError, status: int | None = None
+) -> Response[bytes]:
     found = _session(request)
     v = Visit(request, *found) if found else None
-    if isinstance(error, UnknownCustomer | AttachmentMissing):
-        status = 404
-    elif isinstance(error, AttachmentDamaged):
-        status = 500  # the folder was tampered with: not the reader's doing
-    else:
-        status = status_of(error)
+    if status is None:
+        status = _error_status(error)
     return render(request, "error.html", status=status, visit=v, error=error)
+
+
+def _error_status(error: LedgerError) -> int:
+    if isinstance(error, UnknownCustomer | AttachmentMissing):
+        return 404
+    if isinstance(error, AttachmentDamaged):
+        return 500  # the folder was tampered with: not the reader's doing
+    return status_of(error)
 
 
 @attrs.frozen

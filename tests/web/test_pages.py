@@ -617,6 +617,42 @@ def test_duplicates_are_listed_and_merged_once_by_a_manager(
     assert "D001 · D002" not in site.get("/duplicates").text
 
 
+def test_an_admin_rebuilds_the_duplicate_index_from_the_page(
+    site: TestClient[Any], ledger: CustomerLedger
+) -> None:
+    """As ``customer-ledger reindex-duplicates``: a store whose index lost a customer's
+    keys (recorded before the index existed) shows the group again once rebuilt. Only a
+    role allowed ``reindex_duplicates`` (admin) is offered it or may; a refusal, and a
+    form without its CSRF token, are recorded and change nothing."""
+    for number in ("D001", "D002"):
+        line = {"command": "first_contact", "customer": number, "name": "华东贸易有限公司",
+                "type": "company", "allow_duplicate": True}  # fmt: skip
+        parse_command(line, actor=ROOT).run(ledger)
+    ledger.keys.index_many([(ledger.customer_id("D002"), "D002", ())])  # an older store
+    for role in ("sales", "service", "manager", "auditor"):
+        with TestClient(site.app) as other:
+            theirs = log_in(other, role)
+            assert 'action="/duplicates/reindex"' not in other.get("/duplicates").text
+            refused = other.post("/duplicates/reindex", data={"csrf_token": theirs})
+            assert refused.status_code == 403, role
+            assert 'data-rule="permission_denied"' in refused.text
+            assert any(
+                e.kind == "denied" and e.actor == role and "reindex_duplicates" in e.summary
+                for e in ledger.audit_log()
+            ), role
+    csrf = log_in(site, "admin")
+    page = site.get("/duplicates").text
+    assert "D001 · D002" not in page and 'action="/duplicates/reindex"' in page
+    assert site.post("/duplicates/reindex", data={"csrf_token": "forged"}).status_code == 403
+    assert "D001 · D002" not in site.get("/duplicates").text  # (the forged one did nothing)
+    done = site.post("/duplicates/reindex", data={"csrf_token": csrf}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/duplicates?reindexed=2"
+    after = site.get(done.headers["location"]).text
+    assert re.search(r'id="reindexed">[^<]*重建[^<]*2</p>', after)
+    assert "D001 · D002" in after
+    assert [type(e).__name__ for e in ledger.history("D002")] == ["FirstContacted"]
+
+
 def test_what_a_customer_record_says_is_shown_as_text_never_markup(
     site: TestClient[Any], ledger: CustomerLedger
 ) -> None:

@@ -190,6 +190,10 @@ ZH: dict[str, str] = {
     "terminated": "已终止",
     "renewed": "已续约",
     "WeChat": "微信",
+    "Rebuild the duplicate index": "重建疑似重复索引",
+    "Rebuild the index": "重建索引",
+    "Reads every customer's history again and rebuilds the index the groups above come from (a store recorded before the index existed, or one restored from a backup). Nothing is recorded about any customer.": "重新读取每位客户的历史，重建上面各组所依据的索引（用于索引出现之前记录的存储，或从备份恢复的存储）。不会给任何客户记录内容。",  # noqa: E501
+    "The duplicate index was rebuilt from the history; customers with keys in it:": "已根据历史重建疑似重复索引；索引中的客户数：",  # noqa: E501
     "(clear it)": "（清除）",
     "phone": "电话",
     "visit": "拜访",

@@ -647,6 +647,22 @@ def merge_submit(request: AnyRequest, data: FormData) -> Response[Any]:
     return _redirect(f"/customers/{result.number}?done=recorded")
 
 
+@post("/duplicates/reindex", sync_to_thread=True, status_code=303)
+def reindex_submit(request: AnyRequest, data: FormData) -> Response[Any]:
+    """Rebuilds the duplicate index from the history (``customer-ledger
+    reindex-duplicates``): for a role the policy allows ``reindex_duplicates`` (admin);
+    a refusal is recorded."""
+    v = visit(request)
+    v.check_csrf(data)
+
+    def reindex() -> int:
+        v.ledger.check_or_record(v.actor, "reindex_duplicates")
+        return v.ledger.reindex_duplicates()
+
+    indexed = v.web.call(reindex)
+    return _redirect(f"/duplicates?reindexed={indexed}")
+
+
 # -- analytics ----------------------------------------------------------------------------
 
 
@@ -937,7 +953,7 @@ def pages_router() -> Router:
         new_customer_submit, customer_page, customer_reveal, command_form, command_submit,
         attachment_upload, attachment_download,
         replay_page, status_page, reminders_page, analytics_page, analytics_report, audit_page,
-        duplicates_page, merge_submit,
+        duplicates_page, merge_submit, reindex_submit,
         import_page, import_submit,
         export_page, users_page, users_add, users_password, users_disable,
     ]  # fmt: skip

@@ -148,7 +148,7 @@ def test_log_in_add_a_customer_and_log_an_interaction(page: Page, server: Server
     page.get_by_role("button", name="记录").click()
     expect(page.locator("#number")).to_have_text("K001")
     expect(page.get_by_role("status")).to_have_text("已记录。")
-    page.get_by_role("link", name="记录互动").click()
+    page.get_by_role("link", name="记录互动").first.click()  # the button at the top
     page.locator("#f-channel").select_option("wechat")
     page.locator("#f-topic").fill("询问报价")
     page.get_by_role("button", name="记录").click()

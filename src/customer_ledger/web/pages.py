@@ -86,6 +86,10 @@ AnyRequest = Request[Any, Any, Any]
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 SORTS = ("number", "name", "stage", "total_revenue", "last_interaction_at", "first_contact_at")
+SORT_LABELS = {
+    "number": "Number", "name": "Name", "stage": "Stage", "total_revenue": "Revenue",
+    "last_interaction_at": "Last interaction", "first_contact_at": "First contact",
+}  # fmt: skip
 PAGE_SIZE = 25
 MAX_ATTACHMENT = 20 * 1024 * 1024
 LIVE = "__live_digest__"  # where a polled page's digest goes (see render)
@@ -333,7 +337,7 @@ def customer_list(request: AnyRequest) -> Response[bytes]:
     page, board = v.web.call(read)
     return render(
         request, "customers.html", visit=v, page=page, board=board, q=dict(q.items()),
-        stages=[s.value for s in Stage], sorts=SORTS,
+        stages=[s.value for s in Stage], sorts=SORTS, sort_labels=SORT_LABELS,
         next_url=_with(request, after=page.next_cursor) if page.next_cursor else None,
         first_url=_with(request, after=None),
     )  # fmt: skip
@@ -674,24 +678,24 @@ def analytics_page(request: AnyRequest) -> Response[bytes]:
     data = v.web.call(lambda: _report_data(v, request.query_params.get("as_of")))
     a = data.analytics
     stage_counts, grades = a.stage_counts(), a.grade_counts()
+    t, money = translator(v.lang), a.settings.currency
     charts = {
         "funnel": funnel(
-            [s.value for s in Stage], [stage_counts[s] for s in Stage], STAGE_COLOURS,
-            "customers per lifecycle stage",
+            [t(s.value) for s in Stage], [stage_counts[s] for s in Stage], STAGE_COLOURS,
+            t("customers per lifecycle stage"),
         ),
         "abc": columns(
             [g.value for g in Grade],
             [
-                Series("computed 计算", COMPUTED, tuple(grades["computed"][g] for g in Grade)),
-                Series("by hand 人工", MANUAL, tuple(grades["manual"][g] for g in Grade)),
+                Series(t("computed"), COMPUTED, tuple(grades["computed"][g] for g in Grade)),
+                Series(t("by hand"), MANUAL, tuple(grades["manual"][g] for g in Grade)),
             ],
-            "customers per ABC grade, computed and assigned by hand", kind="abc",
+            t("customers per ABC grade, computed and assigned by hand"), kind="abc",
         ),
         "revenue": columns(
             [p.period[2:] for p in data.monthly],
-            [Series(f"revenue {a.settings.currency}", COMPUTED,
-                    tuple(p.revenue for p in data.monthly))],
-            f"revenue per month in {a.settings.currency}", kind="revenue",
+            [Series(f"{t('Revenue')} {money}", COMPUTED, tuple(p.revenue for p in data.monthly))],
+            f"{t('Revenue by month')} ({money})", kind="revenue",
         ),
     }  # fmt: skip
     return render(

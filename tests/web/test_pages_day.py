@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from test_pages import register_with_a_bad_row
 from web_support import ROOT, csrf_of, log_in
 
 from customer_ledger import CustomerLedger
@@ -134,3 +135,35 @@ def test_the_list_audit_and_charts_read_in_chinese(
     assert "线索" in funnel and "各生命周期阶段的客户数" in funnel and ">lead<" not in funnel
     english = site.get("/analytics?as_of=2024-07-20&lang=en").text
     assert "customers per lifecycle stage" in english
+
+
+def test_a_form_that_replaces_a_whole_contact_says_so_before_it_is_sent(
+    site: TestClient[Any], day: CustomerLedger
+) -> None:
+    log_in(site, "sales")
+    chinese = site.get("/customers/C003/do/update_contact?contact_id=C003-1").text
+    assert re.search(r'<p class="warn" role="note" id="note">整条联系人信息会被替换', chinese)
+    english = site.get("/customers/C003/do/update_contact?contact_id=C003-1&lang=en").text
+    assert "Replaces the whole contact" in english
+    assert 'id="note"' not in site.get("/customers/C003/do/log_interaction").text
+
+
+def test_an_import_tells_the_format_by_the_files_name_and_takes_only_known_layouts(
+    site: TestClient[Any], day: CustomerLedger
+) -> None:
+    csrf = log_in(site, "manager")
+    form = site.get("/import").text
+    choice = form.split('id="i-layout"')[1].split("</select>")[0]
+    layouts = re.findall(r'<option value="(\w+)"', choice)
+    assert layouts == ["auto", "register", "worksheet"] and "按表头自动识别" in form
+    sheet = {"file": ("register.csv", register_with_a_bad_row(), "text/csv")}
+    dry = site.post("/import", data={"csrf_token": csrf}, files=sheet)  # format: by its name
+    assert dry.status_code == 200 and 'name="format" value="csv"' in dry.text
+    before = sorted(day.numbers())
+    for data, name in (
+        ({"csrf_token": csrf}, "register.txt"),
+        ({"csrf_token": csrf, "format": "csv", "layout": "ledger"}, "register.csv"),
+    ):
+        refused = site.post("/import", data=data, files={"file": (name, b"x", "text/plain")})
+        assert refused.status_code == 422 and 'data-rule="invalid_value"' in refused.text
+    assert sorted(day.numbers()) == before

@@ -191,6 +191,8 @@ ZH: dict[str, str] = {
     "renewed": "已续约",
     "WeChat": "微信",
     "done": "已完成",
+    "by the file's name": "按文件扩展名",
+    "recognised from the header": "按表头自动识别",
     "change": "修改",
     "read": "查看完整信息",
     "denied": "被拒绝",
@@ -242,6 +244,26 @@ COMMAND_ZH: dict[str, str] = {
     "set_stage_on_import": "导入时设定阶段",
     "clear_risk_flag": "清除风险标记",
 }
+
+# What a form must warn of before it is sent, in English and Chinese.
+COMMAND_NOTES: dict[str, tuple[str, str]] = {
+    "update_contact": (
+        "Replaces the whole contact: a field left empty is cleared. Type the phone, "
+        "e-mail and the rest again (they are masked on the customer's page).",
+        "整条联系人信息会被替换：留空的字段将被清除。请重新填写电话、邮箱等"
+        "（客户页上显示的是遮蔽后的号码）。",
+    ),
+    "remove_contact": (
+        "Removes the contact from the customer's file (its history stays).",
+        "从客户档案中删除该联系人（历史记录保留）。",
+    ),
+}
+
+
+def command_note(command: str, lang: Language) -> str | None:
+    note = COMMAND_NOTES.get(command)
+    return None if note is None else note[0 if lang == "en" else 1]
+
 
 # Form fields' names in Chinese (the field's own name is shown beside it, as the CLI
 # option and the JSON Lines field are spelt).

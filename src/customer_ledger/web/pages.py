@@ -56,6 +56,7 @@ from customer_ledger.formats.report.data import ReportData
 from customer_ledger.formats.report.html import COMPUTED, MANUAL, STAGE_COLOURS
 from customer_ledger.formats.report.svg import Series, columns, funnel
 from customer_ledger.formats.spreadsheets.importing import import_sheet
+from customer_ledger.formats.spreadsheets.layouts import LAYOUTS
 from customer_ledger.projections.views import ProfileQuery
 from customer_ledger.storage.users import User
 from customer_ledger.web.app import SESSION_COOKIE, Web
@@ -65,6 +66,7 @@ from customer_ledger.web.forms import field_of, form_fields, line_of
 from customer_ledger.web.i18n import (
     LANG_COOKIE,
     Language,
+    command_note,
     command_title,
     field_hint,
     field_label,
@@ -94,6 +96,7 @@ PAGE_SIZE = 25
 MAX_ATTACHMENT = 20 * 1024 * 1024
 LIVE = "__live_digest__"  # where a polled page's digest goes (see render)
 UPLOAD_SECONDS = 3600  # a sheet's dry run waits this long for its confirmation
+FORMATS = ("csv", "xlsx", "jsonl")
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -192,6 +195,7 @@ def render(
         visit=visit, lang=lang, t=t, htmx=HTMX, path=request.url.path,
         here=_here(request), lang_url=lambda to: _with(request, lang=to),
         live_url=_with(request, live=LIVE), command_title=lambda c: command_title(c, lang),
+        command_note=lambda c: command_note(c, lang),
         field_label=lambda f: field_label(f, lang),
         field_hint=lambda f, english: field_hint(f, english, lang),
         rule_text=lambda rule: rule_text(rule, lang),
@@ -750,7 +754,16 @@ def audit_page(request: AnyRequest) -> Response[bytes]:
 @get("/import", sync_to_thread=False)
 def import_page(request: AnyRequest) -> Response[bytes]:
     v = visit(request)
-    return render(request, "import.html", visit=v, report=None, upload=None, fmt="csv")
+    return render(
+        request,
+        "import.html",
+        visit=v,
+        report=None,
+        upload=None,
+        fmt="auto",
+        layout="auto",
+        layouts=_layouts(v.lang),
+    )
 
 
 @post("/import", sync_to_thread=True, status_code=200, request_max_body_size=20 * 1024 * 1024)
@@ -759,10 +772,20 @@ def import_submit(request: AnyRequest, data: Multipart) -> Response[bytes]:
     (kept server-side under a random name). JSON Lines import at once."""
     v = visit(request)
     v.check_csrf(data)
-    fmt = data.get("format")
-    if fmt not in ("csv", "xlsx", "jsonl"):
+    fmt = data.get("format") or "auto"
+    file = data.get("file")
+    if fmt == "auto" and isinstance(file, UploadFile) and file.filename:  # by its name
+        fmt = Path(file.filename).suffix.lower().lstrip(".")
+        if fmt not in FORMATS:
+            raise InvalidValue(
+                f"cannot tell the format of {file.filename!r} from its name: choose csv, "
+                "xlsx or jsonl"
+            )
+    if fmt not in FORMATS:
         raise InvalidValue("format must be csv, xlsx or jsonl")
     layout = _text(data.get("layout")) or "auto"
+    if layout != "auto" and layout not in LAYOUTS:
+        raise InvalidValue(f"layout must be auto or one of {', '.join(LAYOUTS)}")
     uploads = _uploads(request)
     upload_id = _text(data.get("upload"))
     if upload_id is not None:  # the confirmation of an earlier dry run
@@ -775,7 +798,6 @@ def import_submit(request: AnyRequest, data: Multipart) -> Response[bytes]:
         ):
             raise InvalidValue("that upload is gone (imported, or too old): upload the file again")
     else:
-        file = data.get("file")
         if not isinstance(file, UploadFile) or not file.filename:
             raise InvalidValue("choose a file to import")
         upload_id = secrets.token_hex(16)
@@ -786,7 +808,16 @@ def import_submit(request: AnyRequest, data: Multipart) -> Response[bytes]:
         with path.open("rb") as lines:
             report = v.web.call(lambda: import_lines(v.ledger, lines, actor=v.actor)).to_json()
         _forget_upload(uploads, upload_id)
-        return render(request, "import.html", visit=v, report=report, upload=None, fmt=fmt)
+        return render(
+            request,
+            "import.html",
+            visit=v,
+            report=report,
+            upload=None,
+            fmt=fmt,
+            layout=layout,
+            layouts=_layouts(v.lang),
+        )
     dry_run = data.get("confirm") != "1"
     sheet = v.web.call(
         lambda: import_sheet(v.ledger, path, layout=layout, dry_run=dry_run, actor=v.actor)
@@ -795,8 +826,15 @@ def import_submit(request: AnyRequest, data: Multipart) -> Response[bytes]:
         _forget_upload(uploads, upload_id)
     return render(
         request, "import.html", visit=v, report=sheet, upload=upload_id if dry_run else None,
+        layouts=_layouts(v.lang),
         fmt=fmt, layout=layout,
     )  # fmt: skip
+
+
+def _layouts(lang: Language) -> list[tuple[str, str]]:
+    """The import form's layouts: recognised from the header, or one named."""
+    named = [(n, x.title_zh if lang == "zh" else x.title_en) for n, x in LAYOUTS.items()]
+    return [("auto", translator(lang)("recognised from the header")), *named]
 
 
 def _uploads(request: AnyRequest) -> Path:

@@ -27,6 +27,7 @@ class AuditEntry:
     summary: str
     why: str | None
     source_actor: str | None = None  # who the file it came from said recorded it
+    summary_zh: str | None = None  # the summary in Chinese (pages; not in to_json)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +46,7 @@ class AuditEntry:
 
 
 def change_entry(event: Any, number: str) -> AuditEntry:
+    summary, summary_zh = describe(event)
     return AuditEntry(
         recorded_at=event.timestamp,
         occurred_at=event.occurred_at,
@@ -54,9 +56,10 @@ def change_entry(event: Any, number: str) -> AuditEntry:
         kind="change",
         event=type(event).__name__,
         version=event.originator_version,
-        summary=describe(event)[0],
+        summary=summary,
         why=event.meta.reason,
         source_actor=getattr(event.meta, "source_actor", None),
+        summary_zh=summary_zh,
     )
 
 
@@ -72,6 +75,7 @@ def read_entry(event: Any, number: str) -> AuditEntry:
         version=event.originator_version,
         summary=f"read {event.what} unmasked",
         why=event.why,
+        summary_zh=f"查看完整信息：{event.what}",
     )
 
 
@@ -87,6 +91,7 @@ def denial_entry(event: Any, number: str) -> AuditEntry:
         version=event.originator_version,
         summary=f"refused: {event.what}",
         why=event.reason,
+        summary_zh=f"被拒绝：{event.what}",
     )
 
 

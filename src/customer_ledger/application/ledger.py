@@ -206,6 +206,7 @@ class CustomerLedger(Application[UUID], Commands):
         eager_views: bool = False,
         default_actor: Actor | None = SYSTEM,
         read_only: bool = False,
+        master_key: str | None = None,
     ) -> CustomerLedger:
         """Opens the store at ``url`` (default ``$CUSTOMER_LEDGER_STORE`` or SQLite).
 
@@ -215,7 +216,9 @@ class CustomerLedger(Application[UUID], Commands):
         (``StoreNotFound``; reading never makes an empty one) and nothing is recorded
         (``ReadOnlyLedger``); without the master key, personal fields read
         ``[encrypted]`` and the views are read as they stand (catching them up needs
-        the keys)."""
+        the keys). ``master_key`` (base64, as ``CUSTOMER_LEDGER_MASTER_KEY`` holds it)
+        is this store's master key, in place of the variable or the key file (a copy's
+        target may have another one than its source)."""
         store = StoreURL.parse(url or default_url())
         adapter = adapter_for(store)
         if read_only and not adapter.exists(store):
@@ -224,6 +227,8 @@ class CustomerLedger(Application[UUID], Commands):
                 "for writing, e.g. with a command, makes a new one)"
             )
         env = {**adapter.application_env(store), KEY_STORE_URL_ENV: store.raw}
+        if master_key is not None:
+            env[MASTER_KEY_ENV] = master_key
         try:
             ledger = retry_opening(
                 lambda: cls(

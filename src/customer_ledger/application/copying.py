@@ -40,7 +40,13 @@ from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.audit.verify import Checkpoint, LogHash, verify
 from customer_ledger.domain.access import Actor
 from customer_ledger.domain.customer import Customer
-from customer_ledger.errors import CopyConflict, CopyMismatch, CopyToItself, TargetNotEmpty
+from customer_ledger.errors import (
+    CopyConflict,
+    CopyMismatch,
+    CopyToItself,
+    InvalidValue,
+    TargetNotEmpty,
+)
 from customer_ledger.notifications import notifications, pages
 from customer_ledger.storage.registry import adapter_for
 from customer_ledger.storage.urls import StoreURL
@@ -100,6 +106,12 @@ def copy_ledger(
     ``copy_ledger`` (admin, or the embedding program's ``system``). Returns the target's
     checkpoint, which equals ``audit checkpoint`` of the source while nothing is
     recorded there."""
+    if (
+        isinstance(page_size, bool)
+        or not isinstance(page_size, int)
+        or not 0 < page_size <= 100_000
+    ):
+        raise InvalidValue(f"page_size must be a whole number from 1 to 100000, not {page_size!r}")
     who = source.acting(actor)
     source.check_or_record(who, "copy_ledger")
     if isinstance(to, CustomerLedger):

@@ -16,7 +16,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from customer_ledger.application.copying import TARGET_MASTER_KEY_ENV, copy_ledger
+from customer_ledger.application.copying import PAGE_SIZE, TARGET_MASTER_KEY_ENV, copy_ledger
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.cli.output import (
     EXIT_OK,
@@ -47,7 +47,21 @@ def _configure_copy(parser: argparse.ArgumentParser) -> None:
         help="the store to copy to: empty, or holding an interrupted copy of this ledger "
         f"(its master key: ${TARGET_MASTER_KEY_ENV}, else as for any store)",
     )  # fmt: skip
+    parser.add_argument(
+        "--page-size", type=_positive, default=PAGE_SIZE, metavar="N",
+        help=f"events per transaction on the target (default {PAGE_SIZE})",
+    )  # fmt: skip
     add_json_option(parser)
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 100_000:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to 100000, not {value!r}")
+    return number
 
 
 @group.command(
@@ -77,6 +91,7 @@ def run_copy(ledger: CustomerLedger, args: argparse.Namespace) -> int:
             master_key=os.environ.get(TARGET_MASTER_KEY_ENV) or None,
             actor=acting_actor(args),
             progress=progress,
+            page_size=args.page_size,
         )
     if args.json:
         print_json(result.to_json())

@@ -380,3 +380,29 @@ def test_any_history_copies_to_equal_views_and_checkpoint(
     finally:
         target.close()
         source.close()
+
+
+# -- the documentation --------------------------------------------------------------------
+
+
+def test_the_moving_a_ledger_example_in_docs_storage_runs() -> None:
+    import re
+
+    from paths import DOCS
+
+    section = (DOCS / "storage.md").read_text(encoding="utf-8").split("## Moving a ledger")[1]
+    (example,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    exec(compile(example, "docs/storage.md", "exec"), {})
+
+
+def test_docs_name_every_phase_and_error_rule_of_a_copy() -> None:
+    from paths import DOCS
+
+    from customer_ledger.application.copying import PHASES
+    from customer_ledger.errors import CopyMismatch
+
+    section = (DOCS / "storage.md").read_text(encoding="utf-8").split("## Moving a ledger")[1]
+    for phase in PHASES:
+        assert f"`{phase}`" in section, phase
+    for error in (TargetNotEmpty, CopyToItself, CopyConflict, CopyMismatch):
+        assert f"`{error.rule}`" in section, error.rule

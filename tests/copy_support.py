@@ -18,6 +18,7 @@ from customer_ledger.testing import record_analytics_extras, record_sample, snap
 ADMIN = Actor("root", "admin")
 MANAGER = Actor("*经理", "manager")
 FORGOTTEN = "W002"  # an individual, churned, then forgotten
+FORGOTTEN_COMPANY = "L003"  # its public name stays, its duplicate-index rows go
 HALF_FORGOTTEN = "C003"  # CustomerForgotten recorded, its key never destroyed
 
 
@@ -27,7 +28,7 @@ def new_master_key() -> str:
 
 def record_everything(ledger: CustomerLedger, *, half_forget: bool = True) -> None:
     """The sample customers and the analytics extras, a command receipt, an unmasked
-    read (an access log), a merge, two users (one disabled), a customer forgotten and,
+    read (an access log), a merge, two users (one disabled), two customers forgotten and,
     with ``half_forget``, one whose forget stopped before its key was destroyed."""
     record_sample(ledger)
     record_analytics_extras(ledger)
@@ -44,6 +45,7 @@ def record_everything(ledger: CustomerLedger, *, half_forget: bool = True) -> No
     ledger.users.add("bob", role="sales", password_text="a long passphrase 2", by=ADMIN)
     ledger.users.disable("bob", by=ADMIN)
     ledger.forget(FORGOTTEN, actor=ADMIN, reason="erasure request 17")
+    ledger.forget(FORGOTTEN_COMPANY, actor=ADMIN, reason="erasure request 20")
     if half_forget:  # the event only, as a forget killed before it destroyed the key
         ledger._run("forget", HALF_FORGOTTEN, {"actor": ADMIN, "reason": "request 18"})
 

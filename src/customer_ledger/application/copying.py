@@ -31,15 +31,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from time import perf_counter
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.audit.verify import Checkpoint, LogHash, verify
 from customer_ledger.domain.access import Actor
 from customer_ledger.domain.customer import Customer
+from customer_ledger.domain.duplicates import customer_keys
 from customer_ledger.errors import (
     CopyConflict,
     CopyMismatch,
@@ -48,17 +50,18 @@ from customer_ledger.errors import (
     TargetNotEmpty,
 )
 from customer_ledger.notifications import notifications, pages
+from customer_ledger.projections.views import MAX_PAGE, ProfileQuery
 from customer_ledger.storage.registry import adapter_for
 from customer_ledger.storage.urls import StoreURL
 
 TARGET_MASTER_KEY_ENV = "CUSTOMER_LEDGER_TARGET_MASTER_KEY"
 PAGE_SIZE = 1000  # events per transaction on the target
 FORGOTTEN_TOPIC: str = Customer.CustomerForgotten.TOPIC  # type: ignore[attr-defined]
-PHASES = ("check", "events", "keys", "users", "duplicates", "views", "verify")
+PHASES = ("check", "events", "keys", "users", "views", "duplicates", "verify")
 
 Progress = Callable[[str, int, int | None], None]
-"""(phase, done, total or None): one of ``PHASES``; events and verify count
-notifications, keys customers, views events applied."""
+"""(phase, done, total or None): one of ``PHASES``, called as each phase starts and as
+it goes; events and verify count notifications, keys customers, views events applied."""
 
 
 @frozen
@@ -159,6 +162,7 @@ def _copy(
     # the data keys: opened with the source's master key, wrapped with the target's
     live = destroyed = 0
     replaced: list[UUID] = []
+    report("keys", 0, None)
     for opened in source.keys.data_keys(page_size):
         keys = [(owner, None if owner in forgotten else secret) for owner, secret in opened]
         replaced += target.keys.take_data_keys(keys)
@@ -167,12 +171,9 @@ def _copy(
         report("keys", live + destroyed, None)
     notes = target.keys.scrub() if replaced else []
 
+    report("users", 0, None)
     users = _copy_users(source, target)
     report("users", users, users)
-
-    report("duplicates", 0, None)
-    indexed = target.reindex_duplicates()
-    report("duplicates", indexed, indexed)
 
     rebuilt = target.rebuild(progress=lambda done, total: report("views", done, total))
     for result in rebuilt:
@@ -181,6 +182,9 @@ def _copy(
             f"in the {result.projection} view): {d.reason}"
             for d in result.damaged
         ]
+
+    report("duplicates", 0, None)
+    indexed = _index_duplicates(target, forgotten, report)
 
     anchor = Checkpoint(
         copied_hash.notification_id, copied_hash.head.hex(), copied_hash.events, source.clock()
@@ -243,6 +247,35 @@ def _resume_point(
             "copy; copy to an empty store (nothing was changed)"
         )
     return source_hash, forgotten, have
+
+
+def _index_duplicates(target: CustomerLedger, forgotten: set[UUID | str], report: Progress) -> int:
+    """The target's duplicate index, from its rebuilt profile view: each profile holds the
+    customer's state as it is now (names, licence and ID numbers, phones), which is what
+    ``domain.duplicates.customer_keys`` reads; an aggregate per customer, replayed from
+    a log without snapshots, took a third of a 100k-event copy. Returns how many
+    customers have rows (as ``reindex_duplicates``)."""
+    indexed, entries, done = 0, [], 0
+    profiles = target.views.view("profile")
+    query = ProfileQuery(limit=MAX_PAGE)
+    while True:
+        page = profiles.search(query)
+        for document in page.items:
+            p = target.open_profile(document, unmasked=True)
+            contacts = {c.contact_id: c for c in p.contacts}
+            state = SimpleNamespace(
+                forgotten=p.customer_id in forgotten, merged_into=p.merged_into, name=p.name,
+                type=p.type, licence_no=p.licence_no, contacts=contacts,
+            )  # fmt: skip
+            entries.append((p.customer_id, p.number, customer_keys(state)))
+            indexed += bool(entries[-1][2])
+        target.keys.index_many(entries)
+        done += len(entries)
+        entries = []
+        report("duplicates", done, None)
+        if page.next_cursor is None:
+            return indexed
+        query = evolve(query, after=page.next_cursor)
 
 
 def _copy_users(source: CustomerLedger, target: CustomerLedger) -> int:

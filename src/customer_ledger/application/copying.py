@@ -175,6 +175,7 @@ def _copy(
     users = _copy_users(source, target)
     report("users", users, users)
 
+    report("views", 0, None)
     rebuilt = target.rebuild(progress=lambda done, total: report("views", done, total))
     for result in rebuilt:
         notes += [

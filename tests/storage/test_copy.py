@@ -410,3 +410,53 @@ def test_docs_name_every_phase_and_error_rule_of_a_copy() -> None:
         assert f"`{phase}`" in section, phase
     for error in (TargetNotEmpty, CopyToItself, CopyConflict, CopyMismatch):
         assert f"`{error.rule}`" in section, error.rule
+
+
+# -- snapshots and keys -------------------------------------------------------------------
+
+
+def test_snapshots_are_copied_as_stored_and_replays_use_them(
+    store: Callable[[str], str], source_key: str, target_key: str
+) -> None:
+    # given a customer with 250 events: snapshots at versions 100 and 200
+    source, target = opened(store("sqlite"), source_key), opened(store("sqlite"), target_key)
+    try:
+        source.first_contact("A001", name="张三", type="individual")
+        batch = source.batch()
+        for i in range(249):
+            batch.tag("A001", tag=f"t{i}")
+        batch.save()
+        customer_id = source.customer_id("A001")
+        stored = source.snapshots.recorder.select_events(customer_id)
+        assert [s.originator_version for s in stored] == [100, 200]
+
+        # when the ledger is copied, twice
+        assert copy_ledger(source, target).snapshots == 2
+        assert copy_ledger(source, target).snapshots == 0
+
+        # then the target holds the same snapshot rows, and replays from them as the source
+        assert target.snapshots.recorder.select_events(customer_id) == stored
+        for version in (99, 100, 150, 250):
+            assert target.replay("A001", version=version) == source.replay("A001", version=version)
+    finally:
+        target.close()
+        source.close()
+
+
+def test_a_source_without_its_master_key_is_refused_before_the_target_is_made(
+    store: Callable[[str], str], source_key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from customer_ledger.errors import MasterKeyMissing
+
+    # given a SQLite ledger opened read-only without its master key
+    url = store("sqlite")
+    with opened(url, source_key) as ledger:
+        ledger.first_contact("A001", name="张三", type="individual")
+    monkeypatch.delenv("CUSTOMER_LEDGER_MASTER_KEY", raising=False)
+    target = tmp_path / "never-made.db"
+    with CustomerLedger.open(url, read_only=True) as source:
+        assert source.without_keys
+        # when it is copied, then it is refused and no target store is made
+        with pytest.raises(MasterKeyMissing):
+            copy_ledger(source, f"sqlite:///{target}")
+    assert not target.exists()

@@ -35,6 +35,7 @@ LABELS = {
     "events": "copying events",
     "keys": "carrying data keys",
     "users": "copying users",
+    "snapshots": "copying snapshots",
     "duplicates": "indexing duplicates",
     "views": "rebuilding views",
     "verify": "verifying the copy",
@@ -100,9 +101,10 @@ def run_copy(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     err.print(
         f"copied {result.events} events to {result.to}{resumed} in {result.seconds:.1f} s: "
         f"{result.keys} data keys carried over, {result.destroyed} forgotten customers kept "
-        f"forgotten, {result.users} users added, {result.indexed} customers indexed for "
-        "duplicates, views rebuilt; every chain verifies. The target's checkpoint (below) "
-        "equals 'customer-ledger audit checkpoint' of the source",
+        f"forgotten, {result.users} users and {result.snapshots} snapshots added, "
+        f"{result.indexed} customers indexed for duplicates, views rebuilt; every chain "
+        "verifies. The target's checkpoint (below) equals 'customer-ledger audit "
+        "checkpoint' of the source",
         soft_wrap=True,
         highlight=False,
     )

@@ -109,6 +109,7 @@ def run(args: argparse.Namespace, stores: Stores, workdir: Path) -> dict[str, An
         "events_phase_vs_baseline": round(events_seconds / baseline, 2),
         "keys": copied.keys,
         "indexed": copied.indexed,
+        "snapshots": copied.snapshots,
         "checkpoint_equal": copied.checkpoint.events == log_events,
     }
 

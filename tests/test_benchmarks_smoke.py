@@ -36,3 +36,18 @@ def test_every_phase_runs_and_reports_both_sides(backend: str, tmp_path: Path) -
         assert metric["baseline"] > 0, metric
     assert result["run"]["features"]["views"]
     assert "command throughput" in done.stdout  # the table was printed
+
+
+def test_the_copy_benchmark_runs_and_copies_everything(tmp_path: Path) -> None:
+    out = tmp_path / "copy.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.copy", "--to", "sqlite", "--events", "300",
+         "--page-size", "50", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = orjson.loads(out.read_bytes())
+    assert result["checkpoint_equal"] and result["log_events"] > result["customer_events"]
+    phases = {"events", "keys", "users", "snapshots", "views", "duplicates", "verify"}
+    assert set(result["phase_seconds"]) == phases
+    assert result["baseline_insert_seconds"] > 0

@@ -209,6 +209,41 @@ class PersonalDataUnreadable(LedgerError):
     rule = "personal_data_unreadable"
 
 
+# -- moving a ledger ----------------------------------------------------------------------
+
+
+class CopyError(LedgerError):
+    """A ledger cannot be copied to the target as asked (``application.copying``)."""
+
+    rule = "copy"
+
+
+class TargetNotEmpty(CopyError):
+    """The target store holds events that are not the start of the source's log: it is
+    another ledger (or one written to since an earlier copy). Nothing was changed."""
+
+    rule = "target_not_empty"
+
+
+class CopyToItself(CopyError):
+    """The target is the source store itself."""
+
+    rule = "copy_to_itself"
+
+
+class CopyConflict(CopyError):
+    """The target holds a data key or a user that differs from the source's (a key
+    another ledger made, a customer forgotten only there): copying would lose one."""
+
+    rule = "copy_conflict"
+
+
+class CopyMismatch(CopyError):
+    """After copying, the target's log does not verify or does not equal the source's."""
+
+    rule = "copy_mismatch"
+
+
 # -- the audit -----------------------------------------------------------------------------
 
 
@@ -506,6 +541,10 @@ __all__ = [
     "ConcurrencyConflict",
     "ContractNotActive",
     "ControlCharacters",
+    "CopyConflict",
+    "CopyError",
+    "CopyMismatch",
+    "CopyToItself",
     "CorruptEvent",
     "CsrfRejected",
     "CustomerChurned",
@@ -565,6 +604,7 @@ __all__ = [
     "StoreDamaged",
     "StoreError",
     "StoreUnavailable",
+    "TargetNotEmpty",
     "TooManyAttempts",
     "UndecodableText",
     "UnexpectedRowError",

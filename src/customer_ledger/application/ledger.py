@@ -221,6 +221,7 @@ class CustomerLedger(Application[UUID], Commands):
         read_only: bool = False,
         catch_up: bool = True,
         replica: str | None = None,
+        master_key: str | None = None,
     ) -> CustomerLedger:
         """Opens the store at ``url`` (default ``$CUSTOMER_LEDGER_STORE`` or SQLite).
 
@@ -237,7 +238,10 @@ class CustomerLedger(Application[UUID], Commands):
         by ``?views=`` if they are apart): commands go to ``url``, reads of the views
         and of the log (history, replay, audit log) to the replica, each first waiting
         until the replica holds this ledger's own last write (read-your-writes); the
-        views are then kept by ``follow`` on the primary (``catch_up`` is off)."""
+        views are then kept by ``follow`` on the primary (``catch_up`` is off).
+        ``master_key`` (base64, as ``CUSTOMER_LEDGER_MASTER_KEY`` holds it)
+        is this store's master key, in place of the variable or the key file (a copy's
+        target may have another one than its source)."""
         store = StoreURL.parse(url or default_url())
         adapter = adapter_for(store)
         if read_only and not adapter.exists(store):
@@ -248,6 +252,8 @@ class CustomerLedger(Application[UUID], Commands):
         env = {**adapter.application_env(store), KEY_STORE_URL_ENV: store.raw}
         if read_only:  # it exists: no DDL (a streaming replica refuses even IF NOT EXISTS)
             env["CREATE_TABLE"] = "n"
+        if master_key is not None:
+            env[MASTER_KEY_ENV] = master_key
         try:
             ledger = retry_opening(
                 lambda: cls(

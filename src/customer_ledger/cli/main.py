@@ -23,6 +23,7 @@ from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.cli import (
     analytics,
     audit,
+    copying,
     files,
     merging,
     reading,
@@ -62,6 +63,7 @@ GROUPS: tuple[Group, ...] = (
     files.group,
     views.group,
     audit.group,
+    copying.group,
     analytics.group,
     users.group,
     serve.group,

@@ -28,7 +28,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from uuid import UUID
 
 from attrs import field, frozen
@@ -36,6 +36,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from customer_ledger.errors import (
+    CopyConflict,
     DataKeyMissing,
     ForgottenCustomer,
     MasterKeyInvalid,
@@ -163,6 +164,7 @@ class _Destroyed:
 
 DESTROYED = _Destroyed()
 Row = bytes | None  # a wrapped key, or None for a tombstone
+_ABSENT = object()  # no row at all
 
 
 class KeyStore(ABC):
@@ -271,6 +273,78 @@ class KeyStore(ABC):
 
     def _index_rows(self) -> Iterable[IndexRow]:
         raise StoreError(f"{type(self).__name__} keeps no duplicate index (see storage.port)")
+
+    # -- copying a ledger (``application.copying``) ------------------------------------------
+
+    def data_keys(self, page_size: int = 1000) -> Iterator[list[tuple[UUID, bytes | None]]]:
+        """Every customer's data key, opened (None: destroyed), a page at a time in the
+        order of the ids; the check value's row is not one."""
+        self._check_master()
+        after: UUID | None = None
+        while True:
+            rows = self._key_rows(after, page_size)
+            if not rows:
+                return
+            yield [
+                (owner, None if row is None else self.master.unwrap(owner, row))
+                for owner, row in rows
+                if owner != CHECK_ID
+            ]
+            after = rows[-1][0]
+            if len(rows) < page_size:
+                return
+
+    def take_data_keys(self, keys: Sequence[tuple[UUID, bytes | None]]) -> list[UUID]:
+        """Stores copied data keys (None: a tombstone), each wrapped with this store's own
+        master key, in one transaction: a key where the customer has no row, a tombstone
+        over whatever is there (a customer forgotten stays forgotten). ``CopyConflict``,
+        changing nothing, when a row here differs: another key, or a tombstone where the
+        key is given. Returns the customers whose live key a tombstone replaced (their
+        bytes may linger until ``scrub``)."""
+        self._check_master()
+        found = self._read_many([owner for owner, _ in keys])
+        put: list[tuple[UUID, Row]] = []
+        replaced: list[UUID] = []
+        for owner, secret in keys:
+            here = found.get(owner, _ABSENT)
+            if secret is None:
+                if here is not None:  # absent, or a live key: a tombstone now
+                    put.append((owner, None))
+                    replaced += [owner] if isinstance(here, bytes) else []
+            elif here is _ABSENT:
+                put.append((owner, self.master.wrap(owner, secret)))
+            elif here is None:
+                raise CopyConflict(
+                    f"customer {owner} is forgotten in the target but not in the source: "
+                    "the target is another ledger, or was written to since; nothing was copied"
+                )
+            elif isinstance(here, bytes) and not hmac.compare_digest(
+                self.master.unwrap(owner, here), secret
+            ):
+                raise CopyConflict(
+                    f"the target holds another data key for customer {owner}: it is another "
+                    "ledger's key table; nothing was copied"
+                )
+        if put:
+            self._put_rows(put)
+            with self._lock:
+                for owner, _ in put:
+                    self._cache.pop(owner, None)
+        return replaced
+
+    def _key_rows(self, after: UUID | None, limit: int) -> Sequence[tuple[UUID, Row]]:
+        """Up to ``limit`` rows (id, wrapped key or None for a tombstone) with ids after
+        ``after``, in the order of the ids (as the backend orders them)."""
+        raise StoreError(f"{type(self).__name__} cannot list its keys (see storage.port)")
+
+    def _read_many(self, customer_ids: Sequence[UUID]) -> dict[UUID, Row]:
+        """The rows of those customers that have one."""
+        raise StoreError(f"{type(self).__name__} cannot list its keys (see storage.port)")
+
+    def _put_rows(self, rows: Sequence[tuple[UUID, Row]]) -> None:
+        """In one transaction: each wrapped key unless the customer has a row, each
+        tombstone (None) over whatever row the customer has."""
+        raise StoreError(f"{type(self).__name__} cannot take copied keys (see storage.port)")
 
     # -- what each backend supplies -------------------------------------------------------
 
@@ -399,6 +473,23 @@ class MemoryKeyStore(KeyStore):
     def _index_rows(self) -> Iterable[IndexRow]:
         with self._lock:
             return list(self._index)
+
+    def _key_rows(self, after: UUID | None, limit: int) -> Sequence[tuple[UUID, Row]]:
+        with self._lock:
+            owners = sorted(o for o in self._rows if after is None or o > after)[:limit]
+            return [(o, self._rows[o]) for o in owners]
+
+    def _read_many(self, customer_ids: Sequence[UUID]) -> dict[UUID, Row]:
+        with self._lock:
+            return {o: self._rows[o] for o in customer_ids if o in self._rows}
+
+    def _put_rows(self, rows: Sequence[tuple[UUID, Row]]) -> None:
+        with self._lock:
+            for owner, row in rows:
+                if row is None:
+                    self._rows[owner] = None
+                else:
+                    self._rows.setdefault(owner, row)
 
     def rows(self) -> dict[UUID, Row]:
         """A copy of the table (tests look into it)."""

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from attrs import evolve
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent, Tracking
 from eventsourcing.popo import POPOTrackingRecorder
 
 from customer_ledger.domain.values import Stage
@@ -67,6 +67,26 @@ class MemoryAdapter(Adapter):
 
     def user_store(self, url: StoreURL) -> MemoryUserStore:
         return MemoryUserStore()  # one per ledger (CustomerLedger.users keeps it)
+
+    def insert_notifications(
+        self, recorder: ApplicationRecorder, notifications: Sequence[Notification]
+    ) -> None:
+        """eventsourcing's in-memory recorder numbers its events 1, 2, 3...: a log with a
+        gap in its ids cannot be copied here (``StoreError``, nothing stored)."""
+        expected = (recorder.max_notification_id() or 0) + 1
+        for offset, notification in enumerate(notifications):
+            if notification.id != expected + offset:
+                raise StoreError(
+                    f"memory:// numbers its events without gaps, and the log to copy goes "
+                    f"on at notification {notification.id}, not {expected + offset}: copy "
+                    "it to a SQLite or PostgreSQL store"
+                )
+        recorder.insert_events(
+            [
+                StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
+                for n in notifications
+            ]
+        )
 
 
 class _MemoryView(POPOTrackingRecorder):

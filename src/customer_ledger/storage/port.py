@@ -11,7 +11,8 @@ supplies four things, each checked by the conformance suite (``customer_ledger.t
   and its duplicate index (three more: ``_index_put``, ``_index_find``, ``_index_rows``);
 * ``user_store(url)``: a ``UserStore`` over its user table (``storage.users``);
 * ``classify(error)``: what one of its driver's errors means for a command;
-* ``exists(url)`` (optional): whether a ledger is there, before a read-only open.
+* ``exists(url)`` (optional): whether a ledger is there, before a read-only open;
+* ``insert_notifications(recorder, notifications)``: a copied log's events at their ids.
 
 The names below are re-exported from the layers that define them, so that an adapter
 imports from this one module: the view ports and their records and queries, the helpers
@@ -21,7 +22,10 @@ that make every backend sort and page alike, the key store's base, the errors.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import ClassVar, Literal
+
+from eventsourcing.persistence import ApplicationRecorder, Notification
 
 from customer_ledger.domain.values import Stage
 from customer_ledger.errors import (
@@ -136,6 +140,19 @@ class Adapter(ABC):
         the primary's: a number that only grows and compares across a primary and its
         replicas (PostgreSQL: the LSN in bytes). None: the backend has no replicas."""
         return None
+
+    def insert_notifications(
+        self, recorder: ApplicationRecorder, notifications: Sequence[Notification]
+    ) -> None:
+        """Stores each notification's event as it is (originator, version, topic, bytes)
+        at its own notification id, all in one transaction, so that a copied log has the
+        source's ids (a checkpoint hashes them) even where the source has gaps. The ids
+        are above every id the ``recorder`` holds, in order; later events get higher
+        ids than these. Used by ``customer-ledger copy`` (``application.copying``)."""
+        raise StoreError(
+            f"the {self.scheme}:// adapter cannot take a copied ledger (implement "
+            "Adapter.insert_notifications: see customer_ledger.storage.port)"
+        )
 
     def classify(self, error: BaseException) -> Failure | None:
         """What ``error``, raised by this backend's driver (eventsourcing passes it up as

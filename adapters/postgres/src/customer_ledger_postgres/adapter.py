@@ -6,7 +6,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import psycopg
+from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import sql
 
 from customer_ledger.storage import (
     KEY_STORE_URL_ENV,
@@ -54,6 +59,38 @@ class PostgresAdapter(Adapter):
         with datastore.get_connection() as conn:
             row = conn.execute(LOG_POSITION).fetchone()
         return None if row is None or row["position"] is None else int(row["position"])
+
+    def insert_notifications(
+        self, recorder: ApplicationRecorder, notifications: Sequence[Notification]
+    ) -> None:
+        """Each event with its notification id given (the column is a bigserial), under
+        the table lock eventsourcing's writers take; then the sequence is moved past the
+        highest id, so the next command's events come after the copied ones."""
+        assert isinstance(recorder, PostgresApplicationRecorder)
+        schema, table = recorder.datastore.schema, recorder.events_table_name
+        name = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+        qualified = ".".join('"' + part.replace('"', '""') + '"' for part in (schema, table))
+        rows = [
+            (n.originator_id, n.originator_version, n.topic, n.state, n.id) for n in notifications
+        ]
+        with recorder.datastore.transaction(commit=True) as curs:
+            for statement in recorder.lock_table_statements:
+                curs.execute(statement)
+            curs.executemany(
+                sql.SQL(
+                    "INSERT INTO {} (originator_id, originator_version, topic, state, "
+                    "notification_id) VALUES (%s, %s, %s, %s, %s)"
+                ).format(name),
+                rows,
+            )
+            curs.execute(
+                sql.SQL(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), "
+                    "(SELECT max(notification_id) FROM {}))"
+                ).format(name),
+                (qualified,),
+            )
+            curs.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(recorder.channel_name)))
 
     def classify(self, error: BaseException) -> Failure | None:
         return classify(error)

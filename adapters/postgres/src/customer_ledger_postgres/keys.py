@@ -192,6 +192,49 @@ class PostgresKeyStore(KeyStore):
             ).fetchall()
         return [(r["customer_id"], r["number"], r["kind"], bytes(r["digest"])) for r in found]
 
+    def _key_rows(self, after: UUID | None, limit: int) -> Sequence[tuple[UUID, Row]]:
+        with self.datastore.get_connection() as conn:
+            found = conn.execute(
+                sql.SQL(
+                    "SELECT customer_id, wrapped FROM {} "
+                    "WHERE %s::uuid IS NULL OR customer_id > %s ORDER BY customer_id LIMIT %s"
+                ).format(self.table),
+                (after, after, limit),
+            ).fetchall()
+        return [(r["customer_id"], _row(r["wrapped"])) for r in found]
+
+    def _read_many(self, customer_ids: Sequence[UUID]) -> dict[UUID, Row]:
+        with self.datastore.get_connection() as conn:
+            found = conn.execute(
+                sql.SQL("SELECT customer_id, wrapped FROM {} WHERE customer_id = ANY(%s)").format(
+                    self.table
+                ),
+                (list(customer_ids),),
+            ).fetchall()
+        return {r["customer_id"]: _row(r["wrapped"]) for r in found}
+
+    def _put_rows(self, rows: Sequence[tuple[UUID, Row]]) -> None:
+        live = [(o, w) for o, w in rows if w is not None]
+        dead = [(o,) for o, w in rows if w is None]
+        with self.datastore.transaction(commit=True) as curs:
+            if live:
+                curs.executemany(
+                    sql.SQL(
+                        "INSERT INTO {} (customer_id, wrapped) VALUES (%s, %s) "
+                        "ON CONFLICT (customer_id) DO NOTHING"
+                    ).format(self.table),
+                    live,
+                )
+            if dead:
+                curs.executemany(
+                    sql.SQL(
+                        "INSERT INTO {} (customer_id, wrapped, destroyed_at) "
+                        "VALUES (%s, NULL, now()) ON CONFLICT (customer_id) DO UPDATE SET "
+                        "wrapped = NULL, destroyed_at = coalesce({}.destroyed_at, now())"
+                    ).format(self.table, sql.Identifier(KEY_TABLE)),
+                    dead,
+                )
+
     def _scrub(self, full: bool) -> list[str]:
         notes = []
         with self.datastore.get_connection() as conn:  # autocommit, as VACUUM needs
@@ -215,3 +258,7 @@ class PostgresKeyStore(KeyStore):
 
     def close(self) -> None:
         self.datastore.close()
+
+
+def _row(wrapped: bytes | memoryview | None) -> Row:
+    return None if wrapped is None else bytes(wrapped)

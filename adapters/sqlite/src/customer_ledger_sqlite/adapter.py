@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Sequence
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from customer_ledger.storage import (
     KEY_STORE_URL_ENV,
@@ -59,6 +64,29 @@ class SQLiteAdapter(Adapter):
     def exists(self, url: StoreURL) -> bool:
         check_options(url)
         return os.path.exists(database_path(url))
+
+    def insert_notifications(
+        self, recorder: ApplicationRecorder, notifications: Sequence[Notification]
+    ) -> None:
+        """Each event at its notification id as the table's rowid (which is what
+        eventsourcing's SQLite recorder reads as the notification id)."""
+        assert isinstance(recorder, SQLiteApplicationRecorder)
+        statement = (
+            f"INSERT INTO {recorder.events_table_name} "
+            "(rowid, originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?, ?)"
+        )
+        rows = [
+            (
+                n.id,
+                n.originator_id.hex if isinstance(n.originator_id, UUID) else n.originator_id,
+                n.originator_version,
+                n.topic,
+                n.state,
+            )
+            for n in notifications
+        ]
+        with recorder.datastore.transaction(commit=True) as c:
+            c.executemany(statement, rows)
 
     def classify(self, error: BaseException) -> Failure | None:
         return classify(error)

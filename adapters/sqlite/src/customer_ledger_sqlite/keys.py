@@ -162,6 +162,45 @@ class SQLiteKeyStore(KeyStore):
             ).fetchall()
         return [(UUID(c), n, k, bytes(d)) for c, n, k, d in found]
 
+    def _key_rows(self, after: UUID | None, limit: int) -> Sequence[tuple[UUID, Row]]:
+        with self._db_lock:
+            found = self._connection.execute(
+                f"SELECT customer_id, wrapped FROM {self.table} WHERE customer_id > ? "
+                "ORDER BY customer_id LIMIT ?",
+                ("" if after is None else str(after), limit),
+            ).fetchall()
+        return [(UUID(c), None if w is None else bytes(w)) for c, w in found]
+
+    def _read_many(self, customer_ids: Sequence[UUID]) -> dict[UUID, Row]:
+        found: dict[UUID, Row] = {}
+        with self._db_lock:
+            for start in range(0, len(customer_ids), 500):  # SQLite's bound on parameters
+                chunk = [str(c) for c in customer_ids[start : start + 500]]
+                rows = self._connection.execute(
+                    f"SELECT customer_id, wrapped FROM {self.table} "
+                    f"WHERE customer_id IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+                found.update((UUID(c), None if w is None else bytes(w)) for c, w in rows)
+        return found
+
+    def _put_rows(self, rows: Sequence[tuple[UUID, Row]]) -> None:
+        now = _now()
+        with self._db_lock, self._connection:
+            c = self._connection
+            c.execute("BEGIN IMMEDIATE")
+            c.executemany(
+                f"INSERT INTO {self.table} (customer_id, wrapped, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (customer_id) DO NOTHING",
+                [(str(o), w, now) for o, w in rows if w is not None],
+            )
+            c.executemany(
+                f"INSERT INTO {self.table} (customer_id, wrapped, created_at, destroyed_at) "
+                "VALUES (?, NULL, ?, ?) ON CONFLICT (customer_id) DO UPDATE "
+                "SET wrapped = NULL, destroyed_at = coalesce(destroyed_at, excluded.destroyed_at)",
+                [(str(o), now, now) for o, w in rows if w is None],
+            )
+
     def close(self) -> None:
         with self._db_lock:
             self._connection.close()

@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
 from customer_ledger.errors import CorruptEvent
 from customer_ledger.privacy.fields import PersonalFields
+from customer_ledger.projections.collector import collect_young, paused_collector
 from customer_ledger.projections.fold import Damage, DamagedEvent, SharedBatch
 from customer_ledger.projections.projectors import PROJECTIONS, SHARES_FOLD, BatchProjection
 from customer_ledger.projections.views import KINDS, LIVE, REBUILD, VIEW_FORMAT, Kind, ViewSet
@@ -106,8 +107,11 @@ def catch_up(
                     )
             positions[projection] = batch[-1][1].notification_id
             applied += len(batch)
+        done = notifications[-1].id
+        del events, notifications  # this page's objects: garbage before the next is read
+        collect_young()
         if progress:
-            progress(notifications[-1].id, last)
+            progress(done, last)
     return applied
 
 
@@ -125,6 +129,19 @@ def rebuild(
     A rebuild that was killed resumes from its rebuild tables' tracking position,
     unless ``fresh`` discards them first.
     """
+    with paused_collector():
+        return _rebuild(app, views, kinds, page_size=page_size, progress=progress, fresh=fresh)
+
+
+def _rebuild(
+    app: Any,
+    views: ViewSet,
+    kinds: Sequence[Kind],
+    *,
+    page_size: int,
+    progress: Progress | None,
+    fresh: bool,
+) -> list[RebuildResult]:
     if fresh:
         for kind in kinds:
             views.discard(kind)

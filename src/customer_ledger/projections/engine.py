@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -72,12 +73,14 @@ def catch_up(
     page_size: int = PAGE_SIZE,
     progress: Progress | None = None,
     timings: dict[BatchProjection, float] | None = None,
+    remember_heads: bool = True,
 ) -> int:
     """Applies every event the projections have not seen; returns (event, view) pairs done.
 
     Safe to run in several processes at once: a page another process wrote first
     fails its tracking check, and this one re-reads its position and carries on.
     ``timings`` gains each projection's own seconds (reading the log is shared).
+    ``remember_heads=False`` (a rebuild) leaves the mapper's chain-head cache alone.
     """
     if not projections:
         return 0
@@ -88,7 +91,7 @@ def catch_up(
         notifications = app.recorder.select_notifications(start=start, limit=page_size, stop=last)
         if not notifications:
             break
-        events = _decode(app, notifications)
+        events = _decode(app, notifications, remember_heads)
         for projection in projections:
             batch = [pair for pair in events if pair[1].notification_id > positions[projection]]
             if not batch:
@@ -148,7 +151,8 @@ def _rebuild(
     projections = projections_for(views, app.personal, kinds, REBUILD)
     resumed = {p: _position(app, p) for p in projections}
     own: dict[BatchProjection, float] = {}
-    catch_up(app, projections, page_size=page_size, progress=progress, timings=own)
+    catch_up(app, projections, page_size=page_size, progress=progress, timings=own,
+             remember_heads=False)  # fmt: skip
     results = []
     for projection in projections:
         started = time.perf_counter()
@@ -191,11 +195,18 @@ def _position(app: Any, projection: BatchProjection) -> int:
     return projection.view.max_tracking_id(app.name) or 0
 
 
-def _decode(app: Any, notifications: Sequence[Notification]) -> list[tuple[Any, Tracking]]:
+def _decode(
+    app: Any, notifications: Sequence[Notification], remember_heads: bool = True
+) -> list[tuple[Any, Tracking]]:
     """Only Customer events are decoded; others travel as None, for their tracking. An
     event that cannot be read travels as a ``DamagedEvent``: its customer is set aside,
     the others are caught up."""
-    to_domain_event = app.mapper.to_domain_event
+    mapper = app.mapper
+    to_domain_event = (
+        mapper.to_domain_event
+        if remember_heads or not hasattr(mapper, "chain")  # a mapper without a hash chain
+        else partial(mapper.to_domain_event, remember_head=False)
+    )
     name = app.name
     decoded: list[tuple[Any, Tracking]] = []
     for n in notifications:

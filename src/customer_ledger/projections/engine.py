@@ -21,6 +21,7 @@ from customer_ledger.privacy.fields import PersonalFields
 from customer_ledger.projections.collector import collect_young, paused_collector
 from customer_ledger.projections.fold import Damage, DamagedEvent, SharedBatch
 from customer_ledger.projections.projectors import PROJECTIONS, SHARES_FOLD, BatchProjection
+from customer_ledger.projections.timeline import forget_summaries
 from customer_ledger.projections.views import KINDS, LIVE, REBUILD, VIEW_FORMAT, Kind, ViewSet
 
 # Events per page, and per view transaction. Bigger pages fold each busy customer once
@@ -112,6 +113,7 @@ def catch_up(
             applied += len(batch)
         done = notifications[-1].id
         del events, notifications  # this page's objects: garbage before the next is read
+        forget_summaries()
         collect_young()
         if progress:
             progress(done, last)

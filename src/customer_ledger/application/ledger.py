@@ -114,7 +114,7 @@ from customer_ledger.projections.engine import (
     stale_views,
     upgrade,
 )
-from customer_ledger.projections.fold import Damage
+from customer_ledger.projections.fold import Damage, project
 from customer_ledger.projections.profile import Profile, profile_from_document, profile_of
 from customer_ledger.projections.projectors import BatchProjection
 from customer_ledger.projections.search import blind_keys, query_groups
@@ -511,7 +511,9 @@ class CustomerLedger(Application[UUID], Commands):
         ):
             raise InvalidValue(f"version must be 1 or more, got {shown(version)}")
         with folding(customer_number(number), customer_id):
-            customer: Customer = self.repository.get(customer_id, version=version)
+            customer: Customer = self.repository.get(
+                customer_id, version=version, projector_func=project
+            )
         assert isinstance(customer, Customer)
         if version is not None and customer.version < version:
             raise InvalidValue(f"{number} has {customer.version} versions, not {version}")

@@ -75,6 +75,7 @@ from customer_ledger.projections.views import (
     encode_cursor,
     fold_text,
     sort_key,
+    timeline_document,
     utc_key,
 )
 from customer_ledger.serialization import converter, decode, encode
@@ -218,6 +219,7 @@ __all__ = [
     "profile_from_document",
     "search_fold",
     "sort_key",
+    "timeline_document",
     "user_name",
     "utc_key",
     "utc_now",

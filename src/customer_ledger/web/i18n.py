@@ -433,6 +433,13 @@ RULE_ZH: dict[str, str] = {
     "unsupported_media_type": "不支持的内容类型",
     "http_error": "请求失败",
     "internal_error": "服务器出错，已记入日志",
+    "views_behind": "视图尚未更新到您刚才的修改（后台同步进程 follow 是否在运行？），请稍后再读",
+    "replica_behind": "只读副本尚未同步到您刚才的修改，请稍后再读",
+    "copy": "复制档案库失败",
+    "target_not_empty": "目标存储已有其他记录，不能复制到那里",
+    "copy_to_itself": "不能把档案库复制到它自己",
+    "copy_conflict": "目标存储中的数据密钥或用户与源不一致，复制已停止，以免丢失",
+    "copy_mismatch": "复制后的目标未通过校验，或与源不一致",
 }
 
 # Form fields' hints in Chinese (the English ones are the command schema's FIELD_HELP and

@@ -167,3 +167,23 @@ def test_an_import_tells_the_format_by_the_files_name_and_takes_only_known_layou
         refused = site.post("/import", data=data, files={"file": (name, b"x", "text/plain")})
         assert refused.status_code == 422 and 'data-rule="invalid_value"' in refused.text
     assert sorted(day.numbers()) == before
+
+
+def test_a_day_is_picked_from_a_calendar_and_seldom_used_fields_are_folded_away(
+    site: TestClient[Any], day: CustomerLedger
+) -> None:
+    csrf = log_in(site, "sales")
+    form = site.get("/customers/C003/do/sign_contract").text
+    dates = re.findall(r'<input id="f-(\w+)" name="\w+" type="date"', form)
+    assert dates == ["signed_on", "starts_on", "expires_on"]  # a moment (occurred_at): text
+    assert re.search(r'<details>\s*<summary>更多</summary>', form)
+    folded = form.split("<details>")[1].split("</details>")[0]
+    assert 'id="f-correlation_id"' in folded and 'id="f-source_actor"' in folded
+    given = site.get("/customers/C003/do/sign_contract?source_actor=*助理").text
+    assert "<details open>" in given  # a folded field with a value is shown
+    refused = site.post(
+        "/customers/C003/do/log_interaction",
+        data={"csrf_token": csrf, "command_id": "t:f", "channel": "phone", "topic": "x",
+              "source_actor": "\x00"},
+    )  # fmt: skip
+    assert refused.status_code == 422 and "<details open>" in refused.text

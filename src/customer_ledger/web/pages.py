@@ -62,7 +62,7 @@ from customer_ledger.storage.users import User
 from customer_ledger.web.app import SESSION_COOKIE, Web
 from customer_ledger.web.attachments import Files, uri_of
 from customer_ledger.web.errors import HTTP_RULES, status_of
-from customer_ledger.web.forms import field_of, form_fields, line_of
+from customer_ledger.web.forms import FOLDED, field_of, form_fields, line_of
 from customer_ledger.web.i18n import (
     LANG_COOKIE,
     Language,
@@ -449,7 +449,8 @@ def _form(
         where = field_of(command, error.rule, str(error))
     return render(
         request, "command.html", status=status, visit=v, command=command, number=number,
-        fields=fields, values=values, error=error, error_field=where,
+        fields=fields, values=values, error=error, error_field=where, folded=FOLDED,
+        unfold=where in FOLDED or any(_text(values.get(name)) for name in FOLDED),
         command_id=values.get("command_id") or f"web:{uuid.uuid4()}",
         action="/customers/new" if number is None else f"/customers/{number}/do/{command}",
     )  # fmt: skip

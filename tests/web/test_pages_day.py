@@ -176,7 +176,7 @@ def test_a_day_is_picked_from_a_calendar_and_seldom_used_fields_are_folded_away(
     form = site.get("/customers/C003/do/sign_contract").text
     dates = re.findall(r'<input id="f-(\w+)" name="\w+" type="date"', form)
     assert dates == ["signed_on", "starts_on", "expires_on"]  # a moment (occurred_at): text
-    assert re.search(r'<details>\s*<summary>更多</summary>', form)
+    assert re.search(r"<details>\s*<summary>更多</summary>", form)
     folded = form.split("<details>")[1].split("</details>")[0]
     assert 'id="f-correlation_id"' in folded and 'id="f-source_actor"' in folded
     given = site.get("/customers/C003/do/sign_contract?source_actor=*助理").text

@@ -187,3 +187,21 @@ def test_a_day_is_picked_from_a_calendar_and_seldom_used_fields_are_folded_away(
               "source_actor": "\x00"},
     )  # fmt: skip
     assert refused.status_code == 422 and "<details open>" in refused.text
+
+
+def test_a_sales_person_finds_their_own_customers_and_reminders(
+    site: TestClient[Any], day: CustomerLedger
+) -> None:
+    """The owner is who the ledger was told maintains a customer (assign_owner); a team
+    that assigns its users' names finds its own with one link."""
+    day.assign_owner("C003", owner="sales", actor=ROOT)
+    log_in(site, "sales")
+    page = site.get("/customers").text
+    mine = re.search(r'<a href="([^"]+)" id="mine">我负责的客户</a>', page)
+    assert mine and mine.group(1) == "/customers?owner=sales"
+    listed = site.get(mine.group(1)).text.split("<tbody>")[1]
+    assert re.findall(r'<a href="/customers/(\w+)">', listed) == ["C003"]
+    due = site.get("/reminders?owner=sales&as_of=2024-07-20").text.split("<tbody>")[1]
+    assert "C003" in due and "A001" not in due
+    grade = site.get("/customers?grade=A").text
+    assert '<option value="A" selected>A</option>' in grade

@@ -191,6 +191,8 @@ ZH: dict[str, str] = {
     "renewed": "已续约",
     "WeChat": "微信",
     "done": "已完成",
+    "My customers": "我负责的客户",
+    "My reminders": "我的提醒",
     "More": "更多",
     "by the file's name": "按文件扩展名",
     "recognised from the header": "按表头自动识别",

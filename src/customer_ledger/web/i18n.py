@@ -191,6 +191,7 @@ ZH: dict[str, str] = {
     "renewed": "已续约",
     "WeChat": "微信",
     "done": "已完成",
+    "That read was recorded already, and a form sent again shows nothing more: give the reason again to see it again.": "这次查看已记录过；再次提交同一表单不会再显示完整信息。如需再看，请重新填写原因。",  # noqa: E501
     "My customers": "我负责的客户",
     "My reminders": "我的提醒",
     "More": "更多",

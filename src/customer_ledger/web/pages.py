@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -97,6 +98,9 @@ MAX_ATTACHMENT = 20 * 1024 * 1024
 LIVE = "__live_digest__"  # where a polled page's digest goes (see render)
 UPLOAD_SECONDS = 3600  # a sheet's dry run waits this long for its confirmation
 FORMATS = ("csv", "xlsx", "jsonl")
+READS_COOKIE = "customer_ledger_reads"  # the read ids of the show-phone forms already read
+READS_KEPT = 20
+READ_ID = re.compile(r"[A-Za-z0-9:-]{1,64}")
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -362,22 +366,36 @@ def customer_page(
 
 
 @post("/customers/{number:str}/reveal", sync_to_thread=True, status_code=200)
-def customer_reveal(request: AnyRequest, number: FromPath[str], data: FormData) -> Response[bytes]:
+def customer_reveal(request: AnyRequest, number: FromPath[str], data: FormData) -> Response[Any]:
     """The customer with contacts unmasked: the ledger checks the role and the reason,
     and records the read (or the refusal).
 
-    The page's form sends it with htmx, which swaps the unmasked page in and leaves the
-    address the customer's page: a reload asks for the masked page again and records
-    nothing. A refusal is sent as a 200 page to htmx (which swaps no 4xx), as the error
-    page it is; a form sent without script gets the page or the refusal itself."""
+    The page's form is sent by htmx, which swaps the unmasked page in and leaves the
+    address the customer's page: a reload asks for the masked page and records nothing.
+    A refusal is sent to htmx as a 200 page (htmx swaps no 4xx), the error page it is.
+    Each form also carries a read id, remembered in a cookie once read: the same form
+    sent again (a reload of a form sent without script, a resubmitted page) records no
+    second read and goes back to the masked page."""
     v = visit(request)
     v.check_csrf(data)
+    read_id = _text(data.get("read_id"))
+    if read_id is not None and not READ_ID.fullmatch(read_id):
+        raise InvalidValue("read_id must be the form's own (letters, digits, ':' and '-')")
+    seen = [r for r in request.cookies.get(READS_COOKIE, "").split(".") if READ_ID.fullmatch(r)]
+    if read_id is not None and read_id in seen:
+        return _redirect(f"/customers/{quote(number, safe='')}?done=shown_before")
     try:
-        return _customer(request, v, number, unmasked=True, why=_text(data.get("why")))
+        response = _customer(request, v, number, unmasked=True, why=_text(data.get("why")))
     except LedgerError as error:
         if not request.headers.get("hx-request"):
             raise
         return _page_error(request, error, status=200)
+    if read_id is not None:
+        response.set_cookie(
+            READS_COOKIE, ".".join([*seen, read_id][-READS_KEPT:]), max_age=v.web.session_seconds,
+            httponly=True, samesite="strict", secure=v.web.secure_cookies, path="/customers",
+        )  # fmt: skip
+    return response
 
 
 def _customer(

@@ -331,7 +331,9 @@ def test_import_a_sheet_dry_run_then_confirm(
         files={"file": ("", b"", "application/octet-stream")},
     )
     assert done.status_code == 200 and "S001" in list(ledger.numbers())
-    assert not list((tmp_path / "attachments" / "imports").iterdir())  # the upload is gone
+    assert done.url.path == "/import" and "report=" in str(done.url)  # its report, by GET
+    kept = [p.name for p in (tmp_path / "attachments" / "imports").iterdir()]
+    assert not [name for name in kept if name.endswith(".csv")]  # the upload is gone
 
 
 def test_users_are_for_admins(site: TestClient[Any], ledger: CustomerLedger) -> None:

@@ -4,6 +4,7 @@ list, the reminders, the audit log and the charts read in Chinese."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -205,3 +206,30 @@ def test_a_sales_person_finds_their_own_customers_and_reminders(
     assert "C003" in due and "A001" not in due
     grade = site.get("/customers?grade=A").text
     assert '<option value="A" selected>A</option>' in grade
+
+
+def test_an_import_shows_its_report_by_address_so_a_reload_imports_nothing_again(
+    site: TestClient[Any], day: CustomerLedger
+) -> None:
+    """JSON Lines import at once; the page redirects to the report (kept an hour for the
+    user who imported), so reloading it, however often, records nothing more."""
+    csrf = log_in(site, "sales")
+    line = {"command": "log_interaction", "customer": "C003", "channel": "phone", "topic": "t"}
+    lines = json.dumps(line).encode() + b"\n"
+    files = {"file": ("calls.jsonl", lines, "application/x-ndjson")}
+    done = site.post("/import", data={"csrf_token": csrf}, files=files, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].startswith("/import?report=")
+    for _ in range(3):
+        report = site.get(done.headers["location"])
+        assert report.status_code == 200 and "已导入。" in report.text
+        assert re.search(r'id="recorded">1<', report.text)
+
+    def calls() -> int:
+        return [type(e).__name__ for e in day.history("C003")].count("InteractionLogged")
+
+    assert calls() == 2  # the demo's one and this one
+    with TestClient(site.app) as other:
+        log_in(other, "manager")
+        theirs = other.get(done.headers["location"])
+        assert theirs.status_code == 422 and 'data-rule="invalid_value"' in theirs.text
+    assert site.get("/import?report=../x").status_code == 422

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import re
 import secrets
@@ -770,25 +771,34 @@ def audit_page(request: AnyRequest) -> Response[bytes]:
 # -- import and export ----------------------------------------------------------------------
 
 
-@get("/import", sync_to_thread=False)
+@get("/import", sync_to_thread=True)
 def import_page(request: AnyRequest) -> Response[bytes]:
+    """The import form; ``?report=ID``, the report of an import this user recorded (where
+    the import redirects, so a reload shows the report again and imports nothing)."""
     v = visit(request)
+    report = None
+    report_id = _text(request.query_params.get("report"))
+    if report_id is not None:
+        uploads = _uploads(request)
+        found = uploads / f"{report_id}.report.json"
+        if (
+            not report_id.isalnum()
+            or not found.exists()
+            or _owner(uploads / f"{report_id}.owner") != v.user.name
+        ):
+            raise InvalidValue("that import's report is gone (older than an hour)")
+        report = json.loads(found.read_text("utf-8"))
     return render(
-        request,
-        "import.html",
-        visit=v,
-        report=None,
-        upload=None,
-        fmt="auto",
-        layout="auto",
-        layouts=_layouts(v.lang),
-    )
+        request, "import.html", visit=v, report=report, upload=None, fmt="auto",
+        layout="auto", layouts=_layouts(v.lang),
+    )  # fmt: skip
 
 
 @post("/import", sync_to_thread=True, status_code=200, request_max_body_size=20 * 1024 * 1024)
-def import_submit(request: AnyRequest, data: Multipart) -> Response[bytes]:
+def import_submit(request: AnyRequest, data: Multipart) -> Response[Any]:
     """A sheet: the dry run's report, with a confirm button that imports the same upload
-    (kept server-side under a random name). JSON Lines import at once."""
+    (kept server-side under a random name). JSON Lines import at once. A recording
+    import redirects to its report (``_imported``)."""
     v = visit(request)
     v.check_csrf(data)
     fmt = data.get("format") or "auto"
@@ -826,28 +836,28 @@ def import_submit(request: AnyRequest, data: Multipart) -> Response[bytes]:
     if fmt == "jsonl":
         with path.open("rb") as lines:
             report = v.web.call(lambda: import_lines(v.ledger, lines, actor=v.actor)).to_json()
-        _forget_upload(uploads, upload_id)
-        return render(
-            request,
-            "import.html",
-            visit=v,
-            report=report,
-            upload=None,
-            fmt=fmt,
-            layout=layout,
-            layouts=_layouts(v.lang),
-        )
+        return _imported(uploads, upload_id, v, report)
     dry_run = data.get("confirm") != "1"
     sheet = v.web.call(
         lambda: import_sheet(v.ledger, path, layout=layout, dry_run=dry_run, actor=v.actor)
     ).to_json()
     if not dry_run:
-        _forget_upload(uploads, upload_id)
+        return _imported(uploads, upload_id, v, sheet)
     return render(
         request, "import.html", visit=v, report=sheet, upload=upload_id if dry_run else None,
         layouts=_layouts(v.lang),
         fmt=fmt, layout=layout,
     )  # fmt: skip
+
+
+def _imported(folder: Path, upload_id: str, v: Visit, report: Any) -> Response[Any]:
+    """After a recording import: the upload goes, its report is kept for its user (an
+    hour) and the page redirects to it, so a reload never imports the file again."""
+    _forget_upload(folder, upload_id)
+    report_id = secrets.token_hex(16)
+    (folder / f"{report_id}.report.json").write_text(json.dumps(report, default=str), "utf-8")
+    (folder / f"{report_id}.owner").write_text(v.user.name, "utf-8")
+    return _redirect(f"/import?report={report_id}")
 
 
 def _layouts(lang: Language) -> list[tuple[str, str]]:

@@ -233,3 +233,19 @@ def test_an_import_shows_its_report_by_address_so_a_reload_imports_nothing_again
         theirs = other.get(done.headers["location"])
         assert theirs.status_code == 422 and 'data-rule="invalid_value"' in theirs.text
     assert site.get("/import?report=../x").status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("command", "field", "suggested"),
+    [("add_contact", "contact_id", "C003-2"), ("file_complaint", "complaint", "K2"),
+     ("schedule_reminder", "reminder", "R2")],
+)  # fmt: skip
+def test_a_form_for_a_new_item_suggests_an_id_not_in_use(
+    site: TestClient[Any], day: CustomerLedger, command: str, field: str, suggested: str
+) -> None:
+    """C003 has contact C003-1, complaint K7 and reminder R1: the next free of each."""
+    log_in(site, "sales")
+    form = site.get(f"/customers/C003/do/{command}").text
+    assert re.search(rf'<input id="f-{field}" name="{field}" value="{suggested}"', form)
+    chosen = site.get(f"/customers/C003/do/{command}?{field}=X9").text
+    assert re.search(rf'<input id="f-{field}" name="{field}" value="X9"', chosen)

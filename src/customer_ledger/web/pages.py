@@ -437,7 +437,29 @@ def command_form(
 ) -> Response[bytes]:
     v = visit(request)
     _known(command)
-    return _form(request, v, command, number, dict(request.query_params.items()), None)
+    values = dict(request.query_params.items())
+    if command in NEW_IDS and NEW_IDS[command][0] not in values:
+        values[NEW_IDS[command][0]] = v.web.call(lambda: _new_id(v, command, number))
+    return _form(request, v, command, number, values, None)
+
+
+# Commands that name a new item of the customer's: the form suggests an id not in use
+# (field, the profile's items, their id, the pattern), which the user may change.
+NEW_IDS = {
+    "add_contact": ("contact_id", "contacts", "contact_id", "{number}-{n}"),
+    "file_complaint": ("complaint", "complaints", "complaint_id", "K{n}"),
+    "schedule_reminder": ("reminder", "reminders", "reminder_id", "R{n}"),
+}
+
+
+def _new_id(v: Visit, command: str, number: str) -> str:
+    _, items, key, pattern = NEW_IDS[command]
+    profile = v.ledger.profile(number, actor=v.actor)
+    taken = {getattr(item, key) for item in getattr(profile, items)}
+    n = len(taken) + 1
+    while pattern.format(number=profile.number, n=n) in taken:
+        n += 1
+    return pattern.format(number=profile.number, n=n)
 
 
 @post("/customers/{number:str}/do/{command:str}", sync_to_thread=True, status_code=303)

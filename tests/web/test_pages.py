@@ -243,6 +243,10 @@ def test_show_phone_from_the_page_is_one_read_however_often_the_page_is_reloaded
     )
     assert refused.status_code == 200 and 'id="main"' in refused.text
     assert 'data-rule="invalid_value"' in refused.text and "13812345678" not in refused.text
+    stale = site.post(
+        "/customers/K001/reveal", data={"csrf_token": "stale", "why": "回访"}, headers=htmx
+    )
+    assert stale.status_code == 200 and 'data-rule="permission_denied"' in stale.text
     assert len([e for e in ledger.audit_log("K001") if e.kind == "read"]) == 1
 
 

@@ -378,14 +378,14 @@ def customer_reveal(request: AnyRequest, number: FromPath[str], data: FormData) 
     sent again (a reload of a form sent without script, a resubmitted page) records no
     second read and goes back to the masked page."""
     v = visit(request)
-    v.check_csrf(data)
     read_id = _text(data.get("read_id"))
-    if read_id is not None and not READ_ID.fullmatch(read_id):
-        raise InvalidValue("read_id must be the form's own (letters, digits, ':' and '-')")
     seen = [r for r in request.cookies.get(READS_COOKIE, "").split(".") if READ_ID.fullmatch(r)]
-    if read_id is not None and read_id in seen:
-        return _redirect(f"/customers/{quote(number, safe='')}?done=shown_before")
     try:
+        v.check_csrf(data)
+        if read_id is not None and not READ_ID.fullmatch(read_id):
+            raise InvalidValue("read_id must be the form's own (letters, digits, ':' and '-')")
+        if read_id is not None and read_id in seen:
+            return _redirect(f"/customers/{quote(number, safe='')}?done=shown_before")
         response = _customer(request, v, number, unmasked=True, why=_text(data.get("why")))
     except LedgerError as error:
         if not request.headers.get("hx-request"):

@@ -243,7 +243,50 @@ def test_show_phone_from_the_page_is_one_read_however_often_the_page_is_reloaded
     )
     assert refused.status_code == 200 and 'id="main"' in refused.text
     assert 'data-rule="invalid_value"' in refused.text and "13812345678" not in refused.text
+    stale = site.post(
+        "/customers/K001/reveal", data={"csrf_token": "stale", "why": "回访"}, headers=htmx
+    )
+    assert stale.status_code == 200 and 'data-rule="permission_denied"' in stale.text
     assert len([e for e in ledger.audit_log("K001") if e.kind == "read"]) == 1
+
+
+def test_a_show_phone_form_sent_again_records_no_second_read(
+    site: TestClient[Any], ledger: CustomerLedger
+) -> None:
+    """Without script (or a resubmitted page) the form itself is sent again: its read id,
+    remembered in a cookie once read, sends it back to the masked page, recording
+    nothing. A new form (a new read id) is a new read; a forged read id is refused."""
+    csrf = log_in(site, "sales")
+    first_contact(site, csrf)
+    site.post(
+        "/customers/K001/do/add_contact",
+        data={"csrf_token": csrf, "command_id": "t:c", "contact_id": "K001-1", "name": "王五",
+              "phone": "13812345678"},
+    )  # fmt: skip
+    read_id = re.search(
+        r'name="read_id" value="(web:[0-9a-f-]+)"', site.get("/customers/K001").text
+    )
+    assert read_id
+    sent = {"csrf_token": csrf, "why": "回访客户", "read_id": read_id.group(1)}
+    shown = site.post("/customers/K001/reveal", data=sent)
+    assert shown.status_code == 200 and "13812345678" in shown.text
+    again = site.post("/customers/K001/reveal", data=sent, follow_redirects=False)
+    assert again.status_code == 303
+    assert again.headers["location"] == "/customers/K001?done=shown_before"
+    masked = site.get(again.headers["location"]).text
+    assert "13812345678" not in masked and 'id="shown-before"' in masked
+
+    def reads() -> int:
+        return len([e for e in ledger.audit_log("K001") if e.kind == "read"])
+
+    assert reads() == 1
+    other = re.search(r'name="read_id" value="(web:[0-9a-f-]+)"', shown.text)
+    assert other and other.group(1) != read_id.group(1)
+    site.post("/customers/K001/reveal", data={**sent, "read_id": other.group(1)})
+    assert reads() == 2
+    forged = site.post("/customers/K001/reveal", data={**sent, "read_id": "x;y=1"})
+    assert forged.status_code == 422 and 'data-rule="invalid_value"' in forged.text
+    assert reads() == 2
 
 
 def test_time_travel_shows_the_customer_as_it_stood(
@@ -292,7 +335,9 @@ def test_import_a_sheet_dry_run_then_confirm(
         files={"file": ("", b"", "application/octet-stream")},
     )
     assert done.status_code == 200 and "S001" in list(ledger.numbers())
-    assert not list((tmp_path / "attachments" / "imports").iterdir())  # the upload is gone
+    assert done.url.path == "/import" and "report=" in str(done.url)  # its report, by GET
+    kept = [p.name for p in (tmp_path / "attachments" / "imports").iterdir()]
+    assert not [name for name in kept if name.endswith(".csv")]  # the upload is gone
 
 
 def test_users_are_for_admins(site: TestClient[Any], ledger: CustomerLedger) -> None:

@@ -217,6 +217,33 @@ def test_show_phone_is_in_the_audit_log_once_after_a_reload(page: Page, server: 
     expect(row).to_contain_text("sales")
 
 
+def test_without_script_a_reload_of_show_phone_records_no_second_read(
+    browser: Browser, server: Server
+) -> None:
+    """The form itself is sent again by the reload: its read id sends it back to the
+    masked page."""
+    add = ["--store", server.store, "add-contact", "C003", "--contact-id", "C003-9",
+           "--name", "赵六", "--phone", "13712345678"]  # fmt: skip
+    assert cli(add) == 0
+    context = browser.new_context(base_url=server.base, java_script_enabled=False)
+    context.set_default_timeout(5000)
+    try:
+        page = context.new_page()
+        SERVING[0] = server.base
+        log_in(page, "service")
+        page.goto("/customers/C003")
+        page.get_by_label("查看原因").fill("核对号码")
+        page.get_by_role("button", name="显示完整信息").click()
+        expect(page.locator("#contacts")).to_contain_text("13712345678")
+        page.reload()
+        expect(page.locator("#shown-before")).to_be_visible()
+        expect(page.locator("#contacts")).not_to_contain_text("13712345678")
+    finally:
+        context.close()
+    reads = [e.why for e in server.ledger.audit_log("C003") if e.kind == "read"]
+    assert reads.count("核对号码") == 1
+
+
 def test_a_cli_write_appears_on_an_open_page_within_two_seconds(page: Page, server: Server) -> None:
     log_in(page, "sales")
     page.goto("/customers/W001")

@@ -4,6 +4,7 @@ list, the reminders, the audit log and the charts read in Chinese."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -167,3 +168,84 @@ def test_an_import_tells_the_format_by_the_files_name_and_takes_only_known_layou
         refused = site.post("/import", data=data, files={"file": (name, b"x", "text/plain")})
         assert refused.status_code == 422 and 'data-rule="invalid_value"' in refused.text
     assert sorted(day.numbers()) == before
+
+
+def test_a_day_is_picked_from_a_calendar_and_seldom_used_fields_are_folded_away(
+    site: TestClient[Any], day: CustomerLedger
+) -> None:
+    csrf = log_in(site, "sales")
+    form = site.get("/customers/C003/do/sign_contract").text
+    dates = re.findall(r'<input id="f-(\w+)" name="\w+" type="date"', form)
+    assert dates == ["signed_on", "starts_on", "expires_on"]  # a moment (occurred_at): text
+    assert re.search(r"<details>\s*<summary>更多</summary>", form)
+    folded = form.split("<details>")[1].split("</details>")[0]
+    assert 'id="f-correlation_id"' in folded and 'id="f-source_actor"' in folded
+    given = site.get("/customers/C003/do/sign_contract?source_actor=*助理").text
+    assert "<details open>" in given  # a folded field with a value is shown
+    refused = site.post(
+        "/customers/C003/do/log_interaction",
+        data={"csrf_token": csrf, "command_id": "t:f", "channel": "phone", "topic": "x",
+              "source_actor": "\x00"},
+    )  # fmt: skip
+    assert refused.status_code == 422 and "<details open>" in refused.text
+
+
+def test_a_sales_person_finds_their_own_customers_and_reminders(
+    site: TestClient[Any], day: CustomerLedger
+) -> None:
+    """The owner is who the ledger was told maintains a customer (assign_owner); a team
+    that assigns its users' names finds its own with one link."""
+    day.assign_owner("C003", owner="sales", actor=ROOT)
+    log_in(site, "sales")
+    page = site.get("/customers").text
+    mine = re.search(r'<a href="([^"]+)" id="mine">我负责的客户</a>', page)
+    assert mine and mine.group(1) == "/customers?owner=sales"
+    listed = site.get(mine.group(1)).text.split("<tbody>")[1]
+    assert re.findall(r'<a href="/customers/(\w+)">', listed) == ["C003"]
+    due = site.get("/reminders?owner=sales&as_of=2024-07-20").text.split("<tbody>")[1]
+    assert "C003" in due and "A001" not in due
+    grade = site.get("/customers?grade=A").text
+    assert '<option value="A" selected>A</option>' in grade
+
+
+def test_an_import_shows_its_report_by_address_so_a_reload_imports_nothing_again(
+    site: TestClient[Any], day: CustomerLedger
+) -> None:
+    """JSON Lines import at once; the page redirects to the report (kept an hour for the
+    user who imported), so reloading it, however often, records nothing more."""
+    csrf = log_in(site, "sales")
+    line = {"command": "log_interaction", "customer": "C003", "channel": "phone", "topic": "t"}
+    lines = json.dumps(line).encode() + b"\n"
+    files = {"file": ("calls.jsonl", lines, "application/x-ndjson")}
+    done = site.post("/import", data={"csrf_token": csrf}, files=files, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].startswith("/import?report=")
+    for _ in range(3):
+        report = site.get(done.headers["location"])
+        assert report.status_code == 200 and "已导入。" in report.text
+        assert re.search(r'id="recorded">1<', report.text)
+
+    def calls() -> int:
+        return [type(e).__name__ for e in day.history("C003")].count("InteractionLogged")
+
+    assert calls() == 2  # the demo's one and this one
+    with TestClient(site.app) as other:
+        log_in(other, "manager")
+        theirs = other.get(done.headers["location"])
+        assert theirs.status_code == 422 and 'data-rule="invalid_value"' in theirs.text
+    assert site.get("/import?report=../x").status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("command", "field", "suggested"),
+    [("add_contact", "contact_id", "C003-2"), ("file_complaint", "complaint", "K2"),
+     ("schedule_reminder", "reminder", "R2")],
+)  # fmt: skip
+def test_a_form_for_a_new_item_suggests_an_id_not_in_use(
+    site: TestClient[Any], day: CustomerLedger, command: str, field: str, suggested: str
+) -> None:
+    """C003 has contact C003-1, complaint K7 and reminder R1: the next free of each."""
+    log_in(site, "sales")
+    form = site.get(f"/customers/C003/do/{command}").text
+    assert re.search(rf'<input id="f-{field}" name="{field}" value="{suggested}"', form)
+    chosen = site.get(f"/customers/C003/do/{command}?{field}=X9").text
+    assert re.search(rf'<input id="f-{field}" name="{field}" value="X9"', chosen)

@@ -11,6 +11,7 @@ import pkgutil
 import re
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -25,6 +26,7 @@ from customer_ledger import CustomerLedger
 from customer_ledger.application.commands import COMMANDS
 from customer_ledger.application.schema import FIELD_HELP
 from customer_ledger.errors import LedgerError
+from customer_ledger.web import pages
 from customer_ledger.web.errors import HTTP_RULES
 from customer_ledger.web.forms import META_HELP, form_fields
 from customer_ledger.web.i18n import FIELD_ZH, HINT_ZH, RULE_ZH, ZH, field_hint, rule_text
@@ -130,3 +132,14 @@ def test_a_rule_error_is_explained_in_chinese_and_kept_in_english(
     assert '[<span class="rule">satisfaction_out_of_range</span>]' in english
     assert "满意度须为" not in english
     assert len(ledger.history("K001")) == 1  # neither was recorded
+
+
+def test_every_word_a_template_translates_has_a_chinese_text() -> None:
+    """Every literal ``t("...")`` of the templates is in the catalogue (a missing one
+    would show in English on a Chinese page)."""
+    said = set()
+    for template in (Path(pages.__file__).parent / "templates").glob("*.html"):
+        said |= set(re.findall(r"""\bt\((?:"([^"]+)"|'([^']+)')\)""", template.read_text("utf-8")))
+    words = {double or single for double, single in said}
+    assert len(words) > 100
+    assert sorted(w for w in words if not CJK.search(ZH.get(w, "")) and w != "VIP") == []

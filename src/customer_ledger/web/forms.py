@@ -26,8 +26,10 @@ from customer_ledger.application.schema import (
 )
 from customer_ledger.domain.values import Channel, CustomerType, Grade, Stage
 
-# The metadata every command takes: shown after the command's own fields.
+# The metadata every command takes: shown after the command's own fields (the last two,
+# seldom given by hand, folded away until one is given or in error).
 META = ("occurred_at", "reason", "command_id", "correlation_id", "source_actor")
+FOLDED = ("correlation_id", "source_actor")
 META_HELP = {
     "occurred_at": "when it happened: YYYY-MM-DD or a date-time; default now (补录 when late)",
     "reason": "why (recorded with the event)",
@@ -67,8 +69,8 @@ RULE_FIELDS = {
 
 @frozen
 class FormField:
-    """One labelled input: ``kind`` is ``text``, ``flag`` (yes / no / not given) or
-    ``choice`` (one of ``choices``, or none)."""
+    """One labelled input: ``kind`` is ``text``, ``date`` (a day), ``flag`` (yes / no /
+    not given) or ``choice`` (one of ``choices``, or none)."""
 
     name: str
     kind: str
@@ -93,7 +95,7 @@ def form_fields(command: str) -> list[FormField]:
         fields.append(
             FormField(
                 param.name,
-                "flag" if _is_flag(param) else "choice" if choices else "text",
+                _kind(param, choices),
                 param.required,
                 META_HELP.get(param.name) or FIELD_HELP.get(param.name, "") or _hint(param),
                 meta,
@@ -136,6 +138,17 @@ def field_of(command: str, rule: str, message: str) -> str | None:
 def _is_flag(param: Param) -> bool:
     _, options = options_of(param.hint)
     return options == (bool,)
+
+
+def _kind(param: Param, choices: tuple[str, ...]) -> str:
+    if _is_flag(param):
+        return "flag"
+    if choices:
+        return "choice"
+    _, options = options_of(param.hint)
+    if datetime.date in options and datetime.datetime not in options:
+        return "date"  # a day (the browser's date picker); a moment stays text
+    return "text"
 
 
 def _hint(param: Param) -> str:

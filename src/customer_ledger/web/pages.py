@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -62,7 +64,7 @@ from customer_ledger.storage.users import User
 from customer_ledger.web.app import SESSION_COOKIE, Web
 from customer_ledger.web.attachments import Files, uri_of
 from customer_ledger.web.errors import HTTP_RULES, status_of
-from customer_ledger.web.forms import field_of, form_fields, line_of
+from customer_ledger.web.forms import FOLDED, field_of, form_fields, line_of
 from customer_ledger.web.i18n import (
     LANG_COOKIE,
     Language,
@@ -97,6 +99,9 @@ MAX_ATTACHMENT = 20 * 1024 * 1024
 LIVE = "__live_digest__"  # where a polled page's digest goes (see render)
 UPLOAD_SECONDS = 3600  # a sheet's dry run waits this long for its confirmation
 FORMATS = ("csv", "xlsx", "jsonl")
+READS_COOKIE = "customer_ledger_reads"  # the read ids of the show-phone forms already read
+READS_KEPT = 20
+READ_ID = re.compile(r"[A-Za-z0-9:-]{1,64}")
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -362,22 +367,36 @@ def customer_page(
 
 
 @post("/customers/{number:str}/reveal", sync_to_thread=True, status_code=200)
-def customer_reveal(request: AnyRequest, number: FromPath[str], data: FormData) -> Response[bytes]:
+def customer_reveal(request: AnyRequest, number: FromPath[str], data: FormData) -> Response[Any]:
     """The customer with contacts unmasked: the ledger checks the role and the reason,
     and records the read (or the refusal).
 
-    The page's form sends it with htmx, which swaps the unmasked page in and leaves the
-    address the customer's page: a reload asks for the masked page again and records
-    nothing. A refusal is sent as a 200 page to htmx (which swaps no 4xx), as the error
-    page it is; a form sent without script gets the page or the refusal itself."""
+    The page's form is sent by htmx, which swaps the unmasked page in and leaves the
+    address the customer's page: a reload asks for the masked page and records nothing.
+    A refusal is sent to htmx as a 200 page (htmx swaps no 4xx), the error page it is.
+    Each form also carries a read id, remembered in a cookie once read: the same form
+    sent again (a reload of a form sent without script, a resubmitted page) records no
+    second read and goes back to the masked page."""
     v = visit(request)
-    v.check_csrf(data)
+    read_id = _text(data.get("read_id"))
+    seen = [r for r in request.cookies.get(READS_COOKIE, "").split(".") if READ_ID.fullmatch(r)]
     try:
-        return _customer(request, v, number, unmasked=True, why=_text(data.get("why")))
+        v.check_csrf(data)
+        if read_id is not None and not READ_ID.fullmatch(read_id):
+            raise InvalidValue("read_id must be the form's own (letters, digits, ':' and '-')")
+        if read_id is not None and read_id in seen:
+            return _redirect(f"/customers/{quote(number, safe='')}?done=shown_before")
+        response = _customer(request, v, number, unmasked=True, why=_text(data.get("why")))
     except LedgerError as error:
         if not request.headers.get("hx-request"):
             raise
         return _page_error(request, error, status=200)
+    if read_id is not None:
+        response.set_cookie(
+            READS_COOKIE, ".".join([*seen, read_id][-READS_KEPT:]), max_age=v.web.session_seconds,
+            httponly=True, samesite="strict", secure=v.web.secure_cookies, path="/customers",
+        )  # fmt: skip
+    return response
 
 
 def _customer(
@@ -418,7 +437,29 @@ def command_form(
 ) -> Response[bytes]:
     v = visit(request)
     _known(command)
-    return _form(request, v, command, number, dict(request.query_params.items()), None)
+    values = dict(request.query_params.items())
+    if command in NEW_IDS and NEW_IDS[command][0] not in values:
+        values[NEW_IDS[command][0]] = v.web.call(lambda: _new_id(v, command, number))
+    return _form(request, v, command, number, values, None)
+
+
+# Commands that name a new item of the customer's: the form suggests an id not in use
+# (field, the profile's items, their id, the pattern), which the user may change.
+NEW_IDS = {
+    "add_contact": ("contact_id", "contacts", "contact_id", "{number}-{n}"),
+    "file_complaint": ("complaint", "complaints", "complaint_id", "K{n}"),
+    "schedule_reminder": ("reminder", "reminders", "reminder_id", "R{n}"),
+}
+
+
+def _new_id(v: Visit, command: str, number: str) -> str:
+    _, items, key, pattern = NEW_IDS[command]
+    profile = v.ledger.profile(number, actor=v.actor)
+    taken = {getattr(item, key) for item in getattr(profile, items)}
+    n = len(taken) + 1
+    while pattern.format(number=profile.number, n=n) in taken:
+        n += 1
+    return pattern.format(number=profile.number, n=n)
 
 
 @post("/customers/{number:str}/do/{command:str}", sync_to_thread=True, status_code=303)
@@ -449,7 +490,8 @@ def _form(
         where = field_of(command, error.rule, str(error))
     return render(
         request, "command.html", status=status, visit=v, command=command, number=number,
-        fields=fields, values=values, error=error, error_field=where,
+        fields=fields, values=values, error=error, error_field=where, folded=FOLDED,
+        unfold=where in FOLDED or any(_text(values.get(name)) for name in FOLDED),
         command_id=values.get("command_id") or f"web:{uuid.uuid4()}",
         action="/customers/new" if number is None else f"/customers/{number}/do/{command}",
     )  # fmt: skip
@@ -751,25 +793,34 @@ def audit_page(request: AnyRequest) -> Response[bytes]:
 # -- import and export ----------------------------------------------------------------------
 
 
-@get("/import", sync_to_thread=False)
+@get("/import", sync_to_thread=True)
 def import_page(request: AnyRequest) -> Response[bytes]:
+    """The import form; ``?report=ID``, the report of an import this user recorded (where
+    the import redirects, so a reload shows the report again and imports nothing)."""
     v = visit(request)
+    report = None
+    report_id = _text(request.query_params.get("report"))
+    if report_id is not None:
+        uploads = _uploads(request)
+        found = uploads / f"{report_id}.report.json"
+        if (
+            not report_id.isalnum()
+            or not found.exists()
+            or _owner(uploads / f"{report_id}.owner") != v.user.name
+        ):
+            raise InvalidValue("that import's report is gone (older than an hour)")
+        report = json.loads(found.read_text("utf-8"))
     return render(
-        request,
-        "import.html",
-        visit=v,
-        report=None,
-        upload=None,
-        fmt="auto",
-        layout="auto",
-        layouts=_layouts(v.lang),
-    )
+        request, "import.html", visit=v, report=report, upload=None, fmt="auto",
+        layout="auto", layouts=_layouts(v.lang),
+    )  # fmt: skip
 
 
 @post("/import", sync_to_thread=True, status_code=200, request_max_body_size=20 * 1024 * 1024)
-def import_submit(request: AnyRequest, data: Multipart) -> Response[bytes]:
+def import_submit(request: AnyRequest, data: Multipart) -> Response[Any]:
     """A sheet: the dry run's report, with a confirm button that imports the same upload
-    (kept server-side under a random name). JSON Lines import at once."""
+    (kept server-side under a random name). JSON Lines import at once. A recording
+    import redirects to its report (``_imported``)."""
     v = visit(request)
     v.check_csrf(data)
     fmt = data.get("format") or "auto"
@@ -807,28 +858,28 @@ def import_submit(request: AnyRequest, data: Multipart) -> Response[bytes]:
     if fmt == "jsonl":
         with path.open("rb") as lines:
             report = v.web.call(lambda: import_lines(v.ledger, lines, actor=v.actor)).to_json()
-        _forget_upload(uploads, upload_id)
-        return render(
-            request,
-            "import.html",
-            visit=v,
-            report=report,
-            upload=None,
-            fmt=fmt,
-            layout=layout,
-            layouts=_layouts(v.lang),
-        )
+        return _imported(uploads, upload_id, v, report)
     dry_run = data.get("confirm") != "1"
     sheet = v.web.call(
         lambda: import_sheet(v.ledger, path, layout=layout, dry_run=dry_run, actor=v.actor)
     ).to_json()
     if not dry_run:
-        _forget_upload(uploads, upload_id)
+        return _imported(uploads, upload_id, v, sheet)
     return render(
         request, "import.html", visit=v, report=sheet, upload=upload_id if dry_run else None,
         layouts=_layouts(v.lang),
         fmt=fmt, layout=layout,
     )  # fmt: skip
+
+
+def _imported(folder: Path, upload_id: str, v: Visit, report: Any) -> Response[Any]:
+    """After a recording import: the upload goes, its report is kept for its user (an
+    hour) and the page redirects to it, so a reload never imports the file again."""
+    _forget_upload(folder, upload_id)
+    report_id = secrets.token_hex(16)
+    (folder / f"{report_id}.report.json").write_text(json.dumps(report, default=str), "utf-8")
+    (folder / f"{report_id}.owner").write_text(v.user.name, "utf-8")
+    return _redirect(f"/import?report={report_id}")
 
 
 def _layouts(lang: Language) -> list[tuple[str, str]]:

@@ -134,6 +134,11 @@ def test_a_copy_is_the_source_on_another_backend_with_another_master_key(
         assert everything(source) == before
         # and the keys are wrapped with the target's master key, not the source's
         assert target.keys.master.to_text() == target_key != source_key
+        # and the target goes on: a new command's events come after the copied ones
+        last = before["log"][-1][0]
+        target.tag("A001", tag="after the move")
+        assert [row[0] for row in log_rows(target)][-1] == last + 1
+        assert "after the move" in target.profile("A001").tags
     finally:
         target.close()
         source.close()

@@ -186,6 +186,47 @@ def test_the_command_line_copies_and_prints_the_sources_checkpoint(
         assert everything(target) == copied
 
 
+class Stop(Exception):
+    """Stands for the process dying there."""
+
+
+@pytest.mark.parametrize(
+    ("phase", "after"),
+    [("events", 1), ("events", 4), ("keys", 1), ("users", 1), ("snapshots", 1), ("views", 1),
+     ("duplicates", 1), ("verify", 1)],
+)  # fmt: skip
+def test_a_copy_stopped_in_any_phase_goes_on_and_never_copies_twice(
+    phase: str, after: int, store: Callable[[str], str], source_key: str, target_key: str
+) -> None:
+    # given a ledger, and a copy of it that stopped in the middle of a phase
+    source, target = opened(store("sqlite"), source_key), opened(store("sqlite"), target_key)
+    try:
+        record_everything(source, half_forget=False)
+        expected = everything(source)
+        calls = []
+
+        def dies(at: str, done: int, total: int | None) -> None:
+            calls.append(at)
+            if calls.count(phase) > after:
+                raise Stop(at)
+
+        with pytest.raises(Stop):
+            copy_ledger(source, target, progress=dies, page_size=10)
+        there = log_rows(target)
+        assert there == expected["log"][: len(there)]  # the start of the log, whole pages
+
+        # when it is run again
+        result = copy_ledger(source, target, page_size=10)
+
+        # then it went on from where the target ended, and the target is the source
+        assert result.resumed_from == (there[-1][0] if there else 0)
+        assert result.events == len(expected["log"]) - len(there)
+        assert everything(target) == expected
+    finally:
+        target.close()
+        source.close()
+
+
 # -- what a copy refuses ----------------------------------------------------------------
 
 

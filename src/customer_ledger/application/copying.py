@@ -205,6 +205,7 @@ def _copy(
     anchor = Checkpoint(
         copied_hash.notification_id, copied_hash.head.hex(), copied_hash.events, source.clock()
     )
+    report("verify", 0, anchor.notification_id)
     verified = verify(target, against=anchor, progress=lambda d, t: report("verify", d, t))
     now = target.recorder.max_notification_id() or 0
     if not verified.ok or now != anchor.notification_id:

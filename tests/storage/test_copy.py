@@ -307,6 +307,30 @@ def test_a_copy_onto_itself_and_by_a_role_that_may_not_copy_are_refused(
             copy_ledger(source, store("sqlite"), actor=Actor("li.lei", "manager"))
 
 
+def test_a_bad_or_wrong_target_master_key_is_refused_and_changes_nothing(
+    store: Callable[[str], str], source_key: str, target_key: str, tmp_path: Path
+) -> None:
+    from customer_ledger.errors import MasterKeyInvalid, MasterKeyMismatch
+
+    source_url, target_url = store("sqlite"), store("sqlite")
+    with opened(source_url, source_key) as source:
+        record_everything(source, half_forget=False)
+        # a key that is no key: refused before any target is made
+        never = tmp_path / "never.db"
+        with pytest.raises(MasterKeyInvalid, match="CUSTOMER_LEDGER_TARGET_MASTER_KEY"):
+            copy_ledger(source, f"sqlite:///{never}", master_key="not base64!")
+        assert not never.exists()
+        # a key that is not the target's: refused, naming the target, nothing written
+        copy_ledger(source, target_url, master_key=target_key)
+        with opened(target_url, target_key) as target:
+            before = log_rows(target)
+        source.tag("A001", tag="later")
+        with pytest.raises(MasterKeyMismatch, match="the target"):
+            copy_ledger(source, target_url, master_key=new_master_key())
+    with opened(target_url, target_key) as target:
+        assert log_rows(target) == before
+
+
 def test_a_key_table_of_another_ledger_is_a_conflict(
     store: Callable[[str], str], source_key: str
 ) -> None:

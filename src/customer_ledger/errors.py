@@ -110,6 +110,23 @@ class StoreDamaged(StoreError):
     rule = "store_damaged"
 
 
+class ViewsBehind(StoreError):
+    """The views are kept by another process (``follow``; a ledger opened with
+    ``catch_up=False``, or reading a replica) and had not reached this ledger's own last
+    write within the wait: the follower is stopped or far behind. Nothing was read;
+    start ``customer-ledger follow``, or read again."""
+
+    rule = "views_behind"
+
+
+class ReplicaBehind(StoreError):
+    """A ledger reading a streaming replica waited for the replica to replay this
+    ledger's own last write, and it had not within the wait (replication stopped, or far
+    behind). Nothing was read; read again, or check the replica."""
+
+    rule = "replica_behind"
+
+
 class StoreNotFound(StoreError):
     """A ledger opened for reading is not there (a wrong path or database): reading
     never makes an empty store."""

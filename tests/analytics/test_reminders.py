@@ -97,6 +97,20 @@ def test_what_is_due_and_overdue_on_a_date(due: CustomerLedger):
     assert refs == ["R1", "R", "T1-A", "c1"]
 
 
+def test_what_the_ledger_words_is_also_worded_in_chinese_and_what_was_typed_is_kept(
+    due: CustomerLedger,
+):
+    assert [(r.kind.value, r.subject_zh) for r in due.reminders_due("2024-06-01")] == [
+        ("follow_up", None),  # the plan as typed ("send quote")
+        ("reminder", None),
+        ("reminder", None),
+        ("follow_up", None),
+        ("anniversary", "合作 1 周年（自 2023-06-15 起）"),
+        ("contract_expiry", "合同 T1-A 到期"),
+        ("birthday", "联系人c1 的生日"),
+    ]  # fmt: skip
+
+
 def test_the_date_decides_what_shows(due: CustomerLedger):
     ledger = due
     before_renewal = summary(ledger.reminders_due("2024-05-15"))

@@ -97,12 +97,37 @@ def test_bad_input_is_a_typed_error_and_changes_nothing(
     with CustomerLedger.open(store) as ledger:
         ledger.users.add("carol", role="sales", password_text="carol's password", by=ADMIN)
         before = ledger.users.list(by=ADMIN)
+        changes = [e for e in ledger.audit_log() if e.kind == "admin"]
     result = run(capsys, monkeypatch, store, *argv, stdin=stdin)
     assert result.code == 1
     assert result.err.startswith(f"error [{rule}]:"), result.err
     assert "Traceback" not in result.err
     with CustomerLedger.open(store) as ledger:
         assert ledger.users.list(by=ADMIN) == before
+        assert [e for e in ledger.audit_log() if e.kind == "admin"] == changes
+
+
+def test_every_change_of_users_is_in_the_audit_log_as_who_made_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, store: str
+) -> None:
+    as_ops = ["--actor", "ops", "--role", "admin"]
+    for argv, stdin in [
+        ([*as_ops, *ADD, "alice", "--role", "sales", "--password-stdin"], "correct horse"),
+        ([*as_ops, "users", "set-password", "alice", "--password-stdin"], "battery staple"),
+        ([*as_ops, "users", "disable", "alice"], ""),
+        ([*as_ops, "users", "list"], ""),  # a read: not a change
+    ]:
+        assert run(capsys, monkeypatch, store, *argv, stdin=stdin).code == 0
+    with CustomerLedger.open(store) as ledger:
+        changes = [(e.actor, e.role, e.summary) for e in ledger.audit_log() if e.kind == "admin"]
+    assert changes == [
+        ("ops", "admin", "added user alice as sales"),
+        ("ops", "admin", "set the password of user alice"),
+        ("ops", "admin", "disabled user alice"),
+    ]
+    shown = run(capsys, monkeypatch, store, "audit", "log", "--json")
+    assert shown.code == 0, shown.err
+    assert "disabled user alice" in shown.out and "battery" not in shown.out
 
 
 def test_a_refused_user_command_is_in_the_audit_log(

@@ -37,10 +37,17 @@ class PrivateServer:
     @property
     def url(self) -> str:
         """A store URL with small pools and a quick connect timeout (fail fast when down)."""
+        return self.url_of("postgres")
+
+    def url_of(self, dbname: str, prefix: str = "ledger") -> str:
         return (
-            f"postgresql://{USER}@127.0.0.1:{self.port}/postgres"
-            "?prefix=ledger&pool_size=1&max_overflow=4&connect_timeout=1"
+            f"postgresql://{USER}@127.0.0.1:{self.port}/{dbname}"
+            f"?prefix={prefix}&pool_size=1&max_overflow=4&connect_timeout=1"
         )
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://{USER}@127.0.0.1:{self.port}/postgres"
 
     def pg_ctl(self, *args: str) -> None:
         options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
@@ -55,6 +62,29 @@ class PrivateServer:
 
     def stop(self) -> None:
         self.pg_ctl("-m", "fast", "stop")
+
+
+def replica_of(primary: PrivateServer) -> Iterator[PrivateServer]:
+    """Body of a fixture: a streaming replica of ``primary`` (``pg_basebackup -R``: a
+    hot standby that replays the primary's WAL as it comes), started, removed after."""
+    root = Path(tempfile.mkdtemp(prefix="ledger-private-replica-"))
+    if primary.as_user:
+        shutil.chown(root, USER)
+    replica = PrivateServer(primary.bindir, root / "data", free_port(), root / "server.log",
+                            primary.as_user)  # fmt: skip
+    subprocess.run(
+        [*primary.as_user, str(primary.bindir / "pg_basebackup"), "-D", str(replica.data),
+         "-h", "127.0.0.1", "-p", str(primary.port), "-U", USER, "-R", "-X", "stream",
+         "--checkpoint=fast", "--no-sync"],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    replica.start()
+    try:
+        yield replica
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):  # stopped already
+            replica.pg_ctl("-m", "immediate", "stop")
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def server_binaries() -> Path | None:

@@ -19,6 +19,7 @@ from web_support import BACKENDS, open_ledger
 from customer_ledger import CustomerLedger
 from customer_ledger.web.app import create_app
 from customer_ledger.web.security import Throttle
+from customer_ledger.web.site import create_site
 
 
 @pytest.fixture(params=BACKENDS)
@@ -41,3 +42,11 @@ def client(ledger: CustomerLedger) -> Iterator[TestClient[Any]]:
     app = create_app(ledger, secret=b"k" * 32, throttle=Throttle(attempts=3, window=60))
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def site(ledger: CustomerLedger, tmp_path: Path) -> Iterator[TestClient[Any]]:
+    """The pages and the API (``create_site``), attachments in a temporary folder."""
+    app = create_site(ledger, secret=b"k" * 32, attachments=tmp_path / "attachments")
+    with TestClient(app) as client:
+        yield client

@@ -605,6 +605,12 @@ def test_admins_manage_users_over_the_api_and_others_may_not(
     assert ledger.users.active("sales") is not None
     refusals = [e for e in ledger.audit_log() if e.kind == "denied" and "manage_users" in str(e)]
     assert len(refusals) == 8
+    changes = [e for e in ledger.audit_log() if e.kind == "admin" and "user li" in e.summary]
+    assert [(e.actor, e.role, e.summary) for e in changes] == [
+        ("admin", "admin", "added user li as service"),
+        ("admin", "admin", "set the password of user li"),
+        ("admin", "admin", "disabled user li"),
+    ]  # the refused ones (taken name, no such role or user) are not among them
 
 
 def test_concurrent_requests_are_each_recorded_once(ledger: CustomerLedger) -> None:

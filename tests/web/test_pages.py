@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
-from web_support import ROLES, ROOT, open_ledger
+from web_support import ROLES, ROOT, csrf_of, first_contact, log_in, open_ledger
 
 from customer_ledger import CustomerLedger
 from customer_ledger.application.commands import COMMANDS
@@ -35,28 +35,6 @@ from customer_ledger.web.site import create_site
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "register.csv"
 
 
-@pytest.fixture
-def site(ledger: CustomerLedger, tmp_path: Path) -> Iterator[TestClient[Any]]:
-    app = create_site(ledger, secret=b"k" * 32, attachments=tmp_path / "attachments")
-    with TestClient(app) as client:
-        yield client
-
-
-def log_in(client: TestClient[Any], role: str) -> str:
-    """Logs in as the conftest's user of ``role``; the CSRF token of its pages."""
-    answer = client.post(
-        "/login", data={"name": role, "password": f"{role} password", "next": "/customers"}
-    )
-    assert answer.status_code == 200 and answer.url.path == "/customers"
-    return csrf_of(answer.text)
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
-
-
 def register_with_a_bad_row() -> bytes:
     """The fixture register's first row as S001, and as S002 with a score of 9 (row 3)."""
     rows = list(csv.reader(io.StringIO(FIXTURE.read_text("utf-8-sig"))))
@@ -67,16 +45,6 @@ def register_with_a_bad_row() -> bytes:
     out = io.StringIO()
     csv.writer(out).writerows([header, good, bad])
     return out.getvalue().encode("utf-8")
-
-
-def first_contact(client: TestClient[Any], csrf: str, number: str = "K001") -> Any:
-    return client.post(
-        "/customers/new",
-        data={
-            "csrf_token": csrf, "command_id": f"t:{number}", "customer": number,
-            "name": "王五", "type": "individual", "occurred_at": "2024-03-01",
-        },
-    )  # fmt: skip
 
 
 def test_htmx_is_the_pinned_file_its_sums_name() -> None:
@@ -241,6 +209,41 @@ def test_show_phone_needs_a_reason_and_is_in_the_audit_log(
     assert 'hx-trigger="every' not in shown.text.split('id="live"')[1][:200]  # not re-masked
     audit = site.get("/audit?number=K001").text
     assert "回访客户" in audit
+
+
+def test_show_phone_from_the_page_is_one_read_however_often_the_page_is_reloaded(
+    site: TestClient[Any], ledger: CustomerLedger
+) -> None:
+    """The page's form is sent by htmx, which swaps the unmasked page in and leaves the
+    address the customer's page: a reload asks for that page, masked, and records
+    nothing. A refusal comes back as an error page htmx swaps in (htmx swaps no 4xx)."""
+    csrf = log_in(site, "sales")
+    first_contact(site, csrf)
+    site.post(
+        "/customers/K001/do/add_contact",
+        data={"csrf_token": csrf, "command_id": "t:c", "contact_id": "K001-1", "name": "王五",
+              "phone": "13812345678"},
+    )  # fmt: skip
+    page = site.get("/customers/K001").text
+    form = re.search(r'<form [^>]*id="reveal"[^>]*>', page)
+    assert form and 'hx-post="/customers/K001/reveal"' in form.group(0)
+    assert 'hx-target="#main"' in form.group(0) and 'hx-select="#main"' in form.group(0)
+    htmx = {"HX-Request": "true", "HX-Current-URL": "http://testserver/customers/K001"}
+    shown = site.post(
+        "/customers/K001/reveal", data={"csrf_token": csrf, "why": "回访客户"}, headers=htmx
+    )
+    assert shown.status_code == 200 and "13812345678" in shown.text
+    for _ in range(3):  # the reader reloads the page
+        reloaded = site.get("/customers/K001")
+        assert "13812345678" not in reloaded.text and "138****5678" in reloaded.text
+    reads = [e for e in ledger.audit_log("K001") if e.kind == "read"]
+    assert [(e.actor, e.why) for e in reads] == [("sales", "回访客户")]
+    refused = site.post(
+        "/customers/K001/reveal", data={"csrf_token": csrf, "why": " "}, headers=htmx
+    )
+    assert refused.status_code == 200 and 'id="main"' in refused.text
+    assert 'data-rule="invalid_value"' in refused.text and "13812345678" not in refused.text
+    assert len([e for e in ledger.audit_log("K001") if e.kind == "read"]) == 1
 
 
 def test_time_travel_shows_the_customer_as_it_stood(
@@ -612,6 +615,42 @@ def test_duplicates_are_listed_and_merged_once_by_a_manager(
     assert [type(e).__name__ for e in ledger.history("D002")][-1] == "MergedIntoCustomer"
     assert [type(e).__name__ for e in ledger.history("D001")].count("CustomerAbsorbed") == 1
     assert "D001 · D002" not in site.get("/duplicates").text
+
+
+def test_an_admin_rebuilds_the_duplicate_index_from_the_page(
+    site: TestClient[Any], ledger: CustomerLedger
+) -> None:
+    """As ``customer-ledger reindex-duplicates``: a store whose index lost a customer's
+    keys (recorded before the index existed) shows the group again once rebuilt. Only a
+    role allowed ``reindex_duplicates`` (admin) is offered it or may; a refusal, and a
+    form without its CSRF token, are recorded and change nothing."""
+    for number in ("D001", "D002"):
+        line = {"command": "first_contact", "customer": number, "name": "华东贸易有限公司",
+                "type": "company", "allow_duplicate": True}  # fmt: skip
+        parse_command(line, actor=ROOT).run(ledger)
+    ledger.keys.index_many([(ledger.customer_id("D002"), "D002", ())])  # an older store
+    for role in ("sales", "service", "manager", "auditor"):
+        with TestClient(site.app) as other:
+            theirs = log_in(other, role)
+            assert 'action="/duplicates/reindex"' not in other.get("/duplicates").text
+            refused = other.post("/duplicates/reindex", data={"csrf_token": theirs})
+            assert refused.status_code == 403, role
+            assert 'data-rule="permission_denied"' in refused.text
+            assert any(
+                e.kind == "denied" and e.actor == role and "reindex_duplicates" in e.summary
+                for e in ledger.audit_log()
+            ), role
+    csrf = log_in(site, "admin")
+    page = site.get("/duplicates").text
+    assert "D001 · D002" not in page and 'action="/duplicates/reindex"' in page
+    assert site.post("/duplicates/reindex", data={"csrf_token": "forged"}).status_code == 403
+    assert "D001 · D002" not in site.get("/duplicates").text  # (the forged one did nothing)
+    done = site.post("/duplicates/reindex", data={"csrf_token": csrf}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/duplicates?reindexed=2"
+    after = site.get(done.headers["location"]).text
+    assert re.search(r'id="reindexed">[^<]*重建[^<]*2</p>', after)
+    assert "D001 · D002" in after
+    assert [type(e).__name__ for e in ledger.history("D002")] == ["FirstContacted"]
 
 
 def test_what_a_customer_record_says_is_shown_as_text_never_markup(

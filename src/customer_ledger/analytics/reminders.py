@@ -56,6 +56,7 @@ class DueReminder:
     days: int  # due_on - as_of; negative: overdue
     subject: str
     ref: str | None = None  # contract number, contact id or reminder id
+    subject_zh: str | None = None  # a subject the ledger words, in Chinese (else as typed)
 
     @property
     def overdue(self) -> bool:
@@ -92,13 +93,13 @@ def reminders_due(
         if f.stage(as_of) is not Stage.CHURNED:
             items += [*_birthdays(f, as_of, greet_by), *_anniversary(f, as_of, greet_by)]
         found += [
-            DueReminder(kind, f.number, f.name, f.owner, due, (due - as_of).days, subject, ref)
-            for kind, due, subject, ref in items
+            DueReminder(kind, f.number, f.name, f.owner, due, (due - as_of).days, subject, ref, zh)
+            for kind, due, subject, zh, ref in items
         ]
     return sorted(found, key=lambda r: (r.due_on, r.number, r.kind.value, r.ref or ""))
 
 
-Item = tuple[ReminderKind, date, str, str | None]
+Item = tuple[ReminderKind, date, str, str | None, str | None]  # (..., subject, in Chinese, ref)
 
 
 def _contracts(f: CustomerFacts, as_of: date, horizon: date) -> Iterator[Item]:
@@ -106,14 +107,16 @@ def _contracts(f: CustomerFacts, as_of: date, horizon: date) -> Iterator[Item]:
         expiry = contract.expiry(as_of)
         if contract.active(as_of) and expiry is not None and as_of <= expiry <= horizon:
             subject = f"contract {contract.number} expires"
-            yield ReminderKind.CONTRACT_EXPIRY, expiry, subject, contract.number
+            zh = f"合同 {contract.number} 到期"
+            yield ReminderKind.CONTRACT_EXPIRY, expiry, subject, zh, contract.number
 
 
 def _birthdays(f: CustomerFacts, as_of: date, greet_by: date) -> Iterator[Item]:
     for b in f.birthdays:
         day, _ = next_yearly(b.birthday, as_of)
         if day <= greet_by:
-            yield ReminderKind.BIRTHDAY, day, f"birthday of {b.name}", b.contact_id
+            subject, zh = f"birthday of {b.name}", f"{b.name} 的生日"
+            yield ReminderKind.BIRTHDAY, day, subject, zh, b.contact_id
 
 
 def _anniversary(f: CustomerFacts, as_of: date, greet_by: date) -> Iterator[Item]:
@@ -123,7 +126,8 @@ def _anniversary(f: CustomerFacts, as_of: date, greet_by: date) -> Iterator[Item
     day, years = next_yearly(since, as_of, first_year=1)
     if day <= greet_by:
         subject = f"{_ordinal(years)} anniversary of cooperation (since {since})"
-        yield ReminderKind.ANNIVERSARY, day, subject, None
+        zh = f"合作 {years} 周年（自 {since} 起）"
+        yield ReminderKind.ANNIVERSARY, day, subject, zh, None
 
 
 def _follow_ups(f: CustomerFacts, as_of: date, horizon: date) -> Iterator[Item]:
@@ -134,14 +138,17 @@ def _follow_ups(f: CustomerFacts, as_of: date, horizon: date) -> Iterator[Item]:
             continue
         done = any(other.on >= due for k, other in enumerate(logged) if k != index)
         if not done:
-            subject = plan.follow_up or f"follow up the contact of {plan.on}"
-            yield ReminderKind.FOLLOW_UP, due, subject, None
+            if plan.follow_up:  # as typed
+                subject, zh = plan.follow_up, None
+            else:
+                subject, zh = f"follow up the contact of {plan.on}", f"跟进 {plan.on} 的联系"
+            yield ReminderKind.FOLLOW_UP, due, subject, zh, None
 
 
 def _scheduled(f: CustomerFacts, as_of: date, horizon: date) -> Iterator[Item]:
     for r in f.reminders:
         if r.pending(as_of) and r.due_on <= horizon:
-            yield ReminderKind.REMINDER, r.due_on, r.subject, r.reminder_id
+            yield ReminderKind.REMINDER, r.due_on, r.subject, None, r.reminder_id
 
 
 def _ordinal(n: int) -> str:

@@ -23,6 +23,7 @@ from customer_ledger.projections.fold import Damage
 from customer_ledger.projections.projectors import PROJECTIONS
 from customer_ledger.projections.views import KINDS, Kind
 from customer_ledger.storage.failures import Backoff, is_store_failure
+from customer_ledger.storage.registry import adapter_for
 
 POLL_SECONDS = 0.5
 RECONNECT = Backoff(first_delay=0.2, max_delay=5.0)  # its attempts do not apply: until stop
@@ -87,7 +88,8 @@ def _follow_once(
     progress.note(projections, say)
     say(f"caught up: {progress.applied} event applications")
     view_classes = {kind: ledger.views.runner_view_class(kind) for kind in KINDS}
-    if all(view_classes.values()):
+    pushed = ledger.url.views is None or ledger.url.scheme == "postgresql"  # the log too
+    if pushed and all(view_classes.values()):
         say("following with ProjectionRunner (LISTEN/NOTIFY)")
         _run_projection_runners(ledger, view_classes, stop, progress, say)
         return
@@ -105,13 +107,21 @@ def _run_projection_runners(
     say: Report,
 ) -> None:
     env = dict(ledger.env)
+    projection_classes = {kind: PROJECTIONS[kind].bound(ledger.personal) for kind in view_classes}
+    if ledger.url.views is not None:
+        # each runner makes its view from the environment under its projection's name
+        where = ledger.url.views_url
+        views_env = adapter_for(where).application_env(where)
+        for projection_class in projection_classes.values():
+            name = projection_class.name.upper()
+            env.update({f"{name}_{key}": value for key, value in views_env.items()})
     runners: list[ProjectionRunner[Any, Any]] = []
     try:
         for kind, view_class in view_classes.items():  # each may fail: the server is down
             runners.append(
                 ProjectionRunner(
                     application_class=type(ledger),
-                    projection_class=PROJECTIONS[kind].bound(ledger.personal),
+                    projection_class=projection_classes[kind],
                     view_class=view_class,
                     env=env,
                 )

@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
-from time import perf_counter
+from time import monotonic, perf_counter, sleep
 from typing import Any, ClassVar, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -92,8 +92,11 @@ from customer_ledger.errors import (
     MasterKeyMissing,
     PermissionDenied,
     ReadOnlyLedger,
+    ReplicaBehind,
+    StoreError,
     StoreNotFound,
     UnknownCustomer,
+    ViewsBehind,
 )
 from customer_ledger.notifications import notifications
 from customer_ledger.privacy.fields import PersonalFields
@@ -111,7 +114,7 @@ from customer_ledger.projections.engine import (
     stale_views,
     upgrade,
 )
-from customer_ledger.projections.fold import Damage
+from customer_ledger.projections.fold import Damage, project
 from customer_ledger.projections.profile import Profile, profile_from_document, profile_of
 from customer_ledger.projections.projectors import BatchProjection
 from customer_ledger.projections.search import blind_keys, query_groups
@@ -143,6 +146,7 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 INDEXED_COMMANDS = frozenset(
     {"first_contact", "update_profile", "add_contact", "update_contact", "remove_contact"}
 )
+VIEWS_WAIT_SECONDS = 10.0  # a reader's wait for a follower to apply its own last write
 LEDGER_WIDE = "*"  # the access log of attempts on no one customer (an export of all)
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -192,6 +196,15 @@ class CustomerLedger(Application[UUID], Commands):
         # view tables that do not go through a ledger and have no ``follow``).
         self.eager_views = False
         self.read_only = False  # see ``open``
+        # False: another process (``follow``) keeps the views; reads wait for them to
+        # reach this ledger's own last write (``last_position``) instead of catching up.
+        self.catch_up = True
+        self.views_wait_seconds = VIEWS_WAIT_SECONDS
+        self.last_position = 0  # of the last event this ledger recorded, in the log
+        # A streaming replica the reads go to (``open(replica=...)``), and the primary's
+        # log position (LSN) after this ledger's last write there, which they wait for.
+        self.replica: CustomerLedger | None = None
+        self._written_at: int | None = None
         # Why the keys cannot be used (a read-only ledger opened without the master key)
         self.without_keys: str | None = None
 
@@ -206,6 +219,8 @@ class CustomerLedger(Application[UUID], Commands):
         eager_views: bool = False,
         default_actor: Actor | None = SYSTEM,
         read_only: bool = False,
+        catch_up: bool = True,
+        replica: str | None = None,
         master_key: str | None = None,
     ) -> CustomerLedger:
         """Opens the store at ``url`` (default ``$CUSTOMER_LEDGER_STORE`` or SQLite).
@@ -216,7 +231,15 @@ class CustomerLedger(Application[UUID], Commands):
         (``StoreNotFound``; reading never makes an empty one) and nothing is recorded
         (``ReadOnlyLedger``); without the master key, personal fields read
         ``[encrypted]`` and the views are read as they stand (catching them up needs
-        the keys). ``master_key`` (base64, as ``CUSTOMER_LEDGER_MASTER_KEY`` holds it)
+        the keys). ``catch_up=False``: reads never write the views (``follow`` keeps
+        them, in this store or in ``?views=`` another one); they wait until the views
+        have this ledger's own writes (``ViewsBehind`` past ``views_wait_seconds``).
+        ``replica``: the URL of a streaming replica of ``url``'s database (its views too,
+        by ``?views=`` if they are apart): commands go to ``url``, reads of the views
+        and of the log (history, replay, audit log) to the replica, each first waiting
+        until the replica holds this ledger's own last write (read-your-writes); the
+        views are then kept by ``follow`` on the primary (``catch_up`` is off).
+        ``master_key`` (base64, as ``CUSTOMER_LEDGER_MASTER_KEY`` holds it)
         is this store's master key, in place of the variable or the key file (a copy's
         target may have another one than its source)."""
         store = StoreURL.parse(url or default_url())
@@ -227,6 +250,8 @@ class CustomerLedger(Application[UUID], Commands):
                 "for writing, e.g. with a command, makes a new one)"
             )
         env = {**adapter.application_env(store), KEY_STORE_URL_ENV: store.raw}
+        if read_only:  # it exists: no DDL (a streaming replica refuses even IF NOT EXISTS)
+            env["CREATE_TABLE"] = "n"
         if master_key is not None:
             env[MASTER_KEY_ENV] = master_key
         try:
@@ -243,6 +268,7 @@ class CustomerLedger(Application[UUID], Commands):
         ledger.url, ledger.adapter = store, adapter
         ledger.eager_views = eager_views
         ledger.read_only = read_only
+        ledger.catch_up = catch_up
         try:
             ledger._open_keys()
         except LedgerError:
@@ -254,6 +280,17 @@ class CustomerLedger(Application[UUID], Commands):
         except BaseException:
             ledger.close()
             raise
+        if replica is not None:
+            try:
+                ledger.replica = cls.open(
+                    replica, clock=clock, timezone=timezone, policy=policy,
+                    default_actor=default_actor, read_only=True, catch_up=False,
+                )  # fmt: skip
+            except BaseException:
+                ledger.close()
+                raise
+            ledger.catch_up = False  # a replica's views cannot be written: follow keeps them
+            ledger.eager_views = False
         return ledger
 
     def _open_keys(self) -> None:
@@ -353,6 +390,10 @@ class CustomerLedger(Application[UUID], Commands):
                 processing_event.collect_events(obj)
         processing_event.saved_kwargs.update(kwargs)
         recordings = self._record(processing_event)
+        if recordings:  # (ids rise with commit order: eventsourcing locks the table)
+            self.last_position = max(self.last_position, recordings[-1].notification.id)
+            if self.replica is not None and self.adapter is not None:
+                self._written_at = self.adapter.log_position(self.recorder)
         self._take_snapshots(processing_event)
         self._notify(recordings)
         self.notify(processing_event.events)  # as eventsourcing does
@@ -400,11 +441,16 @@ class CustomerLedger(Application[UUID], Commands):
         with self._keys_lock:
             if self.__dict__.get("_users") is None:
                 store = (self.adapter or adapter_for(self.url)).user_store(self.url)
-                self.__dict__["_users"] = Users(store, self.policy, self.check_or_record)
+                self.__dict__["_users"] = Users(
+                    store, self.policy, self.check_or_record, record=self.record_administration
+                )
             users: Users = self.__dict__["_users"]
             return users
 
     def close(self) -> None:
+        if self.replica is not None:
+            self.replica.close()
+            self.replica = None
         keys = self.__dict__.pop("_keys", None)
         if keys is not None:
             keys.close()
@@ -465,7 +511,9 @@ class CustomerLedger(Application[UUID], Commands):
         ):
             raise InvalidValue(f"version must be 1 or more, got {shown(version)}")
         with folding(customer_number(number), customer_id):
-            customer: Customer = self.repository.get(customer_id, version=version)
+            customer: Customer = self.repository.get(
+                customer_id, version=version, projector_func=project
+            )
         assert isinstance(customer, Customer)
         if version is not None and customer.version < version:
             raise InvalidValue(f"{number} has {customer.version} versions, not {version}")
@@ -476,14 +524,17 @@ class CustomerLedger(Application[UUID], Commands):
     @property
     def views(self) -> ViewSet:
         """The store's four views, opened on first use; views an older release wrote
-        are rebuilt then (``upgrade_views``)."""
+        are rebuilt then (``upgrade_views``). With a replica, the replica's."""
+        if self.replica is not None:
+            return self.replica.views
         if not self._views_current:
             self.upgrade_views()
         return self._opened_views()
 
     def _opened_views(self) -> ViewSet:
         if self._views is None:
-            self._views = adapter_for(self.url).views(self.url)
+            where = self.url.views_url  # beside the events, or ``?views=`` another store
+            self._views = adapter_for(where).views(where)
         return self._views
 
     def upgrade_views(self, progress: Progress | None = None) -> list[RebuildResult]:
@@ -496,6 +547,12 @@ class CustomerLedger(Application[UUID], Commands):
         return results
 
     def _upgrade(self, views: ViewSet, progress: Progress | None = None) -> list[RebuildResult]:
+        if not self.catch_up and stale_views(views):  # e.g. on a replica: read-only
+            raise StoreError(
+                "an earlier release wrote these views, and this ledger does not write views "
+                "(catch_up=False, or a replica's): rebuild them where they are written, "
+                "with `customer-ledger rebuild` on the primary"
+            )
         if self.without_keys:
             if stale_views(views):
                 raise MasterKeyMissing(
@@ -534,7 +591,33 @@ class CustomerLedger(Application[UUID], Commands):
         keys (read-only, no master key) the views are read as they stand: 0."""
         if self.without_keys:
             return 0
+        if not self.catch_up:
+            self.wait_for_views(self.last_position)
+            return 0
         return catch_up(self, self._projections())
+
+    def wait_for_views(self, position: int, timeout: float | None = None) -> None:
+        """Returns once every live view has applied the log up to ``position`` (a
+        notification id: ``last_position`` after this ledger's write, or another
+        writer's), polling its tracking; ``ViewsBehind`` after ``timeout`` seconds."""
+        if position <= 0:
+            return
+        views = [self.views.view(kind) for kind in KINDS]
+        deadline = monotonic() + (self.views_wait_seconds if timeout is None else timeout)
+        pause = 0.005
+        while True:
+            behind = [v for v in views if (v.max_tracking_id(self.name) or 0) < position]
+            if not behind:
+                return
+            if monotonic() >= deadline:
+                raise ViewsBehind(
+                    f"the views had not reached position {position} (this ledger's last "
+                    f"write) after {self.views_wait_seconds:g} s: is `customer-ledger "
+                    "follow` running for this store?"
+                )
+            sleep(pause)
+            pause = min(pause * 2, 0.1)
+            views = behind
 
     def damaged(self) -> list[Damage]:
         """The customers the views set aside since this ledger was opened (or rebuilt),
@@ -665,6 +748,19 @@ class CustomerLedger(Application[UUID], Commands):
         except (LedgerError, PersistenceError) as error:
             logger.warning("could not record that %s was refused %s: %s", actor.id, what, error)
 
+    def record_administration(self, actor: Actor, what: str) -> None:
+        """Records in the ledger's own access log a change ``actor`` made to its users.
+        The change is made first (a user table that refused it must not be audited as
+        done); if the log cannot take it (the store is failing), that is logged loudly,
+        and the change stands, as a denial that cannot be recorded does."""
+        try:
+            self._log_access(
+                None, LEDGER_WIDE,
+                lambda log: log.record_administration(actor=actor.id, role=actor.role, what=what),
+            )  # fmt: skip
+        except (LedgerError, PersistenceError) as error:
+            logger.error("could not record that %s %s: %s", actor.id, what, error)
+
     def _record_read(self, profile: Profile, actor: Actor, why: str, what: str) -> None:
         self._log_access(
             profile.customer_id, profile.number,
@@ -758,19 +854,22 @@ class CustomerLedger(Application[UUID], Commands):
             self.may_read(reader, f"replay {point.describe()}", number, why)
             why = text(why, "why (the reason for reading)")
         customer = replay_customer(
-            self, customer_id, point, number=customer_number(number), snapshots=snapshots
-        )
+            self._log_reader(), customer_id, point, number=customer_number(number),
+            snapshots=snapshots,
+        )  # fmt: skip
         profile = profile_of(customer)
         if not unmasked:
             return masked(profile, show_names=self.policy.shows_names(reader))
         self._record_read(profile, reader, str(why), f"replay {point.describe()}")
         return profile
 
+    @typed_store_failures  # (the reads before the first entry; the rest as it goes)
     def audit_log(
         self, number: str | None = None, *, actor: str | None = None
     ) -> Iterator[AuditEntry]:
         """Every change, unmasked read and refused attempt, oldest first, for one customer
         (refusals on its number before it was recorded included) or all."""
+        log = self._log_reader()
         if number is not None:
             number = customer_number(number)
             logs = [AccessLog.id_for_number(number)]
@@ -778,16 +877,43 @@ class CustomerLedger(Application[UUID], Commands):
                 customer_id = self.customer_id(number)
                 logs += [customer_id, AccessLog.id_for(customer_id)]
             except UnknownCustomer:
-                if not list(self.events.get(logs[0], limit=1)):
+                if not list(log.events.get(logs[0], limit=1)):
                     raise
             events: list[Any] = sorted(
-                (e for log in logs for e in self.events.get(log)),
+                (e for log_id in logs for e in log.events.get(log_id)),
                 key=lambda e: cast(Any, e).timestamp,
             )
             found = entries(iter(events), dict.fromkeys(logs, number))
         else:
-            found = entries(self._all_events(), {})
+            found = entries(log._all_events(), {})
         return (e for e in found if actor is None or e.actor == actor)
+
+    def _log_reader(self) -> CustomerLedger:
+        """Where the log is read: this ledger, or its replica once the replica has
+        replayed this ledger's last write (compared by LSN; ``ReplicaBehind`` if it has
+        not within ``views_wait_seconds``)."""
+        replica = self.replica
+        if replica is None:
+            return self
+        if self._written_at is None and self.last_position <= 0:
+            return replica  # nothing written here: any replica state is read as it is
+        adapter = replica.adapter
+        deadline, pause = monotonic() + self.views_wait_seconds, 0.005
+        while True:
+            replayed = None if adapter is None else adapter.log_position(replica.recorder)
+            if replayed is not None and self._written_at is not None:
+                caught_up = replayed >= self._written_at
+            else:  # a backend without LSNs: the log's own positions
+                caught_up = (replica.recorder.max_notification_id() or 0) >= self.last_position
+            if caught_up:
+                return replica
+            if monotonic() >= deadline:
+                raise ReplicaBehind(
+                    f"the replica {replica.url.shown} had not replayed this ledger's last "
+                    f"write after {self.views_wait_seconds:g} s"
+                )
+            sleep(pause)
+            pause = min(pause * 2, 0.1)
 
     def _all_events(self) -> Iterator[Any]:
         """The whole log in recorded order, a page at a time (constant memory)."""
@@ -880,11 +1006,13 @@ class CustomerLedger(Application[UUID], Commands):
         facts = self.analytics_facts(owner, actor)
         return reminders_of(facts, business_date(self, as_of), within_days, settings=settings)
 
+    @typed_store_failures
     def history(self, number: str) -> list[Customer.Event]:
         """Every event of the customer, oldest first; ``CorruptEvent`` when one is missing
         (or cannot be read)."""
         customer_id = self.customer_id(number)
-        events: list[Customer.Event] = list(self.events.get(customer_id))  # type: ignore[arg-type]
+        log = self._log_reader()
+        events: list[Customer.Event] = list(log.events.get(customer_id))  # type: ignore[arg-type]
         return list(continuous(events, customer_number(number), customer_id))
 
     def numbers(self) -> Iterator[str]:

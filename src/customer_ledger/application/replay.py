@@ -33,7 +33,7 @@ from customer_ledger.application.integrity import continuous, folding
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.values import iso_moment
 from customer_ledger.errors import InvalidValue, NotYetKnown
-from customer_ledger.projections.fold import fold
+from customer_ledger.projections.fold import fold, project
 
 
 class Ledger(Protocol):
@@ -159,7 +159,9 @@ def _replay(
 
 def _get(ledger: Ledger, customer_id: UUID, version: int, snapshots: bool) -> Customer:
     if snapshots:
-        customer: object = ledger.repository.get(customer_id, version=version)
+        customer: object = ledger.repository.get(
+            customer_id, version=version, projector_func=project
+        )
         assert isinstance(customer, Customer)
         return customer
     # in recorded order, as recorded: no renumbering

@@ -33,6 +33,7 @@ from customer_ledger.storage.users import User, UserStore, user_name, utc_now
 MANAGE_USERS = "manage_users"  # the permission the policy checks (admin has it: "*")
 logger = logging.getLogger(__name__)
 Guard = Callable[[Actor, str], None]  # the ledger's policy check that records a denial
+Record = Callable[[Actor, str], None]  # records a change of users in the ledger's own log
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # argon2 reads it all: a megabyte "password" is a denial of service
 VERIFIED_SECONDS = 300.0
@@ -65,10 +66,12 @@ class Users:
         policy: Policy,
         guard: Guard,
         hasher: PasswordHasher | None = None,
+        record: Record | None = None,
     ) -> None:
         self.store = store
         self.policy = policy
         self.guard = guard
+        self.record = record or (lambda by, what: logger.info("%s by %s", what, by.id))
         self.hasher = hasher or PasswordHasher()  # (tests may set a cheaper one)
         self._absent: tuple[PasswordHasher, str] | None = None
         self._verified: OrderedDict[bytes, float] = OrderedDict()
@@ -83,14 +86,15 @@ class Users:
         return value
 
     # Managing users needs the policy's ``manage_users`` (``by``: who asks; refused
-    # attempts are recorded in the ledger's own access log, as every denial is).
+    # attempts are recorded in the ledger's own access log, as every denial is, and so
+    # is every change made: ``record``, after the user table has it).
 
     def add(self, name: str, *, role: str, password_text: str, by: Actor) -> User:
         """A new user (``UserExists`` if the name is taken)."""
         self.guard(by, MANAGE_USERS)
         user = User(user_name(name), self.role(role), self.hasher.hash(password(password_text)))
         self.store.add(user)
-        logger.info("user %s (%s) added by %s", user.name, user.role, by.id)
+        self.record(by, f"added user {user.name} as {user.role}")
         return user
 
     def list(self, *, by: Actor) -> list[User]:
@@ -103,15 +107,17 @@ class Users:
     def disable(self, name: str, *, by: Actor) -> User:
         self.guard(by, MANAGE_USERS)
         self.store.disable(name)
-        logger.info("user %s disabled by %s", name, by.id)
-        return self.store.get(name)
+        user = self.store.get(name)
+        self.record(by, f"disabled user {user.name}")
+        return user
 
     def set_password(self, name: str, password_text: str, *, by: Actor) -> User:
         self.guard(by, MANAGE_USERS)
         self.store.get(name)  # UnknownUser before the hash is paid for
         self.store.set_password_hash(name, self.hasher.hash(password(password_text)))
-        logger.info("password of user %s set by %s", name, by.id)
-        return self.store.get(name)
+        user = self.store.get(name)
+        self.record(by, f"set the password of user {user.name}")
+        return user
 
     def authenticate(self, name: object, password_text: object) -> User | None:
         """The enabled user whose password this is, or None (whatever is wrong)."""

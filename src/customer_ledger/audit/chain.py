@@ -252,16 +252,23 @@ class Chain:
         self._remember(originator_id, version, own_hash)
         return state
 
-    def open(self, stored: StoredLike) -> bytes:
-        """The body of ``stored``; raises ValueError when it does not match its seal."""
+    def open(self, stored: StoredLike, *, remember: bool = True) -> bytes:
+        """The body of ``stored``; raises ValueError when it does not match its seal.
+
+        ``remember=False`` leaves the head cache alone: a rebuild reads every event of
+        the log once, and caching heads that no command will seal after costs half of
+        the check (the cache is only a shortcut: a head not in it is read from the store).
+        """
         state = stored.state
         if state[:4] not in MAGICS or len(state) < HEADER_SIZE:
-            self._remember(stored.originator_id, stored.originator_version, link_hash(stored))
+            if remember:
+                self._remember(stored.originator_id, stored.originator_version, link_hash(stored))
             return state
         broken = quick_check(state, stored.originator_version)
         if broken is not None:
             raise ValueError(broken)
-        self._remember(stored.originator_id, stored.originator_version, state[108:HEADER_SIZE])
+        if remember:
+            self._remember(stored.originator_id, stored.originator_version, state[108:HEADER_SIZE])
         return state[HEADER_SIZE:]
 
     def forget(self, originator_id: Any) -> None:

@@ -48,7 +48,13 @@ from customer_ledger.cli.output import (
 from customer_ledger.cli.registry import Group
 from customer_ledger.errors import LedgerError, OutputError
 from customer_ledger.storage.failures import store_failure
-from customer_ledger.storage.urls import DEFAULT_URL
+from customer_ledger.storage.urls import (
+    DEFAULT_URL,
+    FOLLOWED_ENV,
+    REPLICA_ENV,
+    replica_url,
+    views_followed,
+)
 
 GROUPS: tuple[Group, ...] = (
     recording.group,
@@ -84,6 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", dest="acting_role", metavar="ROLE",
         help=f"the role you act in: what you may do and see (default: ${ENV_ROLE}, else "
         f"{DEFAULT_ROLE})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--replica", metavar="URL",
+        help=f"a streaming replica of the store: reads go there, commands to --store, and "
+        f"each read waits for your own last write (default: ${REPLICA_ENV})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--followed", action="store_true",
+        help=f"the views are kept by `{PROG} follow`: reads wait for it to apply your own "
+        f"writes and never write the views themselves (default: ${FOLLOWED_ENV}=1)",
     )  # fmt: skip
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, help="one of the commands below"
@@ -137,7 +153,10 @@ def _run(args: argparse.Namespace) -> int:
     included) is printed as one line, ``error [rule]: ...``, and exits with 1."""
     read_only = args.reads and not getattr(args, "unmasked", False)
     try:
-        with CustomerLedger.open(args.store, read_only=read_only) as ledger:
+        with CustomerLedger.open(
+            args.store, read_only=read_only, replica=args.replica or replica_url(),
+            catch_up=not (args.followed or views_followed()),
+        ) as ledger:  # fmt: skip
             code: int = args.handler(ledger, args)
             return code
     except LedgerError as error:

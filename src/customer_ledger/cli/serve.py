@@ -15,6 +15,7 @@ from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.cli.output import ENV_STORE, EXIT_OK, console
 from customer_ledger.cli.registry import Group
 from customer_ledger.errors import InvalidValue
+from customer_ledger.storage.urls import FOLLOWED_ENV, REPLICA_ENV
 from customer_ledger.web.app import SECURE_COOKIES_ENV
 from customer_ledger.web.site import create_site
 
@@ -55,6 +56,9 @@ def run_serve(ledger: CustomerLedger, args: argparse.Namespace) -> int:
         return EXIT_OK
     # Workers are processes: each opens the store itself, by its URL.
     os.environ[ENV_STORE] = ledger.url.raw
+    if ledger.replica is not None:
+        os.environ[REPLICA_ENV] = ledger.replica.url.raw
+    os.environ[FOLLOWED_ENV] = "" if ledger.catch_up else "1"
     os.environ[SECURE_COOKIES_ENV] = "1" if args.secure_cookies else ""
     uvicorn.run(
         "customer_ledger.web.site:from_environment", factory=True, workers=args.workers,

@@ -313,7 +313,13 @@ class Customer(Aggregate):
     def _move(self, trigger: Trigger) -> None:
         """Apply-side stage change: lenient, so old history always replays."""
         stage = lifecycle.TRANSITIONS.get((self.stage, trigger), self.stage)
-        self.stage = lifecycle.settle(stage, self.open_complaints, self.risk_flagged)
+        if stage is Stage.CUSTOMER or stage is Stage.AT_RISK:  # the stages settle moves
+            # whether any complaint is open, not how many: a whale has hundreds
+            opened = self.risk_flagged or any(
+                c.status is ComplaintStatus.OPEN for c in self.complaints.values()
+            )
+            stage = lifecycle.settle(stage, int(opened), self.risk_flagged)
+        self.stage = stage
 
     def _started_cooperating(self, day: date) -> None:
         if self.cooperation_since is None or day < self.cooperation_since:

@@ -99,3 +99,8 @@ class AccessLog(Aggregate):
     def record_denial(self, actor: str, role: str, what: str, reason: str | None) -> None:
         """A write or an unmasked read the policy refused (``what``: the command, or the
         read); ``reason``: the one the actor gave, if any."""
+
+    @event("Administered", topic="customer_ledger.AccessLog.Administered")
+    def record_administration(self, actor: str, role: str, what: str) -> None:
+        """A change to who may use the ledger (a user added or disabled, a password set):
+        an auditor asks who gave whom access as often as who read what."""

@@ -55,6 +55,7 @@ from customer_ledger.errors import (
     UnknownField,
     WrongType,
 )
+from customer_ledger.projections.collector import collect_young, paused_collector
 from customer_ledger.serialization import converter, encode
 
 BATCH_LINES = 1_000  # lines saved in one transaction, unless $CUSTOMER_LEDGER_IMPORT_BATCH says
@@ -251,7 +252,7 @@ def import_lines(
 ) -> ImportReport:
     """Runs JSON Lines; ``progress`` is told how many bytes each line took."""
     batch = LineBatch(ledger, actor)
-    with batch:
+    with paused_collector(), batch:
         _run_lines(batch, lines, progress)
     return batch.report
 
@@ -475,6 +476,7 @@ class LineBatch:
             self.unit.looks_up_receipts = True  # lines done before may follow
             return
         self._saved = True
+        collect_young()  # the collector is paused during an import: once per batch
         for _, _, replayed in pending:
             if replayed:
                 self.report.skipped += 1

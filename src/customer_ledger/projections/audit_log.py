@@ -21,12 +21,13 @@ class AuditEntry:
     actor: str
     role: str | None
     number: str
-    kind: str  # "change" or "read"
+    kind: str  # "change", "read", "denied" or "admin" (a user added, disabled, ...)
     event: str
     version: int
     summary: str
     why: str | None
     source_actor: str | None = None  # who the file it came from said recorded it
+    summary_zh: str | None = None  # the summary in Chinese (pages; not in to_json)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +46,7 @@ class AuditEntry:
 
 
 def change_entry(event: Any, number: str) -> AuditEntry:
+    summary, summary_zh = describe(event)
     return AuditEntry(
         recorded_at=event.timestamp,
         occurred_at=event.occurred_at,
@@ -54,9 +56,10 @@ def change_entry(event: Any, number: str) -> AuditEntry:
         kind="change",
         event=type(event).__name__,
         version=event.originator_version,
-        summary=describe(event)[0],
+        summary=summary,
         why=event.meta.reason,
         source_actor=getattr(event.meta, "source_actor", None),
+        summary_zh=summary_zh,
     )
 
 
@@ -72,6 +75,7 @@ def read_entry(event: Any, number: str) -> AuditEntry:
         version=event.originator_version,
         summary=f"read {event.what} unmasked",
         why=event.why,
+        summary_zh=f"查看完整信息：{event.what}",
     )
 
 
@@ -87,6 +91,22 @@ def denial_entry(event: Any, number: str) -> AuditEntry:
         version=event.originator_version,
         summary=f"refused: {event.what}",
         why=event.reason,
+        summary_zh=f"被拒绝：{event.what}",
+    )
+
+
+def administration_entry(event: Any, number: str) -> AuditEntry:
+    return AuditEntry(
+        recorded_at=event.timestamp,
+        occurred_at=None,
+        actor=event.actor,
+        role=event.role,
+        number=number,
+        kind="admin",
+        event="Administered",
+        version=event.originator_version,
+        summary=event.what,
+        why=None,
     )
 
 
@@ -102,5 +122,7 @@ def entries(events: Iterator[Any], numbers: dict[Any, str]) -> Iterator[AuditEnt
             yield read_entry(event, numbers.get(event.originator_id, "?"))
         elif isinstance(event, AccessLog.AccessDenied):  # type: ignore[attr-defined]
             yield denial_entry(event, numbers.get(event.originator_id, "?"))
+        elif isinstance(event, AccessLog.Administered):  # type: ignore[attr-defined]
+            yield administration_entry(event, numbers.get(event.originator_id, "?"))
         elif isinstance(event, AccessLog.Opened):  # type: ignore[attr-defined]
             numbers[event.originator_id] = event.number

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -17,8 +18,10 @@ from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
 from customer_ledger.errors import CorruptEvent
 from customer_ledger.privacy.fields import PersonalFields
+from customer_ledger.projections.collector import collect_young, paused_collector
 from customer_ledger.projections.fold import Damage, DamagedEvent, SharedBatch
 from customer_ledger.projections.projectors import PROJECTIONS, SHARES_FOLD, BatchProjection
+from customer_ledger.projections.timeline import forget_summaries
 from customer_ledger.projections.views import KINDS, LIVE, REBUILD, VIEW_FORMAT, Kind, ViewSet
 
 # Events per page, and per view transaction. Bigger pages fold each busy customer once
@@ -71,12 +74,14 @@ def catch_up(
     page_size: int = PAGE_SIZE,
     progress: Progress | None = None,
     timings: dict[BatchProjection, float] | None = None,
+    remember_heads: bool = True,
 ) -> int:
     """Applies every event the projections have not seen; returns (event, view) pairs done.
 
     Safe to run in several processes at once: a page another process wrote first
     fails its tracking check, and this one re-reads its position and carries on.
     ``timings`` gains each projection's own seconds (reading the log is shared).
+    ``remember_heads=False`` (a rebuild) leaves the mapper's chain-head cache alone.
     """
     if not projections:
         return 0
@@ -87,7 +92,7 @@ def catch_up(
         notifications = app.recorder.select_notifications(start=start, limit=page_size, stop=last)
         if not notifications:
             break
-        events = _decode(app, notifications)
+        events = _decode(app, notifications, remember_heads)
         for projection in projections:
             batch = [pair for pair in events if pair[1].notification_id > positions[projection]]
             if not batch:
@@ -106,8 +111,12 @@ def catch_up(
                     )
             positions[projection] = batch[-1][1].notification_id
             applied += len(batch)
+        done = notifications[-1].id
+        del events, notifications  # this page's objects: garbage before the next is read
+        forget_summaries()
+        collect_young()
         if progress:
-            progress(notifications[-1].id, last)
+            progress(done, last)
     return applied
 
 
@@ -125,13 +134,27 @@ def rebuild(
     A rebuild that was killed resumes from its rebuild tables' tracking position,
     unless ``fresh`` discards them first.
     """
+    with paused_collector():
+        return _rebuild(app, views, kinds, page_size=page_size, progress=progress, fresh=fresh)
+
+
+def _rebuild(
+    app: Any,
+    views: ViewSet,
+    kinds: Sequence[Kind],
+    *,
+    page_size: int,
+    progress: Progress | None,
+    fresh: bool,
+) -> list[RebuildResult]:
     if fresh:
         for kind in kinds:
             views.discard(kind)
     projections = projections_for(views, app.personal, kinds, REBUILD)
     resumed = {p: _position(app, p) for p in projections}
     own: dict[BatchProjection, float] = {}
-    catch_up(app, projections, page_size=page_size, progress=progress, timings=own)
+    catch_up(app, projections, page_size=page_size, progress=progress, timings=own,
+             remember_heads=False)  # fmt: skip
     results = []
     for projection in projections:
         started = time.perf_counter()
@@ -174,11 +197,18 @@ def _position(app: Any, projection: BatchProjection) -> int:
     return projection.view.max_tracking_id(app.name) or 0
 
 
-def _decode(app: Any, notifications: Sequence[Notification]) -> list[tuple[Any, Tracking]]:
+def _decode(
+    app: Any, notifications: Sequence[Notification], remember_heads: bool = True
+) -> list[tuple[Any, Tracking]]:
     """Only Customer events are decoded; others travel as None, for their tracking. An
     event that cannot be read travels as a ``DamagedEvent``: its customer is set aside,
     the others are caught up."""
-    to_domain_event = app.mapper.to_domain_event
+    mapper = app.mapper
+    to_domain_event = (
+        mapper.to_domain_event
+        if remember_heads or not hasattr(mapper, "chain")  # a mapper without a hash chain
+        else partial(mapper.to_domain_event, remember_head=False)
+    )
     name = app.name
     decoded: list[tuple[Any, Tracking]] = []
     for n in notifications:

@@ -8,13 +8,20 @@ persisted by the views (opaque bytes), so a batch only loads customers it has no
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date
 from typing import Any, NamedTuple
 from uuid import UUID
 
 from attrs import frozen
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import (
+    Aggregate,
+    CanMutateAggregate,
+    DecoratedFuncCaller,
+    OriginatorVersionError,
+    decorated_funcs,
+)
 
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.values import CustomerType, Stage
@@ -42,14 +49,62 @@ def customer_from_state(data: bytes, fields: PersonalFields, customer_id: UUID) 
     return customer
 
 
+# Per event class: its ``@event`` body and the names it takes, or None (mutate instead).
+_BODIES: dict[type, tuple[Callable[..., None], frozenset[str]] | None] = {}
+
+
+def _body(cls: type) -> tuple[Callable[..., None], frozenset[str]] | None:
+    """What ``cls.mutate`` would run, if it is eventsourcing's plain ``@event`` caller."""
+    if cls not in _BODIES:
+        func = decorated_funcs.get(cls)
+        plain = (
+            getattr(cls, "apply", None) is DecoratedFuncCaller.apply
+            and getattr(cls, "mutate", None) is CanMutateAggregate.mutate
+        )
+        _BODIES[cls] = (
+            None
+            if func is None or not plain
+            else (func, frozenset(inspect.signature(func).parameters))
+        )
+    return _BODIES[cls]
+
+
+def advance(event: Any, customer: Customer | None) -> Customer:
+    """``event.mutate(customer)``: the aggregate's own ``@event`` body with the event's
+    values, then its version and modified time, exactly as eventsourcing's ``mutate``
+    does, without its per-event machinery (about half of a fold's cost, issue 17). The
+    caller has the right customer: only the version is checked here."""
+    body = _body(type(event)) if customer is not None else None
+    if body is None:  # a first contact (the aggregate is created), or anything unusual
+        created = event.mutate(customer)
+        assert isinstance(created, Customer)
+        return created
+    assert customer is not None
+    version = event.originator_version
+    if version != customer.version + 1:
+        raise OriginatorVersionError(version, customer.version + 1)
+    func, names = body
+    values = event.__dict__
+    func(customer, **{name: values[name] for name in names if name in values})
+    customer.version = version
+    customer.modified_on = event.timestamp
+    return customer
+
+
+def project(customer: Customer | None, events: Iterable[Any]) -> Customer | None:
+    """A ``projector_func`` for ``repository.get``: the events folded with ``advance``."""
+    for event in events:
+        customer = advance(event, customer)
+    return customer
+
+
 def folding(events: Iterable[Any], customer: Customer | None = None) -> Iterator[Customer]:
     """The customer after each of ``events``, applied in the given order through the
     aggregate's own ``@event`` bodies, from ``customer`` (default: from nothing, so the
     first event must be the first contact). The customer changes in place."""
     state: Any = customer
     for event in events:
-        state = event.mutate(state)
-        assert isinstance(state, Customer)
+        state = advance(event, state)
         yield state
 
 
@@ -280,7 +335,7 @@ class CustomerFold:
                     self._skipped = True
                     continue  # already reflected in the stored state
                 try:
-                    customer = event.mutate(current)
+                    customer = advance(event, current)
                 except Exception as error:  # a decodable event the rules cannot apply
                     self._cache.pop(customer_id, None)  # (it may be half-applied)
                     number = _number(current)

@@ -30,7 +30,7 @@ from customer_ledger.projections.fold import (
 from customer_ledger.projections.profile import Profile, listing, profile_document, profile_of
 from customer_ledger.projections.search import blind_keys, personal_terms, public_text
 from customer_ledger.projections.status import status_of
-from customer_ledger.projections.timeline import describe, entry_for
+from customer_ledger.projections.timeline import described, entry_for
 from customer_ledger.projections.views import (
     AnalyticsView,
     Kind,
@@ -111,7 +111,7 @@ class ProfileProjection(BatchProjection):
         for event, _ in batch:  # the timeline's clear summaries, searchable
             if event is not None and event.originator_id in changed:
                 texts.setdefault(event.originator_id, []).append(
-                    (event.originator_version, " ".join(describe(event)))
+                    (event.originator_version, " ".join(described(event)))
                 )
         secret = self.fields.search_secret()
         records = []

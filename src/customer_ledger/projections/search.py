@@ -19,7 +19,6 @@ Two indexes beside each profile, both kept by the profile view:
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import unicodedata
@@ -101,13 +100,18 @@ def query_groups(text: str) -> list[set[Term]]:
 
 def blind_key(secret: bytes, term: Term) -> str:
     """The HMAC the view stores for ``term``: 16 bytes, hex."""
-    key = hmac.digest(secret, KEY_LABEL, "sha256")
+    return _keyed(hmac.digest(secret, KEY_LABEL, "sha256"), term)
+
+
+def _keyed(key: bytes, term: Term) -> str:
     message = term[0].encode() + b"\x00" + term[1].encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(key, message, "sha256").hex()[:32]
 
 
 def blind_keys(secret: bytes, terms: Iterable[Term]) -> frozenset[str]:
-    return frozenset(blind_key(secret, t) for t in terms)
+    """``blind_key`` of each term, the key derived once for all of them."""
+    key = hmac.digest(secret, KEY_LABEL, "sha256")
+    return frozenset(_keyed(key, t) for t in terms)
 
 
 def public_text(profile: Profile) -> Iterator[str]:

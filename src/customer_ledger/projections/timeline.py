@@ -210,8 +210,30 @@ def describe(event: Any) -> tuple[str, str]:
     return summary(event)
 
 
+# (event, its summary) by id(event): a page's events are described once, for the timeline
+# and for the profile's searchable texts alike; ``forget_summaries`` after each page.
+_summaries: dict[int, tuple[Any, tuple[str, str]]] = {}
+SUMMARIES_KEPT = 6_000  # a page and more; a bound, should a caller never forget them
+
+
+def described(event: Any) -> tuple[str, str]:
+    """``describe(event)``, computed once for this very event object."""
+    found = _summaries.get(id(event))
+    if found is not None and found[0] is event:
+        return found[1]
+    summary = describe(event)
+    if len(_summaries) >= SUMMARIES_KEPT:
+        _summaries.clear()
+    _summaries[id(event)] = (event, summary)
+    return summary
+
+
+def forget_summaries() -> None:
+    _summaries.clear()
+
+
 def entry_for(event: Any, number: str) -> TimelineEntry:
-    summary_en, summary_zh = describe(event)
+    summary_en, summary_zh = described(event)
     return TimelineEntry(
         customer_id=event.originator_id,
         number=number,

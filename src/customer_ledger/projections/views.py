@@ -504,6 +504,28 @@ def fold_text(value: str) -> str:
     return value.lower()
 
 
+def timeline_document(entry: TimelineEntry) -> bytes:
+    """The entry as a stored document: exactly the bytes of ``encode(converter.unstructure(
+    entry))`` (canonical JSON, sorted keys; tests/projections/test_timeline_document.py),
+    built from the entry's native values instead of through cattrs' call per field (7 µs
+    of a rebuild's event, issue 17)."""
+    return orjson.dumps(
+        {
+            "actor": entry.actor,
+            "customer_id": str(entry.customer_id),
+            "kind": entry.kind,
+            "late": entry.late,
+            "number": entry.number,
+            "occurred_at": entry.occurred_at.isoformat(),
+            "recorded_at": entry.recorded_at.isoformat(),
+            "summary_en": entry.summary_en,
+            "summary_zh": entry.summary_zh,
+            "version": entry.version,
+        },
+        option=orjson.OPT_SORT_KEYS,
+    )
+
+
 def utc_key(value: datetime | None) -> str:
     """A datetime as fixed-width UTC text that sorts like the instant ('' for None)."""
     if value is None:

@@ -68,11 +68,17 @@ class CattrsMapper(Mapper[UUID]):
             state=stored,
         )
 
-    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+    def to_domain_event(self, stored_event: StoredEvent, *, remember_head: bool = True) -> Any:
+        """The event ``stored_event`` holds; ``remember_head=False`` (a rebuild reading the
+        whole log) checks its seal without caching its customer's chain head."""
         try:
             cls = resolve_topic(stored_event.topic)
             snapshot = issubclass(cls, Snapshot)
-            stored = stored_event.state if snapshot else self.chain.open(stored_event)
+            stored = (
+                stored_event.state
+                if snapshot
+                else self.chain.open(stored_event, remember=remember_head)
+            )
             if self.cipher:
                 stored = self.cipher.decrypt(stored)
             if self.compressor:

@@ -75,6 +75,7 @@ from customer_ledger.projections.views import (
     encode_cursor,
     fold_text,
     sort_key,
+    timeline_document,
     utc_key,
 )
 from customer_ledger.serialization import converter, decode, encode
@@ -133,6 +134,13 @@ class Adapter(ABC):
         """Whether a ledger is stored at ``url`` (asked before opening one read-only,
         which must not make an empty store); True where the adapter cannot tell."""
         return True
+
+    def log_position(self, recorder: object) -> int | None:
+        """How far the database behind ``recorder`` (an eventsourcing recorder this
+        adapter made) has written its write-ahead log, or, on a streaming replica, replayed
+        the primary's: a number that only grows and compares across a primary and its
+        replicas (PostgreSQL: the LSN in bytes). None: the backend has no replicas."""
+        return None
 
     def insert_notifications(
         self, recorder: ApplicationRecorder, notifications: Sequence[Notification]
@@ -211,6 +219,7 @@ __all__ = [
     "profile_from_document",
     "search_fold",
     "sort_key",
+    "timeline_document",
     "user_name",
     "utc_key",
     "utc_now",

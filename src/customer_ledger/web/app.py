@@ -56,6 +56,7 @@ from customer_ledger.formats.spreadsheets.writing import FORMATS
 from customer_ledger.privacy.masking import event_json
 from customer_ledger.projections.views import ProfileQuery, TimelineEntry
 from customer_ledger.serialization import converter
+from customer_ledger.storage.urls import replica_url, views_followed
 from customer_ledger.storage.users import User
 from customer_ledger.web.commands import BODY_CLASSES, RawBody
 from customer_ledger.web.errors import http_error, internal_error, ledger_error
@@ -848,7 +849,7 @@ def from_environment() -> Litestar:
     factory each uvicorn worker calls (``customer-ledger serve --workers N``, or
     ``uvicorn --factory customer_ledger.web.app:from_environment``)."""
     return create_app(
-        CustomerLedger.open(),
+        CustomerLedger.open(replica=replica_url(), catch_up=not views_followed()),
         secure_cookies=os.environ.get(SECURE_COOKIES_ENV, "") == "1",
     )
 

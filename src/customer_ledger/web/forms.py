@@ -24,6 +24,7 @@ from customer_ledger.application.schema import (
     from_text,
     options_of,
 )
+from customer_ledger.domain.values import Channel, CustomerType, Grade, Stage
 
 # The metadata every command takes: shown after the command's own fields.
 META = ("occurred_at", "reason", "command_id", "correlation_id", "source_actor")
@@ -32,6 +33,14 @@ META_HELP = {
     "reason": "why (recorded with the event)",
     "correlation_id": "ties this change to others of one request or process",
     "source_actor": "who the source (a paper form, a file) says did it",
+}
+# Fields whose values are one of the domain's words: a choice (the page shows each in its
+# language, the form sends the word); an empty choice is no value (a grade: clears it).
+CHOICES: dict[str, tuple[str, ...]] = {
+    "type": tuple(c.value for c in CustomerType),
+    "channel": tuple(c.value for c in Channel),
+    "grade": tuple(c.value for c in Grade),
+    "stage": tuple(c.value for c in Stage),
 }
 # Rules whose field the message may not spell out.
 RULE_FIELDS = {
@@ -59,13 +68,14 @@ RULE_FIELDS = {
 @frozen
 class FormField:
     """One labelled input: ``kind`` is ``text``, ``flag`` (yes / no / not given) or
-    ``hidden``."""
+    ``choice`` (one of ``choices``, or none)."""
 
     name: str
     kind: str
     required: bool
     help: str
     meta: bool
+    choices: tuple[str, ...] = ()
 
 
 def form_fields(command: str) -> list[FormField]:
@@ -73,26 +83,29 @@ def form_fields(command: str) -> list[FormField]:
     first contact's form also asks the new customer's number."""
     fields: list[FormField] = []
     if command == "first_contact":
-        fields.append(FormField("customer", "text", True, "客户编号, e.g. A001", False))
+        fields.append(FormField("customer", "text", True, "customer number, e.g. A001", False))
     params = command_params(command)
     for param in params.values():
         if param.name == "command_id":
             continue  # the page's own, hidden
         meta = param.name in META
+        choices = CHOICES.get(param.name, ())
         fields.append(
             FormField(
                 param.name,
-                "flag" if _is_flag(param) else "text",
+                "flag" if _is_flag(param) else "choice" if choices else "text",
                 param.required,
                 META_HELP.get(param.name) or FIELD_HELP.get(param.name, "") or _hint(param),
                 meta,
+                choices,
             )
         )
     return fields
 
 
 def line_of(command: str, number: str | None, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON Lines line a submitted form stands for (empty inputs are no value)."""
+    """The JSON Lines line a submitted form stands for (empty inputs are no value; for a
+    field that must be given but may be none, such as a grade to clear, they are none)."""
     line: dict[str, Any] = {"command": command}
     if number is not None:
         line["customer"] = number
@@ -105,6 +118,8 @@ def line_of(command: str, number: str | None, data: Mapping[str, Any]) -> dict[s
         value = from_text(param, given)
         if value is not None:
             line[param.name] = value
+        elif param.required and options_of(param.hint)[0]:
+            line[param.name] = None  # a field that must be given, and may be none (a grade)
     return line
 
 

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlencode
 
 import attrs
 import jinja2
+import markupsafe
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie, UploadFile
 from litestar.enums import RequestEncodingType
@@ -55,6 +56,7 @@ from customer_ledger.formats.report.data import ReportData
 from customer_ledger.formats.report.html import COMPUTED, MANUAL, STAGE_COLOURS
 from customer_ledger.formats.report.svg import Series, columns, funnel
 from customer_ledger.formats.spreadsheets.importing import import_sheet
+from customer_ledger.formats.spreadsheets.layouts import LAYOUTS
 from customer_ledger.projections.views import ProfileQuery
 from customer_ledger.storage.users import User
 from customer_ledger.web.app import SESSION_COOKIE, Web
@@ -64,9 +66,12 @@ from customer_ledger.web.forms import field_of, form_fields, line_of
 from customer_ledger.web.i18n import (
     LANG_COOKIE,
     Language,
+    command_note,
     command_title,
+    field_hint,
     field_label,
     language,
+    rule_text,
     translator,
 )
 
@@ -83,10 +88,15 @@ AnyRequest = Request[Any, Any, Any]
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 SORTS = ("number", "name", "stage", "total_revenue", "last_interaction_at", "first_contact_at")
+SORT_LABELS = {
+    "number": "Number", "name": "Name", "stage": "Stage", "total_revenue": "Revenue",
+    "last_interaction_at": "Last interaction", "first_contact_at": "First contact",
+}  # fmt: skip
 PAGE_SIZE = 25
 MAX_ATTACHMENT = 20 * 1024 * 1024
 LIVE = "__live_digest__"  # where a polled page's digest goes (see render)
 UPLOAD_SECONDS = 3600  # a sheet's dry run waits this long for its confirmation
+FORMATS = ("csv", "xlsx", "jsonl")
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -185,7 +195,11 @@ def render(
         visit=visit, lang=lang, t=t, htmx=HTMX, path=request.url.path,
         here=_here(request), lang_url=lambda to: _with(request, lang=to),
         live_url=_with(request, live=LIVE), command_title=lambda c: command_title(c, lang),
-        field_label=lambda f: field_label(f, lang), **context,
+        command_note=lambda c: command_note(c, lang),
+        field_label=lambda f: field_label(f, lang),
+        field_hint=lambda f, english: field_hint(f, english, lang),
+        rule_text=lambda rule: rule_text(rule, lang),
+        explain=lambda error: explain(error, lang), **context,
     )  # fmt: skip
     if LIVE in html:  # a polled page: its poll carries a digest of what it shows
         digest = hashlib.sha256(html.encode("utf-8")).hexdigest()[:20]
@@ -200,6 +214,17 @@ def render(
     if asked in ("zh", "en"):
         response.set_cookie(LANG_COOKIE, asked, max_age=365 * 86400, samesite="strict", path="/")
     return response
+
+
+def explain(error: Any, lang: Language) -> markupsafe.Markup:
+    """An error as a page shows it: ``[rule]``, in Chinese what the rule means, then the
+    error's own message (which names the value; the ledger's messages are English)."""
+    rule, message = str(error.rule), str(error)
+    if lang == "en":
+        return markupsafe.Markup('[<span class="rule">{}</span>] {}').format(rule, message)
+    return markupsafe.Markup(
+        '[<span class="rule">{}</span>] {}<span class="detail" lang="en">{}</span>'
+    ).format(rule, rule_text(rule, lang), f"（{message}）" if message else "")
 
 
 def _headers() -> dict[str, str]:
@@ -316,7 +341,7 @@ def customer_list(request: AnyRequest) -> Response[bytes]:
     page, board = v.web.call(read)
     return render(
         request, "customers.html", visit=v, page=page, board=board, q=dict(q.items()),
-        stages=[s.value for s in Stage], sorts=SORTS,
+        stages=[s.value for s in Stage], sorts=SORTS, sort_labels=SORT_LABELS,
         next_url=_with(request, after=page.next_cursor) if page.next_cursor else None,
         first_url=_with(request, after=None),
     )  # fmt: skip
@@ -339,10 +364,20 @@ def customer_page(
 @post("/customers/{number:str}/reveal", sync_to_thread=True, status_code=200)
 def customer_reveal(request: AnyRequest, number: FromPath[str], data: FormData) -> Response[bytes]:
     """The customer with contacts unmasked: the ledger checks the role and the reason,
-    and records the read (or the refusal)."""
+    and records the read (or the refusal).
+
+    The page's form sends it with htmx, which swaps the unmasked page in and leaves the
+    address the customer's page: a reload asks for the masked page again and records
+    nothing. A refusal is sent as a 200 page to htmx (which swaps no 4xx), as the error
+    page it is; a form sent without script gets the page or the refusal itself."""
     v = visit(request)
     v.check_csrf(data)
-    return _customer(request, v, number, unmasked=True, why=_text(data.get("why")))
+    try:
+        return _customer(request, v, number, unmasked=True, why=_text(data.get("why")))
+    except LedgerError as error:
+        if not request.headers.get("hx-request"):
+            raise
+        return _page_error(request, error, status=200)
 
 
 def _customer(
@@ -620,6 +655,22 @@ def merge_submit(request: AnyRequest, data: FormData) -> Response[Any]:
     return _redirect(f"/customers/{result.number}?done=recorded")
 
 
+@post("/duplicates/reindex", sync_to_thread=True, status_code=303)
+def reindex_submit(request: AnyRequest, data: FormData) -> Response[Any]:
+    """Rebuilds the duplicate index from the history (``customer-ledger
+    reindex-duplicates``): for a role the policy allows ``reindex_duplicates`` (admin);
+    a refusal is recorded."""
+    v = visit(request)
+    v.check_csrf(data)
+
+    def reindex() -> int:
+        v.ledger.check_or_record(v.actor, "reindex_duplicates")
+        return v.ledger.reindex_duplicates()
+
+    indexed = v.web.call(reindex)
+    return _redirect(f"/duplicates?reindexed={indexed}")
+
+
 # -- analytics ----------------------------------------------------------------------------
 
 
@@ -631,24 +682,24 @@ def analytics_page(request: AnyRequest) -> Response[bytes]:
     data = v.web.call(lambda: _report_data(v, request.query_params.get("as_of")))
     a = data.analytics
     stage_counts, grades = a.stage_counts(), a.grade_counts()
+    t, money = translator(v.lang), a.settings.currency
     charts = {
         "funnel": funnel(
-            [s.value for s in Stage], [stage_counts[s] for s in Stage], STAGE_COLOURS,
-            "customers per lifecycle stage",
+            [t(s.value) for s in Stage], [stage_counts[s] for s in Stage], STAGE_COLOURS,
+            t("customers per lifecycle stage"),
         ),
         "abc": columns(
             [g.value for g in Grade],
             [
-                Series("computed 计算", COMPUTED, tuple(grades["computed"][g] for g in Grade)),
-                Series("by hand 人工", MANUAL, tuple(grades["manual"][g] for g in Grade)),
+                Series(t("computed"), COMPUTED, tuple(grades["computed"][g] for g in Grade)),
+                Series(t("by hand"), MANUAL, tuple(grades["manual"][g] for g in Grade)),
             ],
-            "customers per ABC grade, computed and assigned by hand", kind="abc",
+            t("customers per ABC grade, computed and assigned by hand"), kind="abc",
         ),
         "revenue": columns(
             [p.period[2:] for p in data.monthly],
-            [Series(f"revenue {a.settings.currency}", COMPUTED,
-                    tuple(p.revenue for p in data.monthly))],
-            f"revenue per month in {a.settings.currency}", kind="revenue",
+            [Series(f"{t('Revenue')} {money}", COMPUTED, tuple(p.revenue for p in data.monthly))],
+            f"{t('Revenue by month')} ({money})", kind="revenue",
         ),
     }  # fmt: skip
     return render(
@@ -703,7 +754,16 @@ def audit_page(request: AnyRequest) -> Response[bytes]:
 @get("/import", sync_to_thread=False)
 def import_page(request: AnyRequest) -> Response[bytes]:
     v = visit(request)
-    return render(request, "import.html", visit=v, report=None, upload=None, fmt="csv")
+    return render(
+        request,
+        "import.html",
+        visit=v,
+        report=None,
+        upload=None,
+        fmt="auto",
+        layout="auto",
+        layouts=_layouts(v.lang),
+    )
 
 
 @post("/import", sync_to_thread=True, status_code=200, request_max_body_size=20 * 1024 * 1024)
@@ -712,10 +772,20 @@ def import_submit(request: AnyRequest, data: Multipart) -> Response[bytes]:
     (kept server-side under a random name). JSON Lines import at once."""
     v = visit(request)
     v.check_csrf(data)
-    fmt = data.get("format")
-    if fmt not in ("csv", "xlsx", "jsonl"):
+    fmt = data.get("format") or "auto"
+    file = data.get("file")
+    if fmt == "auto" and isinstance(file, UploadFile) and file.filename:  # by its name
+        fmt = Path(file.filename).suffix.lower().lstrip(".")
+        if fmt not in FORMATS:
+            raise InvalidValue(
+                f"cannot tell the format of {file.filename!r} from its name: choose csv, "
+                "xlsx or jsonl"
+            )
+    if fmt not in FORMATS:
         raise InvalidValue("format must be csv, xlsx or jsonl")
     layout = _text(data.get("layout")) or "auto"
+    if layout != "auto" and layout not in LAYOUTS:
+        raise InvalidValue(f"layout must be auto or one of {', '.join(LAYOUTS)}")
     uploads = _uploads(request)
     upload_id = _text(data.get("upload"))
     if upload_id is not None:  # the confirmation of an earlier dry run
@@ -728,7 +798,6 @@ def import_submit(request: AnyRequest, data: Multipart) -> Response[bytes]:
         ):
             raise InvalidValue("that upload is gone (imported, or too old): upload the file again")
     else:
-        file = data.get("file")
         if not isinstance(file, UploadFile) or not file.filename:
             raise InvalidValue("choose a file to import")
         upload_id = secrets.token_hex(16)
@@ -739,7 +808,16 @@ def import_submit(request: AnyRequest, data: Multipart) -> Response[bytes]:
         with path.open("rb") as lines:
             report = v.web.call(lambda: import_lines(v.ledger, lines, actor=v.actor)).to_json()
         _forget_upload(uploads, upload_id)
-        return render(request, "import.html", visit=v, report=report, upload=None, fmt=fmt)
+        return render(
+            request,
+            "import.html",
+            visit=v,
+            report=report,
+            upload=None,
+            fmt=fmt,
+            layout=layout,
+            layouts=_layouts(v.lang),
+        )
     dry_run = data.get("confirm") != "1"
     sheet = v.web.call(
         lambda: import_sheet(v.ledger, path, layout=layout, dry_run=dry_run, actor=v.actor)
@@ -748,8 +826,15 @@ def import_submit(request: AnyRequest, data: Multipart) -> Response[bytes]:
         _forget_upload(uploads, upload_id)
     return render(
         request, "import.html", visit=v, report=sheet, upload=upload_id if dry_run else None,
+        layouts=_layouts(v.lang),
         fmt=fmt, layout=layout,
     )  # fmt: skip
+
+
+def _layouts(lang: Language) -> list[tuple[str, str]]:
+    """The import form's layouts: recognised from the header, or one named."""
+    named = [(n, x.title_zh if lang == "zh" else x.title_en) for n, x in LAYOUTS.items()]
+    return [("auto", translator(lang)("recognised from the header")), *named]
 
 
 def _uploads(request: AnyRequest) -> Path:
@@ -853,16 +938,22 @@ def _login_required(request: AnyRequest, _: LoginRequired) -> Response[Any]:
     return _redirect("/login?" + urlencode({"next": _here(request)}))
 
 
-def _page_error(request: AnyRequest, error: LedgerError) -> Response[bytes]:
+def _page_error(
+    request: AnyRequest, error: LedgerError, status: int | None = None
+) -> Response[bytes]:
     found = _session(request)
     v = Visit(request, *found) if found else None
-    if isinstance(error, UnknownCustomer | AttachmentMissing):
-        status = 404
-    elif isinstance(error, AttachmentDamaged):
-        status = 500  # the folder was tampered with: not the reader's doing
-    else:
-        status = status_of(error)
+    if status is None:
+        status = _error_status(error)
     return render(request, "error.html", status=status, visit=v, error=error)
+
+
+def _error_status(error: LedgerError) -> int:
+    if isinstance(error, UnknownCustomer | AttachmentMissing):
+        return 404
+    if isinstance(error, AttachmentDamaged):
+        return 500  # the folder was tampered with: not the reader's doing
+    return status_of(error)
 
 
 @attrs.frozen
@@ -904,7 +995,7 @@ def pages_router() -> Router:
         new_customer_submit, customer_page, customer_reveal, command_form, command_submit,
         attachment_upload, attachment_download,
         replay_page, status_page, reminders_page, analytics_page, analytics_report, audit_page,
-        duplicates_page, merge_submit,
+        duplicates_page, merge_submit, reindex_submit,
         import_page, import_submit,
         export_page, users_page, users_add, users_password, users_disable,
     ]  # fmt: skip

@@ -14,6 +14,7 @@ from typing import Any
 from litestar import Litestar
 
 from customer_ledger.application.ledger import CustomerLedger
+from customer_ledger.storage.urls import replica_url, views_followed
 from customer_ledger.web.app import SECURE_COOKIES_ENV, create_app
 from customer_ledger.web.attachments import Files, folder_for
 from customer_ledger.web.pages import PUBLIC, STATIC_DIR, pages_router
@@ -33,7 +34,7 @@ def create_site(
 def from_environment() -> Litestar:
     """The site over ``$CUSTOMER_LEDGER_STORE``: each uvicorn worker's factory."""
     return create_site(
-        CustomerLedger.open(),
+        CustomerLedger.open(replica=replica_url(), catch_up=not views_followed()),
         secure_cookies=os.environ.get(SECURE_COOKIES_ENV, "") == "1",
     )
 

@@ -51,6 +51,15 @@ class PostgresAdapter(Adapter):
         """Whether the ledger's schema holds its event or key table."""
         return PostgresSettings.from_url(url).holds_a_ledger()
 
+    def log_position(self, recorder: object) -> int | None:
+        """The LSN, as bytes from 0/0: the primary's current one; a replica's replayed one."""
+        datastore = getattr(recorder, "datastore", None)
+        if datastore is None:
+            return None
+        with datastore.get_connection() as conn:
+            row = conn.execute(LOG_POSITION).fetchone()
+        return None if row is None or row["position"] is None else int(row["position"])
+
     def insert_notifications(
         self, recorder: ApplicationRecorder, notifications: Sequence[Notification]
     ) -> None:
@@ -85,6 +94,12 @@ class PostgresAdapter(Adapter):
 
     def classify(self, error: BaseException) -> Failure | None:
         return classify(error)
+
+
+LOG_POSITION = (
+    "SELECT pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+    "ELSE pg_current_wal_lsn() END, '0/0')::bigint AS position"
+)
 
 
 # lock_not_available (lock_timeout), serialization_failure and deadlock_detected

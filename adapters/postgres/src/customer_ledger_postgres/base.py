@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from threading import Lock
 from typing import Any, ClassVar, Self
 
+import psycopg
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg import Cursor, sql
@@ -25,6 +26,7 @@ from customer_ledger.storage import (
     Kind,
 )
 from customer_ledger_postgres.names import TableNames, table_names
+from customer_ledger_postgres.settings import read_only_server
 
 
 class PostgresView(PostgresTrackingRecorder):
@@ -101,6 +103,12 @@ class PostgresView(PostgresTrackingRecorder):
         """
         if self.tables_exist():
             return
+        try:
+            self._create_tables()
+        except psycopg.errors.ReadOnlySqlTransaction as error:
+            raise read_only_server(f"the {self.names.rows} view") from error
+
+    def _create_tables(self) -> None:
         with self.datastore.transaction(commit=True) as curs:
             lock_creation(curs, self.datastore.schema, self.names)
             new = not table_exists(curs, self.datastore.schema, self.names.tracking)

@@ -36,7 +36,7 @@ from customer_ledger.storage import (
     StoreURL,
     how_to_set_master_key,
 )
-from customer_ledger_postgres.settings import PostgresSettings
+from customer_ledger_postgres.settings import PostgresSettings, relations_exist
 
 EVENT_TABLE_SUFFIXES = ("_events", "_snapshots")
 
@@ -65,6 +65,9 @@ class PostgresKeyStore(KeyStore):
         return cls(settings, master)
 
     def _create_table(self) -> None:
+        index = f"{DUPLICATE_TABLE}_digest"
+        if relations_exist(self.datastore, self.schema, [KEY_TABLE, DUPLICATE_TABLE, index]):
+            return
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
                 "SELECT pg_advisory_xact_lock(hashtext(%s))",

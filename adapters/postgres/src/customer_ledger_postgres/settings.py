@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -214,6 +215,17 @@ class PostgresSettings:
                 f"user {self.user!r} may not create schema {self.schema!r} in "
                 f"{self.dbname!r}; create it once as the owner: CREATE SCHEMA {self.schema}"
             ) from error
+        except psycopg.errors.ReadOnlySqlTransaction as error:
+            raise read_only_server(f"schema {self.schema!r} in {self.dbname!r}") from error
+
+
+def read_only_server(missing: str) -> StoreError:
+    """What is missing on a server that takes no writes (a streaming replica)."""
+    return StoreError(
+        f"{missing} is not on this read-only server (a streaming replica?) yet: it is "
+        "made on the primary, by opening the ledger there for writing (or starting "
+        "`customer-ledger follow` for the views), and then replicated"
+    )
 
 
 def schema_for(prefix: str) -> str:
@@ -252,3 +264,16 @@ def _flag(url: StoreURL, name: str) -> bool:
     if raw in ("0", "n", "no", "false", "f", ""):
         return False
     raise StoreError(f"option {name}={raw[:20]!r} must be yes or no")
+
+
+def relations_exist(datastore: Any, schema: str, names: Sequence[str]) -> bool:
+    """Whether every one of ``names`` (tables, indexes) is in ``schema``: opening a store
+    whose tables exist runs no DDL at all, which a streaming replica would refuse (even
+    ``CREATE TABLE IF NOT EXISTS``), and takes no lock."""
+    with datastore.get_connection() as conn:
+        row = conn.execute(
+            "SELECT bool_and(to_regclass(quote_ident(%s) || '.' || quote_ident(n)) IS NOT NULL)"
+            " AS present FROM unnest(%s::text[]) AS n",
+            (schema, list(names)),
+        ).fetchone()
+    return bool(row and row["present"])

@@ -14,7 +14,7 @@ from attrs import evolve
 from psycopg import sql
 
 from customer_ledger.storage import USER_TABLE, StoreURL, User, UserExists, UserStore
-from customer_ledger_postgres.settings import PostgresSettings
+from customer_ledger_postgres.settings import PostgresSettings, relations_exist
 
 _COLUMNS = sql.SQL("name, role, password_hash, disabled, created_at, changed_at")
 
@@ -28,6 +28,8 @@ class PostgresUserStore(UserStore):
         self.table = sql.SQL("{}.{}").format(
             sql.Identifier(self.schema), sql.Identifier(USER_TABLE)
         )
+        if relations_exist(self.datastore, self.schema, [USER_TABLE]):
+            return
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
                 "SELECT pg_advisory_xact_lock(hashtext(%s))",

@@ -18,10 +18,11 @@ from customer_ledger.storage import (
     TimelineEntry,
     TimelineQuery,
     TimelineView,
+    timeline_document,
     utc_key,
 )
 from customer_ledger_sqlite.base import SQLiteView
-from customer_ledger_sqlite.documents import dump, load
+from customer_ledger_sqlite.documents import load
 from customer_ledger_sqlite.schema import Index, family
 from customer_ledger_sqlite.transactions import chunks, placeholders, write_transaction
 
@@ -59,7 +60,7 @@ class SQLiteTimelineView(SQLiteView, TimelineView):
 
     def save(self, entries: Sequence[TimelineEntry], tracking: Tracking) -> None:
         rows = [
-            (str(e.customer_id), e.version, e.number, utc_key(e.occurred_at), dump(e))
+            (str(e.customer_id), e.version, e.number, utc_key(e.occurred_at), timeline_document(e))
             for e in entries
         ]
         with write_transaction(self.datastore) as c:

@@ -530,3 +530,18 @@ def test_a_source_without_its_master_key_is_refused_before_the_target_is_made(
         with pytest.raises(MasterKeyMissing):
             copy_ledger(source, f"sqlite:///{target}")
     assert not target.exists()
+
+
+def test_the_targets_views_are_rebuilt_in_its_views_store(
+    store: Callable[[str], str], source_key: str, target_key: str, tmp_path: Path
+) -> None:
+    # given a target URL whose views live in another SQLite file
+    target_url = f"sqlite:///{tmp_path}/events.db?views=sqlite:///{tmp_path}/views.db"
+    with opened(store("sqlite"), source_key) as source:
+        record_everything(source, half_forget=False)
+        expected = snapshot_views(source)
+        # when the ledger is copied there, then the views are rebuilt in that file
+        copy_ledger(source, target_url, master_key=target_key)
+    assert (tmp_path / "views.db").exists()
+    with opened(target_url, target_key) as target:
+        assert snapshot_views(target) == expected

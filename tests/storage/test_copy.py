@@ -134,6 +134,11 @@ def test_a_copy_is_the_source_on_another_backend_with_another_master_key(
         assert everything(source) == before
         # and the keys are wrapped with the target's master key, not the source's
         assert target.keys.master.to_text() == target_key != source_key
+        # and the target goes on: a new command's events come after the copied ones
+        last = before["log"][-1][0]
+        target.tag("A001", tag="after the move")
+        assert [row[0] for row in log_rows(target)][-1] == last + 1
+        assert "after the move" in target.profile("A001").tags
     finally:
         target.close()
         source.close()
@@ -179,6 +184,47 @@ def test_the_command_line_copies_and_prints_the_sources_checkpoint(
     assert '"events":0' in out.replace(" ", "")
     with opened(target_url, target_key) as target:
         assert everything(target) == copied
+
+
+class Stop(Exception):
+    """Stands for the process dying there."""
+
+
+@pytest.mark.parametrize(
+    ("phase", "after"),
+    [("events", 1), ("events", 4), ("keys", 1), ("users", 1), ("snapshots", 1), ("views", 1),
+     ("duplicates", 1), ("verify", 1)],
+)  # fmt: skip
+def test_a_copy_stopped_in_any_phase_goes_on_and_never_copies_twice(
+    phase: str, after: int, store: Callable[[str], str], source_key: str, target_key: str
+) -> None:
+    # given a ledger, and a copy of it that stopped in the middle of a phase
+    source, target = opened(store("sqlite"), source_key), opened(store("sqlite"), target_key)
+    try:
+        record_everything(source, half_forget=False)
+        expected = everything(source)
+        calls = []
+
+        def dies(at: str, done: int, total: int | None) -> None:
+            calls.append(at)
+            if calls.count(phase) > after:
+                raise Stop(at)
+
+        with pytest.raises(Stop):
+            copy_ledger(source, target, progress=dies, page_size=10)
+        there = log_rows(target)
+        assert there == expected["log"][: len(there)]  # the start of the log, whole pages
+
+        # when it is run again
+        result = copy_ledger(source, target, page_size=10)
+
+        # then it went on from where the target ended, and the target is the source
+        assert result.resumed_from == (there[-1][0] if there else 0)
+        assert result.events == len(expected["log"]) - len(there)
+        assert everything(target) == expected
+    finally:
+        target.close()
+        source.close()
 
 
 # -- what a copy refuses ----------------------------------------------------------------
@@ -259,6 +305,30 @@ def test_a_copy_onto_itself_and_by_a_role_that_may_not_copy_are_refused(
             copy_ledger(source, source)
         with pytest.raises(PermissionDenied):
             copy_ledger(source, store("sqlite"), actor=Actor("li.lei", "manager"))
+
+
+def test_a_bad_or_wrong_target_master_key_is_refused_and_changes_nothing(
+    store: Callable[[str], str], source_key: str, target_key: str, tmp_path: Path
+) -> None:
+    from customer_ledger.errors import MasterKeyInvalid, MasterKeyMismatch
+
+    source_url, target_url = store("sqlite"), store("sqlite")
+    with opened(source_url, source_key) as source:
+        record_everything(source, half_forget=False)
+        # a key that is no key: refused before any target is made
+        never = tmp_path / "never.db"
+        with pytest.raises(MasterKeyInvalid, match="CUSTOMER_LEDGER_TARGET_MASTER_KEY"):
+            copy_ledger(source, f"sqlite:///{never}", master_key="not base64!")
+        assert not never.exists()
+        # a key that is not the target's: refused, naming the target, nothing written
+        copy_ledger(source, target_url, master_key=target_key)
+        with opened(target_url, target_key) as target:
+            before = log_rows(target)
+        source.tag("A001", tag="later")
+        with pytest.raises(MasterKeyMismatch, match="the target"):
+            copy_ledger(source, target_url, master_key=new_master_key())
+    with opened(target_url, target_key) as target:
+        assert log_rows(target) == before
 
 
 def test_a_key_table_of_another_ledger_is_a_conflict(
@@ -460,3 +530,18 @@ def test_a_source_without_its_master_key_is_refused_before_the_target_is_made(
         with pytest.raises(MasterKeyMissing):
             copy_ledger(source, f"sqlite:///{target}")
     assert not target.exists()
+
+
+def test_the_targets_views_are_rebuilt_in_its_views_store(
+    store: Callable[[str], str], source_key: str, target_key: str, tmp_path: Path
+) -> None:
+    # given a target URL whose views live in another SQLite file
+    target_url = f"sqlite:///{tmp_path}/events.db?views=sqlite:///{tmp_path}/views.db"
+    with opened(store("sqlite"), source_key) as source:
+        record_everything(source, half_forget=False)
+        expected = snapshot_views(source)
+        # when the ledger is copied there, then the views are rebuilt in that file
+        copy_ledger(source, target_url, master_key=target_key)
+    assert (tmp_path / "views.db").exists()
+    with opened(target_url, target_key) as target:
+        assert snapshot_views(target) == expected

@@ -48,10 +48,13 @@ from customer_ledger.errors import (
     CopyMismatch,
     CopyToItself,
     InvalidValue,
+    KeyProblem,
+    MasterKeyInvalid,
     MasterKeyMissing,
     TargetNotEmpty,
 )
 from customer_ledger.notifications import notifications, pages
+from customer_ledger.privacy.keys import MasterKey
 from customer_ledger.projections.views import MAX_PAGE, ProfileQuery
 from customer_ledger.storage.registry import adapter_for
 from customer_ledger.storage.urls import StoreURL
@@ -133,13 +136,27 @@ def copy_ledger(
     url = StoreURL.parse(to)
     if url.scheme != "memory" and url.raw == source.url.raw:
         raise CopyToItself(f"{url.shown} is the store being copied")
-    target = CustomerLedger.open(
-        to,
-        master_key=master_key,
-        clock=source.clock,
-        timezone=str(source.timezone),
-        policy=source.policy,
-    )
+    if master_key is not None:  # a bad key is refused before the target is made
+        try:
+            MasterKey.from_text(master_key, TARGET_MASTER_KEY_ENV)
+        except MasterKeyInvalid as error:
+            raise MasterKeyInvalid(
+                f"the target's master key ({TARGET_MASTER_KEY_ENV}, or master_key=) must be "
+                f"32 random bytes in base64: {str(error).split(':')[0]}"
+            ) from None
+    try:
+        target = CustomerLedger.open(
+            to,
+            master_key=master_key,
+            clock=source.clock,
+            timezone=str(source.timezone),
+            policy=source.policy,
+        )
+    except KeyProblem as error:  # say whose key it is: the source's is another one
+        raise type(error)(
+            f"the target {url.shown}: {error} (a copy takes the target's master key from "
+            f"${TARGET_MASTER_KEY_ENV}, or master_key=, and the source's as always)"
+        ) from error
     try:
         return _copy(source, target, progress, page_size)
     finally:
@@ -205,6 +222,7 @@ def _copy(
     anchor = Checkpoint(
         copied_hash.notification_id, copied_hash.head.hex(), copied_hash.events, source.clock()
     )
+    report("verify", 0, anchor.notification_id)
     verified = verify(target, against=anchor, progress=lambda d, t: report("verify", d, t))
     now = target.recorder.max_notification_id() or 0
     if not verified.ok or now != anchor.notification_id:

@@ -537,6 +537,39 @@ class LedgerConformance(UserStoreConformance):
             sample.recorder.max_notification_id()
         )
 
+    # -- moving a ledger (``customer-ledger copy``) ---------------------------------------
+
+    def test_a_ledger_copied_in_and_out_is_the_same(self, ledger: CustomerLedger) -> None:
+        """``Adapter.insert_notifications`` and the key store's copy primitives: the
+        sample, recorded in memory with a customer forgotten, copied into this store and
+        back out to memory, holds the same log (ids included), views and checkpoint,
+        and the forgotten customer has no key in either copy."""
+        from customer_ledger.application.copying import copy_ledger
+        from customer_ledger.audit.verify import checkpoint
+
+        source = CustomerLedger.open("memory://", clock=clock)
+        back = CustomerLedger.open("memory://", clock=clock)
+        try:
+            record_sample(source)
+            source.forget("W002", actor=Actor("dpo", "admin"), reason="conformance")
+            copy_ledger(source, ledger)
+            copy_ledger(ledger, back)
+            expected = snapshot_views(source)
+            for copy in (ledger, back):
+                assert _log(copy) == _log(source)
+                assert snapshot_views(copy) == expected
+                assert checkpoint(copy).hash == checkpoint(source).hash
+                assert not copy.keys.holds_key(copy.customer_id("W002"))
+                assert copy.keys.holds_key(copy.customer_id("A001"))
+        finally:
+            back.close()
+            source.close()
+
+
+def _log(ledger: CustomerLedger) -> list[tuple[Any, ...]]:
+    found = ledger.recorder.select_notifications(start=1, limit=100_000)
+    return [(n.id, str(n.originator_id), n.originator_version, n.topic, n.state) for n in found]
+
 
 class PersistentConformance:
     """What a store that outlives the process must also do (same ``store_url`` fixture)."""

@@ -26,6 +26,7 @@ from customer_ledger import Contact, CustomerLedger, PossibleDuplicate
 from customer_ledger.application.duplicates import DuplicateGroup
 from customer_ledger.domain.access import Actor
 from customer_ledger.domain.customer import Customer
+from customer_ledger.errors import PermissionDenied
 from customer_ledger.formats.jsonl import import_lines
 from customer_ledger.storage.mapper import CattrsMapper
 
@@ -180,3 +181,22 @@ def test_one_import_file_registering_a_company_three_times_records_it_once(
     ]  # fmt: skip
     assert "H001" in report.failures[0].reason
     assert sorted(ledger.numbers()) == ["H001", "H004"]
+
+
+@pytest.mark.parametrize("role", ["sales", "service", "manager", "auditor"])
+def test_only_a_role_the_policy_allows_rebuilds_the_index_and_a_refusal_is_recorded(
+    ledger, role: str
+) -> None:
+    # given two companies of one name the index has lost
+    a_company(ledger, "B001")
+    a_company(ledger, "B002", allow_duplicate=True)
+    for number in ("B001", "B002"):
+        ledger.keys.index(ledger.customer_id(number), number, [])
+    # when another role asks for the rebuild: refused, recorded, the index as it was
+    with pytest.raises(PermissionDenied):
+        ledger.reindex_duplicates(actor=Actor("eve", role))
+    assert [e.kind for e in ledger.audit_log(actor="eve")] == ["denied"]
+    assert ledger.duplicates() == []
+    # then an admin's rebuild goes through
+    assert ledger.reindex_duplicates(actor=Actor("root", "admin")) == 2
+    assert [g.numbers for g in ledger.duplicates()] == [("B001", "B002")]

@@ -1150,10 +1150,12 @@ class CustomerLedger(Application[UUID], Commands):
         phone); merged and forgotten customers are in none."""
         return groups(self.keys.index_rows())
 
-    def reindex_duplicates(self) -> int:
+    def reindex_duplicates(self, *, actor: Actor | str | None = None) -> int:
         """Rebuilds the duplicate index from every customer's history (a store recorded
-        before the index existed); returns how many customers are indexed."""
+        before the index existed); returns how many customers are indexed. Needs the
+        policy's ``reindex_duplicates`` (admin, system); a refusal is recorded."""
         self.refuse_if_read_only("rebuild the duplicate index")
+        self.check_or_record(self.acting(actor), "reindex_duplicates")
         indexed, page = 0, []
         for number in self.numbers():
             customer = self.customer(number)

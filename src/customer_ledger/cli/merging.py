@@ -50,7 +50,7 @@ def run_duplicates(ledger: CustomerLedger, args: argparse.Namespace) -> int:
     add_json_option,
 )
 def run_reindex(ledger: CustomerLedger, args: argparse.Namespace) -> int:
-    indexed = ledger.reindex_duplicates()
+    indexed = ledger.reindex_duplicates(actor=acting_actor(args))
     if args.json:
         print_json({"indexed": indexed})
     else:

@@ -705,11 +705,7 @@ def reindex_submit(request: AnyRequest, data: FormData) -> Response[Any]:
     v = visit(request)
     v.check_csrf(data)
 
-    def reindex() -> int:
-        v.ledger.check_or_record(v.actor, "reindex_duplicates")
-        return v.ledger.reindex_duplicates()
-
-    indexed = v.web.call(reindex)
+    indexed = v.web.call(lambda: v.ledger.reindex_duplicates(actor=v.actor))
     return _redirect(f"/duplicates?reindexed={indexed}")
 
 

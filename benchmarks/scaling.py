@@ -42,6 +42,10 @@ from customer_ledger.errors import ConcurrencyConflict
 from customer_ledger.formats.jsonl import import_lines
 
 CUSTOMERS = 200  # shared by the writers: they meet on the same customers at times
+# Small pools: eight writers and a follower (four runners, each with a pool of its own)
+# must fit in a server's 100 connections beside whatever else it serves.
+POOLS = "&pool_size=1&max_overflow=3"
+RESULT_TIMEOUT = 600  # seconds: a writer that died must not hang the run
 os.environ.setdefault("CUSTOMER_LEDGER_MASTER_KEY", "YmVuY2htYXJrLW1hc3Rlci1rZXktMzItYnl0ZXMhISE=")
 
 
@@ -125,27 +129,33 @@ def run_writers(url: str, numbers: list[str], n: int, seconds: float, dsn: str) 
               ctx.Process(target=lock_waits, args=(dsn, stop, waits))]  # fmt: skip
     procs = [ctx.Process(target=writer, args=(url, numbers, seconds, start, out, k))
              for k in range(n)]  # fmt: skip
-    for p in [*procs, *probes]:
-        p.start()
-    time.sleep(1.0)  # every writer has opened its ledger
-    start.set()
-    began = time.perf_counter()
-    results = [out.get() for _ in procs]
-    elapsed = time.perf_counter() - began
-    for p in procs:
-        p.join()
-    with CustomerLedger.open(url, catch_up=False) as probe_ledger:  # the drain, timed
-        target = probe_ledger.recorder.max_notification_id() or 0
-        drained = time.perf_counter()
-        probe_ledger.wait_for_views(target, timeout=600)
-        drain = time.perf_counter() - drained
-    stop.set()
-    lag = lags.get()
-    active, waiting = waits.get()
-    for p in probes:
-        p.join()
-    follower.terminate()
-    follower.wait(timeout=60)
+    try:
+        for p in [*procs, *probes]:
+            p.start()
+        time.sleep(1.0)  # every writer has opened its ledger
+        start.set()
+        began = time.perf_counter()
+        results = [out.get(timeout=RESULT_TIMEOUT) for _ in procs]
+        elapsed = time.perf_counter() - began
+        for p in procs:
+            p.join()
+        with CustomerLedger.open(url, catch_up=False) as probe_ledger:  # the drain, timed
+            target = probe_ledger.recorder.max_notification_id() or 0
+            drained = time.perf_counter()
+            probe_ledger.wait_for_views(target, timeout=600)
+            drain = time.perf_counter() - drained
+        stop.set()
+        lag = lags.get(timeout=RESULT_TIMEOUT)
+        active, waiting = waits.get(timeout=RESULT_TIMEOUT)
+        for p in probes:
+            p.join()
+    finally:
+        stop.set()
+        for p in [*procs, *probes]:
+            if p.is_alive():
+                p.kill()
+        follower.terminate()
+        follower.wait(timeout=60)
     latencies = sorted(x for r in results for x in r[0])
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     return {
@@ -192,7 +202,7 @@ def run_imports(url: str, n: int, lines_each: int, workdir: Path) -> dict[str, A
     time.sleep(1.0)
     start.set()
     began = time.perf_counter()
-    recorded = sum(out.get() for _ in procs)
+    recorded = sum(out.get(timeout=RESULT_TIMEOUT) for _ in procs)
     elapsed = time.perf_counter() - began
     for p in procs:
         p.join()
@@ -200,7 +210,7 @@ def run_imports(url: str, n: int, lines_each: int, workdir: Path) -> dict[str, A
 
 
 def run_ledgers(stores: Stores, m: int, seconds: float) -> dict[str, Any]:
-    urls = [stores.ledger_url(f"tenant{m}_{k}") for k in range(m)]
+    urls = [stores.ledger_url(f"tenant{m}_{k}") + POOLS for k in range(m)]
     numbers = [seed(url) for url in urls]
     ctx = mp.get_context("fork")
     start, out = ctx.Event(), ctx.Queue()
@@ -211,7 +221,7 @@ def run_ledgers(stores: Stores, m: int, seconds: float) -> dict[str, Any]:
     time.sleep(1.0)
     start.set()
     began = time.perf_counter()
-    results = [out.get() for _ in procs]
+    results = [out.get(timeout=RESULT_TIMEOUT) for _ in procs]
     elapsed = time.perf_counter() - began
     for p in procs:
         p.join()
@@ -236,12 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, list[dict[str, Any]]] = {"commands": [], "imports": [], "ledgers": []}
     try:
         for n in counts:
-            url = stores.ledger_url(f"writers{n}")
+            url = stores.ledger_url(f"writers{n}") + POOLS
             numbers = seed(url)
             results["commands"].append(run_writers(url, numbers, n, args.seconds, args.postgres))
             print(results["commands"][-1], file=sys.stderr)
         for n in counts:
-            url = stores.ledger_url(f"imports{n}")
+            url = stores.ledger_url(f"imports{n}") + POOLS
             results["imports"].append(run_imports(url, n, args.import_lines, workdir))
             print(results["imports"][-1], file=sys.stderr)
         for m in tenants:

@@ -90,10 +90,27 @@ def test_a_rebuild_after_a_swap_has_all_its_indexes_again(views, db_path):
     views.swap("profile")
     fill(views, "rebuild", "second", 1, 2)
     assert len(indexes(db_path, "profile_live")) == expected
-    assert len(indexes(db_path, "profile_rebuild")) == expected
-    assert len(indexes(db_path, "profile_rebuild_tags")) == 1
+    # a rebuild loads its tables first and indexes them when it is swapped in
+    assert indexes(db_path, "profile_rebuild") == []
+    assert indexes(db_path, "profile_rebuild_tags") == []
     views.swap("profile")
     assert len(indexes(db_path, "profile_live")) == expected
+    assert len(indexes(db_path, "profile_live_tags")) == 1
+    assert len(indexes(db_path, "profile_live_keys")) == 1
+
+
+def test_a_rebuild_left_with_its_indexes_gets_no_second_copy(views, db_path):
+    """A rebuild begun by the previous release created its indexes with its tables."""
+    expected = sum(1 for index in PROFILE_TABLES.indexes if index.table_suffix == "")
+    fill(views, "rebuild", "old release", 1, 1)
+    with sqlite3.connect(db_path) as connection:
+        for suffix in ("", "_tags", "_keys"):
+            for statement in PROFILE_TABLES.index_statements("profile_rebuild", "", suffix):
+                connection.execute(statement)
+    views.swap("profile")
+    assert len(indexes(db_path, "profile_live")) == expected
+    assert len(indexes(db_path, "profile_live_tags")) == 1
+    assert len(indexes(db_path, "profile_live_keys")) == 1
 
 
 def test_discard_drops_only_the_rebuild(views, db_path):

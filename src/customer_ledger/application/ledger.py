@@ -104,6 +104,7 @@ from customer_ledger.privacy.keys import KEY_STORE_URL_ENV, MASTER_KEY_ENV, KeyS
 from customer_ledger.projections.analytics_facts import CustomerFacts
 from customer_ledger.projections.analytics_fold import facts_from_document
 from customer_ledger.projections.audit_log import AuditEntry, entries
+from customer_ledger.projections.collector import collect_young, paused_collector
 from customer_ledger.projections.engine import (
     Progress,
     RebuildResult,
@@ -510,10 +511,12 @@ class CustomerLedger(Application[UUID], Commands):
             isinstance(version, bool) or not isinstance(version, int) or not 1 <= version < 2**63
         ):
             raise InvalidValue(f"version must be 1 or more, got {shown(version)}")
-        with folding(customer_number(number), customer_id):
+        # no full collection of the collector in the middle of a replay: its tail latency
+        with folding(customer_number(number), customer_id), paused_collector():
             customer: Customer = self.repository.get(
                 customer_id, version=version, projector_func=project
             )
+            collect_young()
         assert isinstance(customer, Customer)
         if version is not None and customer.version < version:
             raise InvalidValue(f"{number} has {customer.version} versions, not {version}")

@@ -33,6 +33,7 @@ from customer_ledger.application.integrity import continuous, folding
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.values import iso_moment
 from customer_ledger.errors import InvalidValue, NotYetKnown
+from customer_ledger.projections.collector import collect_young, paused_collector
 from customer_ledger.projections.fold import fold, project
 
 
@@ -159,9 +160,11 @@ def _replay(
 
 def _get(ledger: Ledger, customer_id: UUID, version: int, snapshots: bool) -> Customer:
     if snapshots:
-        customer: object = ledger.repository.get(
-            customer_id, version=version, projector_func=project
-        )
+        with paused_collector():  # no full collection in the middle of a replay
+            customer: object = ledger.repository.get(
+                customer_id, version=version, projector_func=project
+            )
+            collect_young()
         assert isinstance(customer, Customer)
         return customer
     # in recorded order, as recorded: no renumbering

@@ -85,6 +85,15 @@ class PostgresViewSet(ViewSet):
     @retry(OperationalError, max_attempts=3, wait=0.5)
     def swap(self, kind: Kind) -> None:
         live, rebuild = table_names(kind, LIVE), table_names(kind, REBUILD)
+        with self.datastore.transaction(commit=True) as curs:  # before any lock is taken
+            self._lock_timeout(curs)
+            lock_creation(curs, self.schema, rebuild)
+            if existing_tables(curs, self.schema, rebuild) == 2:
+                with self._lock:
+                    rebuilt = self._views.get((kind, REBUILD))
+                if rebuilt is None:
+                    rebuilt = VIEW_CLASSES[kind].bound(REBUILD)(datastore=self.datastore)
+                rebuilt.create_indexes(curs)
         with self.datastore.transaction(commit=True) as curs:
             self._lock_timeout(curs)
             lock_creation(curs, self.schema, live)

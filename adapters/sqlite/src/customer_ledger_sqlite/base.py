@@ -21,6 +21,7 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRe
 from customer_ledger.storage import (
     FORMAT_ROW,
     LIVE,
+    REBUILD,
     VIEW_FORMAT,
     Kind,
 )
@@ -106,9 +107,12 @@ class SQLiteView(SQLiteTrackingRecorder):
             self._create_table(c)
 
     def _create_table(self, c: SQLiteCursor) -> None:
+        indexes = self.generation != REBUILD  # a rebuild's: when it is swapped in
         for suffix in self.family.tables:
             if not table_exists(c, self.table + suffix):
-                for statement in self.family.create_statements(self.table, self.prefix, suffix):
+                for statement in self.family.create_statements(
+                    self.table, self.prefix, suffix, indexes=indexes
+                ):
                     c.execute(statement)
                 if suffix == TRACKING:  # a new view: its rows will be written as today's
                     c.execute(
@@ -142,6 +146,18 @@ class SQLiteView(SQLiteTrackingRecorder):
                 f"{self.table}: tracking {tracking.notification_id} of "
                 f"{tracking.application_name} is not after {position}"
             )
+
+
+def create_indexes(c: SQLiteCursor, family: TableFamily, base: str, prefix: str) -> None:
+    """Creates the indexes the family at ``base`` lacks (a rebuild's, before its swap)."""
+    for suffix in family.tables:
+        c.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+            (base + suffix,),
+        )
+        existing = [name for (name,) in c.fetchall()]
+        for statement in family.index_statements(base, prefix, suffix, existing):
+            c.execute(statement)
 
 
 def table_name(prefix: str, kind: str, generation: str) -> str:

@@ -5,6 +5,11 @@ of one kind and generation owns a *family* of tables named after its base
 ``[prefix_]<kind>_<generation>``: the base table, side tables (``_tags``) and its own
 ``_tracking`` table. Swap and discard act on a whole family at once.
 
+A rebuild's tables get their secondary indexes only when the rebuild is swapped in
+(loading a table and then indexing it is faster than keeping nine indexes current
+through every page; issue 17): the writes of a rebuild only ever look rows up by
+primary key.
+
 Index names carry a random token instead of the generation: SQLite cannot rename an
 index, so after ``<kind>_rebuild`` is renamed to ``<kind>_live`` its indexes keep their
 names, and a generation-named index would make the next rebuild's
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from attrs import frozen
 
@@ -71,16 +76,37 @@ class TableFamily:
     def names(self, base: str) -> list[str]:
         return [base + suffix for suffix in self.tables]
 
-    def create_statements(self, base: str, prefix: str, suffix: str) -> list[str]:
-        """CREATE TABLE plus its indexes, for one table of the family at ``base``."""
+    def create_statements(
+        self, base: str, prefix: str, suffix: str, *, indexes: bool = True
+    ) -> list[str]:
+        """CREATE TABLE plus (unless ``indexes`` is false) its indexes, for one table of
+        the family at ``base``."""
+        statements = [self.tables[suffix].format(t=base + suffix)]
+        if indexes:
+            statements += self.index_statements(base, prefix, suffix)
+        return statements
+
+    def index_statements(
+        self, base: str, prefix: str, suffix: str, existing: Collection[str] = ()
+    ) -> list[str]:
+        """CREATE INDEX for each index of one table of the family that ``existing`` (the
+        names of the table's indexes) lacks."""
         table = base + suffix
         token = secrets.token_hex(4)
-        statements = [self.tables[suffix].format(t=table)]
+        statements = []
         for index in self.indexes:
             if index.table_suffix == suffix:
-                name = prefixed(prefix, f"{self.kind}{suffix}_{index.name}_{token}")
-                statements.append(f"CREATE INDEX {name} ON {table} ({index.columns})")
+                stem = prefixed(prefix, f"{self.kind}{suffix}_{index.name}_")
+                if any(_is_named(name, stem) for name in existing):
+                    continue
+                statements.append(f"CREATE INDEX {stem}{token} ON {table} ({index.columns})")
         return statements
+
+
+def _is_named(name: str, stem: str) -> bool:
+    """``name`` is ``stem`` and a token (8 hex digits): the index that stem names."""
+    token = name[len(stem) :]
+    return name.startswith(stem) and len(token) == 8 and all(c in "0123456789abcdef" for c in token)
 
 
 TRACKING_DDL = (

@@ -31,7 +31,7 @@ from customer_ledger.storage import (
     retry_opening,
 )
 from customer_ledger_sqlite.analytics import SQLiteAnalyticsView
-from customer_ledger_sqlite.base import SQLiteView, table_name
+from customer_ledger_sqlite.base import SQLiteView, create_indexes, table_name
 from customer_ledger_sqlite.profile import SQLiteProfileView
 from customer_ledger_sqlite.schema import generation_name, table_prefix
 from customer_ledger_sqlite.status import SQLiteStatusView
@@ -84,6 +84,8 @@ class SQLiteViewSet(ViewSet):
         with write_transaction(self.datastore) as c:
             if not table_exists(c, rebuild[0]):
                 raise StoreError(f"there is no {kind} rebuild to swap in")
+            base = table_name(self.prefix, kind, REBUILD)
+            create_indexes(c, _view_class(kind).family, base, self.prefix)  # loaded: now
             for name in live:
                 c.execute(f"DROP TABLE IF EXISTS {name}")
             for old, new in zip(rebuild, live, strict=True):

@@ -125,7 +125,12 @@ class PostgresProfileView(PostgresView, ProfileView):
                 for column in SORT_COLUMNS.values()
                 if column != "number"
             },
-            **{f"by_{column}": [column] for column in FILTER_COLUMNS if column != "stage"},
+            # a filter's first page in number order: a range of one index (see SQLite's)
+            **{
+                f"by_{column}_number": [column, "number"]
+                for column in FILTER_COLUMNS
+                if column != "stage"
+            },
         }
         for suffix, columns in keyed.items():
             statements.append(

@@ -108,9 +108,14 @@ def test_opening_rebuilds_the_old_views_once_and_leaves_no_plaintext(
     assert [r.message for r in caplog.records if "earlier release" in r.message] == []
 
 
-def test_the_upgrade_indexes_the_customers_for_duplicates(old_store: str) -> None:
-    # release 0.1 kept no duplicate index; the upgrade makes it from the history
-    with CustomerLedger.open(old_store) as ledger:
+@pytest.mark.parametrize("default_actor", ["system", None])
+def test_the_upgrade_indexes_the_customers_for_duplicates(
+    old_store: str, default_actor: str | None
+) -> None:
+    # release 0.1 kept no duplicate index; the upgrade makes it from the history, as
+    # the ledger itself, even in a program that names who acts on every call
+    opened = {} if default_actor else {"default_actor": None}
+    with CustomerLedger.open(old_store, **opened) as ledger:
         ledger.refresh()
         assert "U001" in {row[1] for row in ledger.keys.index_rows()}  # its phone
 

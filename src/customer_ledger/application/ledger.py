@@ -568,7 +568,7 @@ class CustomerLedger(Application[UUID], Commands):
         results = upgrade(self, views, progress=progress)
         if results:
             if not self.read_only:  # an older release kept no duplicate index
-                self.reindex_duplicates()
+                self.reindex_duplicates(actor=SYSTEM)  # the ledger itself, upgrading
             notes = self.keys.scrub(full=True)
             logger.warning(
                 "rebuilt the %s views in %.1f s: an earlier release wrote them (with "

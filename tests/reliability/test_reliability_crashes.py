@@ -126,8 +126,17 @@ def test_follow_killed_anywhere_restarts_and_ends_with_exact_views(store: str) -
         # then a restarted follow catches up and stops cleanly on SIGTERM
         process = start(cli(store, "follow", "--poll", "0.05"))
         wait_until(lambda: probe.positions() == dict.fromkeys(KINDS, last))
+    # (the killed one may have applied everything already: wait until this one is up,
+    # with its signal handlers, before the SIGTERM, or Python's default handler ends it)
+    assert process.stderr is not None
+    said = []
+    for line in process.stderr:  # "following by polling ..." once caught up and listening
+        said.append(line)
+        if "following" in line:
+            break
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=WAIT_SECONDS)
+    err = "".join(said) + err
     assert process.returncode == 0 and "stopped cleanly" in err, err
     # and the views hold every event exactly once
     checked = assert_views_hold_exactly_the_log(store)

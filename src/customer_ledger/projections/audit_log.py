@@ -63,50 +63,23 @@ def change_entry(event: Any, number: str) -> AuditEntry:
     )
 
 
-def read_entry(event: Any, number: str) -> AuditEntry:
+def access_entry(
+    event: Any, number: str, kind: str, summary: str, why: str | None, summary_zh: str | None
+) -> AuditEntry:
+    """An entry of an access log (a read, a refusal, a change of users): recorded, with
+    no business time, by ``event.actor`` in ``event.role``."""
     return AuditEntry(
         recorded_at=event.timestamp,
         occurred_at=None,
         actor=event.actor,
         role=event.role,
         number=number,
-        kind="read",
-        event="PersonalDataRead",
+        kind=kind,
+        event=type(event).__name__,
         version=event.originator_version,
-        summary=f"read {event.what} unmasked",
-        why=event.why,
-        summary_zh=f"查看完整信息：{event.what}",
-    )
-
-
-def denial_entry(event: Any, number: str) -> AuditEntry:
-    return AuditEntry(
-        recorded_at=event.timestamp,
-        occurred_at=None,
-        actor=event.actor,
-        role=event.role,
-        number=number,
-        kind="denied",
-        event="AccessDenied",
-        version=event.originator_version,
-        summary=f"refused: {event.what}",
-        why=event.reason,
-        summary_zh=f"被拒绝：{event.what}",
-    )
-
-
-def administration_entry(event: Any, number: str) -> AuditEntry:
-    return AuditEntry(
-        recorded_at=event.timestamp,
-        occurred_at=None,
-        actor=event.actor,
-        role=event.role,
-        number=number,
-        kind="admin",
-        event="Administered",
-        version=event.originator_version,
-        summary=event.what,
-        why=None,
+        summary=summary,
+        why=why,
+        summary_zh=summary_zh,
     )
 
 
@@ -119,10 +92,18 @@ def entries(events: Iterator[Any], numbers: dict[Any, str]) -> Iterator[AuditEnt
                 numbers[event.originator_id] = cast(Any, event).number
             yield change_entry(event, numbers.get(event.originator_id, "?"))
         elif isinstance(event, AccessLog.PersonalDataRead):  # type: ignore[attr-defined]
-            yield read_entry(event, numbers.get(event.originator_id, "?"))
+            yield access_entry(
+                event, numbers.get(event.originator_id, "?"), "read",
+                f"read {event.what} unmasked", event.why, f"查看完整信息：{event.what}",
+            )  # fmt: skip
         elif isinstance(event, AccessLog.AccessDenied):  # type: ignore[attr-defined]
-            yield denial_entry(event, numbers.get(event.originator_id, "?"))
+            yield access_entry(
+                event, numbers.get(event.originator_id, "?"), "denied",
+                f"refused: {event.what}", event.reason, f"被拒绝：{event.what}",
+            )  # fmt: skip
         elif isinstance(event, AccessLog.Administered):  # type: ignore[attr-defined]
-            yield administration_entry(event, numbers.get(event.originator_id, "?"))
+            yield access_entry(
+                event, numbers.get(event.originator_id, "?"), "admin", event.what, None, None
+            )
         elif isinstance(event, AccessLog.Opened):  # type: ignore[attr-defined]
             numbers[event.originator_id] = event.number

@@ -157,6 +157,19 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def poll_until(done: Callable[[], bool], seconds: float) -> bool:
+    """Whether ``done()`` came true within ``seconds``, asked at once and then after
+    pauses that double from 5 ms to 100 ms (a follower or a replica is usually a few
+    milliseconds behind; one that is not is asked ten times a second)."""
+    deadline, pause = monotonic() + seconds, 0.005
+    while not done():
+        if monotonic() >= deadline:
+            return False
+        sleep(pause)
+        pause = min(pause * 2, 0.1)
+    return True
+
+
 class CustomerLedger(Application[UUID], Commands):
     """An event-sourced customer file; open one with ``CustomerLedger.open(url)``."""
 
@@ -605,22 +618,19 @@ class CustomerLedger(Application[UUID], Commands):
         writer's), polling its tracking; ``ViewsBehind`` after ``timeout`` seconds."""
         if position <= 0:
             return
-        views = [self.views.view(kind) for kind in KINDS]
-        deadline = monotonic() + (self.views_wait_seconds if timeout is None else timeout)
-        pause = 0.005
-        while True:
-            behind = [v for v in views if (v.max_tracking_id(self.name) or 0) < position]
-            if not behind:
-                return
-            if monotonic() >= deadline:
-                raise ViewsBehind(
-                    f"the views had not reached position {position} (this ledger's last "
-                    f"write) after {self.views_wait_seconds:g} s: is `customer-ledger "
-                    "follow` running for this store?"
-                )
-            sleep(pause)
-            pause = min(pause * 2, 0.1)
-            views = behind
+        behind = [self.views.view(kind) for kind in KINDS]
+
+        def caught_up() -> bool:
+            behind[:] = [v for v in behind if (v.max_tracking_id(self.name) or 0) < position]
+            return not behind
+
+        seconds = self.views_wait_seconds if timeout is None else timeout
+        if not poll_until(caught_up, seconds):
+            raise ViewsBehind(
+                f"the views had not reached position {position} (this ledger's last "
+                f"write) after {seconds:g} s: is `customer-ledger follow` running for "
+                "this store?"
+            )
 
     def damaged(self) -> list[Damage]:
         """The customers the views set aside since this ledger was opened (or rebuilt),
@@ -901,22 +911,20 @@ class CustomerLedger(Application[UUID], Commands):
         if self._written_at is None and self.last_position <= 0:
             return replica  # nothing written here: any replica state is read as it is
         adapter = replica.adapter
-        deadline, pause = monotonic() + self.views_wait_seconds, 0.005
-        while True:
+
+        def caught_up() -> bool:
             replayed = None if adapter is None else adapter.log_position(replica.recorder)
             if replayed is not None and self._written_at is not None:
-                caught_up = replayed >= self._written_at
-            else:  # a backend without LSNs: the log's own positions
-                caught_up = (replica.recorder.max_notification_id() or 0) >= self.last_position
-            if caught_up:
-                return replica
-            if monotonic() >= deadline:
-                raise ReplicaBehind(
-                    f"the replica {replica.url.shown} had not replayed this ledger's last "
-                    f"write after {self.views_wait_seconds:g} s"
-                )
-            sleep(pause)
-            pause = min(pause * 2, 0.1)
+                return replayed >= self._written_at
+            # a backend without LSNs: the log's own positions
+            return (replica.recorder.max_notification_id() or 0) >= self.last_position
+
+        if not poll_until(caught_up, self.views_wait_seconds):
+            raise ReplicaBehind(
+                f"the replica {replica.url.shown} had not replayed this ledger's last "
+                f"write after {self.views_wait_seconds:g} s"
+            )
+        return replica
 
     def _all_events(self) -> Iterator[Any]:
         """The whole log in recorded order, a page at a time (constant memory)."""

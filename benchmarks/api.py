@@ -24,13 +24,13 @@ import time
 from collections.abc import Callable, Iterator
 from itertools import chain
 from pathlib import Path
-from statistics import quantiles
 from typing import Any
 
 import orjson
 
 from benchmarks import history, seed
 from benchmarks.stores import BACKENDS, DEFAULT_POSTGRES, Stores
+from benchmarks.timing import milliseconds_at
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.domain.access import Actor
 from customer_ledger.projections.views import ProfileQuery
@@ -41,8 +41,8 @@ ACTOR = Actor(USER, "manager")
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
     """p50 and p95, in milliseconds."""
-    cuts = quantiles(samples, n=100, method="inclusive")
-    return cuts[49] * 1000, cuts[94] * 1000
+    p50, p95 = milliseconds_at(samples, 50, 95)
+    return p50, p95
 
 
 def timed(work: Callable[[int], Any], n: int) -> list[float]:

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import psycopg
 
+from benchmarks.follower import start_follower
+from benchmarks.timing import milliseconds_at
 from customer_ledger import CustomerLedger
 
 USER = "postgres"
@@ -136,14 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("CUSTOMER_LEDGER_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
     with servers(args.wal_writer_delay) as (primary, standby):
         url = primary.url()
-        follower = subprocess.Popen(
-            [sys.executable, "-m", "customer_ledger", "--store", url, "follow"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert follower.stderr is not None
-        for line in follower.stderr:
-            if "following with" in line:
-                break
+        follower = start_follower(url)
         try:
             with CustomerLedger.open(url, catch_up=False) as on_primary:
                 timed(on_primary, 20, "W")  # warm
@@ -164,11 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             follower.terminate()
             follower.wait(timeout=60)
 
-    def cuts(samples: list[float]) -> tuple[float, float]:
-        q = statistics.quantiles(samples, n=100, method="inclusive")
-        return q[49] * 1000, q[94] * 1000
-
-    (b50, b95), (r50, r95) = cuts(base), cuts(ours)
+    (b50, b95), (r50, r95) = milliseconds_at(base, 50, 95), milliseconds_at(ours, 50, 95)
     print(f"command + read of it, {args.commands} times, follow on the primary, "
           f"wal_writer_delay {args.wal_writer_delay}")  # fmt: skip
     print(f"  reading the primary:  p50 {b50:6.1f} ms  p95 {b95:6.1f} ms")

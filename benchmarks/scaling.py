@@ -26,7 +26,6 @@ import multiprocessing as mp
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +35,9 @@ from typing import Any
 import orjson
 import psycopg
 
+from benchmarks.follower import start_follower
 from benchmarks.stores import DEFAULT_POSTGRES, Stores
+from benchmarks.timing import milliseconds_at
 from customer_ledger import CustomerLedger
 from customer_ledger.errors import ConcurrencyConflict
 from customer_ledger.formats.jsonl import import_lines
@@ -113,32 +114,34 @@ def lag_probe(url: str, stop: Any, out: Any) -> None:
     out.put(samples)
 
 
+def race(procs: list[Any], start: Any, out: Any) -> tuple[list[Any], float]:
+    """Starts ``procs``, lets them go at once (``start``) when all are up, and returns
+    what each put on ``out`` and the seconds from the start to the last of them."""
+    for p in procs:
+        p.start()
+    time.sleep(1.0)  # every process has opened its ledger
+    start.set()
+    began = time.perf_counter()
+    results = [out.get(timeout=RESULT_TIMEOUT) for _ in procs]
+    elapsed = time.perf_counter() - began
+    for p in procs:
+        p.join()
+    return results, elapsed
+
+
 def run_writers(url: str, numbers: list[str], n: int, seconds: float, dsn: str) -> dict[str, Any]:
     ctx = mp.get_context("fork")
     start, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
-    follower = subprocess.Popen(
-        [sys.executable, "-m", "customer_ledger", "--store", url, "follow"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert follower.stderr is not None
-    for line in follower.stderr:
-        if "following with" in line:
-            break
+    follower = start_follower(url)
     lags, waits = ctx.Queue(), ctx.Queue()
     probes = [ctx.Process(target=lag_probe, args=(url, stop, lags)),
               ctx.Process(target=lock_waits, args=(dsn, stop, waits))]  # fmt: skip
     procs = [ctx.Process(target=writer, args=(url, numbers, seconds, start, out, k))
              for k in range(n)]  # fmt: skip
     try:
-        for p in [*procs, *probes]:
+        for p in probes:
             p.start()
-        time.sleep(1.0)  # every writer has opened its ledger
-        start.set()
-        began = time.perf_counter()
-        results = [out.get(timeout=RESULT_TIMEOUT) for _ in procs]
-        elapsed = time.perf_counter() - began
-        for p in procs:
-            p.join()
+        results, elapsed = race(procs, start, out)
         with CustomerLedger.open(url, catch_up=False) as probe_ledger:  # the drain, timed
             target = probe_ledger.recorder.max_notification_id() or 0
             drained = time.perf_counter()
@@ -156,14 +159,14 @@ def run_writers(url: str, numbers: list[str], n: int, seconds: float, dsn: str) 
                 p.kill()
         follower.terminate()
         follower.wait(timeout=60)
-    latencies = sorted(x for r in results for x in r[0])
-    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    latencies = [x for r in results for x in r[0]]
+    p50, p99 = milliseconds_at(latencies, 50, 99)
     return {
         "writers": n,
         "commands": len(latencies),
         "per_second": len(latencies) / elapsed,
-        "p50_ms": cuts[49] * 1000,
-        "p99_ms": cuts[98] * 1000,
+        "p50_ms": p50,
+        "p99_ms": p99,
         "conflicts": sum(r[1] for r in results),
         "lock_wait_share": waiting / active if active else 0.0,
         "lag_max": max(lag, default=0),
@@ -197,15 +200,8 @@ def run_imports(url: str, n: int, lines_each: int, workdir: Path) -> dict[str, A
     ctx = mp.get_context("fork")
     start, out = ctx.Event(), ctx.Queue()
     procs = [ctx.Process(target=importer, args=(url, p, start, out)) for p in paths]
-    for p in procs:
-        p.start()
-    time.sleep(1.0)
-    start.set()
-    began = time.perf_counter()
-    recorded = sum(out.get(timeout=RESULT_TIMEOUT) for _ in procs)
-    elapsed = time.perf_counter() - began
-    for p in procs:
-        p.join()
+    results, elapsed = race(procs, start, out)
+    recorded = sum(results)
     return {"processes": n, "lines": recorded, "per_second": recorded / elapsed}
 
 
@@ -216,18 +212,10 @@ def run_ledgers(stores: Stores, m: int, seconds: float) -> dict[str, Any]:
     start, out = ctx.Event(), ctx.Queue()
     procs = [ctx.Process(target=writer, args=(url, nums, seconds, start, out, k))
              for k, (url, nums) in enumerate(zip(urls, numbers, strict=True))]  # fmt: skip
-    for p in procs:
-        p.start()
-    time.sleep(1.0)
-    start.set()
-    began = time.perf_counter()
-    results = [out.get(timeout=RESULT_TIMEOUT) for _ in procs]
-    elapsed = time.perf_counter() - began
-    for p in procs:
-        p.join()
-    latencies = sorted(x for r in results for x in r[0])
-    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
-    return {"ledgers": m, "per_second": len(latencies) / elapsed, "p99_ms": cuts[98] * 1000}
+    results, elapsed = race(procs, start, out)
+    latencies = [x for r in results for x in r[0]]
+    (p99,) = milliseconds_at(latencies, 99)
+    return {"ledgers": m, "per_second": len(latencies) / elapsed, "p99_ms": p99}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ process working and how much was waiting (for fsync, the server, or other proces
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,3 +34,9 @@ def throughput(events: int, times: dict[str, float], **extra: Any) -> dict[str, 
         "cpu_rate": events / times["cpu_seconds"] if times["cpu_seconds"] else None,
         **extra,
     }
+
+
+def milliseconds_at(samples: list[float], *percents: int) -> tuple[float, ...]:
+    """The samples' (seconds) ``percents``-th percentiles, in milliseconds."""
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return tuple(cuts[p - 1] * 1000 for p in percents)

@@ -29,6 +29,7 @@ WHALE_FROM = 60_000  # histories at least this long get full-size whales
 ZONE = timezone(timedelta(hours=8))
 START = datetime(2016, 1, 1, 9, tzinfo=ZONE)
 END = datetime(2024, 6, 1, 18, tzinfo=ZONE)
+DENSE_FROM = 100_000  # histories longer than this get a calendar as much longer
 REGIONS = ("北京市", "上海市", "广州市", "深圳市", "杭州市", "成都市", "武汉市", "西安市")
 INDUSTRIES = ("manufacturing", "retail", "education", "internet", "logistics", "finance")
 SOURCES = ("website", "referral", "trade show", "search engine", "social media")
@@ -90,10 +91,20 @@ def number_of(index: int) -> str:
     return f"C{index:07d}"
 
 
+def calendar_seconds(events: int) -> float:
+    """How long a history of ``events`` lasts (it ends at ``END``): 2016-2024 up to
+    ``DENSE_FROM`` events, then as much longer as the history, so events per day (and
+    customers active at once) stay as they are at 100k; a 1M-event history starts in
+    1940. Otherwise a longer log would also be a denser one, and a benchmark of its
+    length would measure its density too (issue 17)."""
+    return (END - START).total_seconds() * max(1.0, events / DENSE_FROM)
+
+
 def lines(events: int, seed: int = 42) -> Iterator[dict[str, Any]]:
     """The history as import lines, in business-time order across customers."""
     rng = random.Random(seed + 1)
-    span = (END - START).total_seconds()
+    span = calendar_seconds(events)
+    first = END - timedelta(seconds=span)
     heap: list[tuple[float, int]] = []
     customers: list[_Customer] = []
     for index, size in enumerate(plan(events, seed)):
@@ -118,7 +129,7 @@ def lines(events: int, seed: int = 42) -> Iterator[dict[str, Any]]:
     while heap:
         at, index = heapq.heappop(heap)
         customer = customers[index]
-        moment = START + timedelta(seconds=int(at))
+        moment = first + timedelta(seconds=int(at))
         yield _next_line(rng, customer, moment)
         customer.left -= 1
         if customer.left > 0:

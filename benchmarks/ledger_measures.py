@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import random
+import resource
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +25,10 @@ from benchmarks.baseline import read_and_decode
 from benchmarks.timing import stopwatch, throughput
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.cli.main import main as cli_main
+from customer_ledger.projections import projectors
 from customer_ledger.projections.views import KINDS, Kind
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def import_file(url: str, path: Path) -> dict[str, Any]:
@@ -45,6 +52,50 @@ def rebuild(ledger: CustomerLedger, kinds: Sequence[Kind] = KINDS) -> dict[str, 
     with stopwatch() as times:
         results = ledger.rebuild(kinds, fresh=True)
     return throughput(events, times, views=[r.projection for r in results])
+
+
+def rebuild_process(url: str) -> dict[str, Any]:
+    """``customer-ledger --store URL rebuild --fresh`` of every view, as a deploy runs it:
+    a process of its own, interpreter start-up and store opening included."""
+    with CustomerLedger.open(url) as ledger:
+        events = ledger.recorder.max_notification_id() or 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "customer_ledger", "--store", url, "rebuild", "--fresh"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, env=os.environ, check=False)
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"rebuild process failed: {done.stderr.decode()[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return throughput(events, {"seconds": seconds, "cpu_seconds": cpu})
+
+
+@contextlib.contextmanager
+def without_search_indexes() -> Any:
+    """The profile view as if it kept no search indexes (no blind keys, no clear texts):
+    a diagnostic, to put a price on them; the view it builds must be rebuilt after."""
+    saved = projectors.blind_keys, projectors.personal_terms, projectors.public_text
+    saved_described = projectors.described
+    projectors.blind_keys = lambda secret, terms: frozenset()  # type: ignore[assignment]
+    projectors.personal_terms = lambda profile: set()  # type: ignore[assignment]
+    projectors.public_text = lambda profile: iter(())  # type: ignore[assignment]
+    projectors.described = lambda event: ("", "")  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        projectors.blind_keys, projectors.personal_terms, projectors.public_text = saved
+        projectors.described = saved_described
+
+
+def search_indexes(ledger: CustomerLedger) -> dict[str, Any]:
+    """What the profile view's search indexes cost: a profile-only rebuild without them,
+    then with them (which leaves the view as it should be)."""
+    with without_search_indexes():
+        without = rebuild(ledger, ["profile"])
+    with_them = rebuild(ledger, ["profile"])
+    share = (1 - without["seconds"] / with_them["seconds"]) * 100
+    return {"with": with_them, "without": without, "share_percent": share}
 
 
 def decode(ledger: CustomerLedger) -> dict[str, Any]:

@@ -13,7 +13,13 @@ from attrs import asdict, define
 from rich.console import Console
 from rich.table import Table
 
-IMPORT_TARGETS = {"sqlite": 50_000.0, "postgres": 25_000.0}
+# Issue 17's targets, as ratios against the baseline measured in the same run.
+IMPORT_RATIO = 0.35  # of the baseline's bulk save() of as many events
+REBUILD_RATIO = 0.30  # profile + timeline + status, of the baseline's read-and-decode
+REBUILD_ALL_RATIO = 0.22  # all four views
+REPLAY_P95_MS = 15.0
+RSS_1M_MB = 150.0
+RSS_GROWTH_PERCENT = 15.0  # from 100k to 1M events, at constant density
 
 
 @define
@@ -63,27 +69,24 @@ def metrics(results: dict[str, Any], backend: str) -> list[Metric]:
             m.met = at_least(1.0)(m) if key == "lazy" else None
             rows.append(m)
     if "import" in r:
-        target = IMPORT_TARGETS.get(backend)
-        ours = r["import"]["ours"]["rate"]
-        rows.append(
-            Metric(
-                "import",
-                "bulk import (customer-ledger import)",
-                "events/s",
-                ours,
-                r["import"]["baseline"]["rate"],
-                f"≥ {target:,.0f} events/s" if target else "",
-                None if target is None else ours >= target,
-                note=f"{r['import']['ours']['events']:,} customer events (one per line)"
-                + (
-                    f"; the store wrote {stored:,} events with each line's command receipt "
-                    "and each customer's number claim"
-                    if (stored := r["import"]["ours"].get("stored"))
-                    else ""
-                )
-                + "; baseline: plain save() of as many events, 1,000 per transaction",
+        m = Metric(
+            "import",
+            "bulk import (customer-ledger import)",
+            "events/s",
+            r["import"]["ours"]["rate"],
+            r["import"]["baseline"]["rate"],
+            f"≥ {IMPORT_RATIO}× baseline",
+            note=f"{r['import']['ours']['events']:,} customer events (one per line)"
+            + (
+                f"; the store wrote {stored:,} events with each line's command receipt "
+                "and each customer's number claim"
+                if (stored := r["import"]["ours"].get("stored"))
+                else ""
             )
+            + "; baseline: plain save() of as many events, 1,000 per transaction",
         )
+        m.met = at_least(IMPORT_RATIO)(m)
+        rows.append(m)
     if "rebuild" in r:
         m = Metric(
             "rebuild",
@@ -91,21 +94,50 @@ def metrics(results: dict[str, Any], backend: str) -> list[Metric]:
             "events/s",
             r["rebuild"]["ours"]["rate"],
             r["rebuild"]["baseline"]["rate"],
-            "≥ 0.75× baseline",
+            f"≥ {REBUILD_RATIO}× baseline",
             note="baseline: select_notifications pages + mapper decode of as many events",
         )
-        m.met = at_least(0.75)(m)
+        m.met = at_least(REBUILD_RATIO)(m)
         rows.append(m)
         if "all_views" in r["rebuild"]:
             every = r["rebuild"]["all_views"]
+            m = Metric(
+                "rebuild_all",
+                f"rebuild of all views ({', '.join(every['views'])})",
+                "events/s",
+                every["rate"],
+                r["rebuild"]["baseline"]["rate"],
+                f"≥ {REBUILD_ALL_RATIO}× baseline",
+                note="the deploy-time rebuild (analytics included); same baseline",
+            )
+            m.met = at_least(REBUILD_ALL_RATIO)(m)
+            rows.append(m)
+        if "process" in r["rebuild"]:
+            process = r["rebuild"]["process"]
             rows.append(
                 Metric(
-                    "rebuild_all",
-                    f"rebuild of all views ({', '.join(every['views'])})",
+                    "rebuild_process",
+                    "`customer-ledger rebuild --fresh` of all views, as a process",
                     "events/s",
-                    every["rate"],
+                    process["rate"],
                     r["rebuild"]["baseline"]["rate"],
-                    note="the deploy-time rebuild (analytics included); same baseline",
+                    note=f"{process['seconds']:.1f} s wall, {process['cpu_seconds']:.1f} s "
+                    f"CPU, interpreter start-up and store opening included; same baseline",
+                )
+            )
+        if "search" in r["rebuild"]:
+            search = r["rebuild"]["search"]
+            rows.append(
+                Metric(
+                    "search_indexes",
+                    "the profile view's search indexes (blind keys, clear texts)",
+                    "%",
+                    search["share_percent"],
+                    compared=False,
+                    note=f"of a profile-only rebuild: {search['with']['seconds']:.1f} s with "
+                    f"them, {search['without']['seconds']:.1f} s without (CPU "
+                    f"{search['with']['cpu_seconds']:.1f} / "
+                    f"{search['without']['cpu_seconds']:.1f} s); outside the three-view target",
                 )
             )
         rows.append(
@@ -123,12 +155,12 @@ def metrics(results: dict[str, Any], backend: str) -> list[Metric]:
         rows.append(
             Metric(
                 "replay",
-                f"replay of a {ours['length']:,}-event customer at a random version",
+                f"replay of a {ours['length']:,}-event customer at a random version (median)",
                 "ms",
                 ours["median_ms"],
                 r["replay"]["baseline"]["median_ms"],
-                "≤ 20 ms",
-                ours["median_ms"] <= 20,
+                f"p95 ≤ {REPLAY_P95_MS:.0f} ms",
+                ours["p95_ms"] <= REPLAY_P95_MS,
                 note=f"median of {ours['samples']}; p95 {ours['p95_ms']:.1f} ms, max "
                 f"{ours['max_ms']:.1f} ms; baseline: full load of a "
                 f"{r['replay']['baseline']['length']:,}-event aggregate",
@@ -143,8 +175,8 @@ def metrics(results: dict[str, Any], backend: str) -> list[Metric]:
                 "MB",
                 rss["ours"]["peak_mb"],
                 rss["baseline"]["peak_mb"],
-                "≤ 300 MB" if at_1m else "",
-                rss["ours"]["peak_mb"] <= 300 if at_1m else None,
+                f"≤ {RSS_1M_MB:.0f} MB" if at_1m else "",
+                rss["ours"]["peak_mb"] <= RSS_1M_MB if at_1m else None,
                 note="child process VmHWM, interpreter included; baseline: read-and-decode",
             )
         )
@@ -160,8 +192,8 @@ def metrics(results: dict[str, Any], backend: str) -> list[Metric]:
                 "%",
                 growth,
                 base,
-                "< 10%",
-                growth < 10,
+                f"< {RSS_GROWTH_PERCENT:.0f}%",
+                growth < RSS_GROWTH_PERCENT,
                 compared=False,
             )
         )

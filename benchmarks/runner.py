@@ -148,9 +148,12 @@ class Run:
         self.results["rebuild"] = {
             "ours": result,
             "all_views": ours.rebuild(self.ledger),
+            "search": ours.search_indexes(self.ledger),
             "decode": ours.decode(self.ledger),
             "baseline": base.read_and_decode(self.baseline, self.log_events),
         }
+        if self.backend != "memory":  # a memory store is gone with this process
+            self.results["rebuild"]["process"] = ours.rebuild_process(self.ledger.url.raw)
 
     def _replay(self) -> None:
         index = max(range(len(self.sizes)), key=self.sizes.__getitem__)

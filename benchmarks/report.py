@@ -125,19 +125,30 @@ def metrics(results: dict[str, Any], backend: str) -> list[Metric]:
                     f"CPU, interpreter start-up and store opening included; same baseline",
                 )
             )
-        if "search" in r["rebuild"]:
-            search = r["rebuild"]["search"]
+        if "without_search" in r["rebuild"]:
+            bare = r["rebuild"]["without_search"]
+            m = Metric(
+                "rebuild_without_search",
+                f"rebuild of {' + '.join(bare['views'])}, without the search indexes",
+                "events/s",
+                bare["rate"],
+                r["rebuild"]["baseline"]["rate"],
+                f"≥ {REBUILD_RATIO}× baseline",
+                note="the profile view's blind keys and clear texts left out (a diagnostic "
+                "patch); the issue counts them as views of their own",
+            )
+            m.met = at_least(REBUILD_RATIO)(m)
+            rows.append(m)
+            with_them = r["rebuild"]["ours"]
             rows.append(
                 Metric(
                     "search_indexes",
-                    "the profile view's search indexes (blind keys, clear texts)",
+                    "the search indexes' share of that rebuild",
                     "%",
-                    search["share_percent"],
+                    (1 - bare["seconds"] / with_them["seconds"]) * 100,
                     compared=False,
-                    note=f"of a profile-only rebuild: {search['with']['seconds']:.1f} s with "
-                    f"them, {search['without']['seconds']:.1f} s without (CPU "
-                    f"{search['with']['cpu_seconds']:.1f} / "
-                    f"{search['without']['cpu_seconds']:.1f} s); outside the three-view target",
+                    note=f"{with_them['seconds']:.1f} s with them, {bare['seconds']:.1f} s "
+                    f"without (CPU {with_them['cpu_seconds']:.1f} / {bare['cpu_seconds']:.1f} s)",
                 )
             )
         rows.append(

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BOTH = {
     "commands_eager", "commands_lazy", "import", "rebuild", "rebuild_all", "decode", "replay",
-    "search_indexes",
+    "rebuild_without_search", "search_indexes",
 }  # fmt: skip
 # memory has no process to measure (nor a store another process could rebuild)
 EXPECTED = {"memory": BOTH, "sqlite": BOTH | {"rss_400", "rebuild_process"}}

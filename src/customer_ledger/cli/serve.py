@@ -16,8 +16,6 @@ from customer_ledger.cli.output import ENV_STORE, EXIT_OK, console
 from customer_ledger.cli.registry import Group
 from customer_ledger.errors import InvalidValue
 from customer_ledger.storage.urls import FOLLOWED_ENV, REPLICA_ENV
-from customer_ledger.web.app import SECURE_COOKIES_ENV
-from customer_ledger.web.site import create_site
 
 group = Group("serving: the HTTP API")
 
@@ -38,7 +36,12 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 @group.command("serve", "serve the JSON API (and its pages) over HTTP until stopped", _configure)
 def run_serve(ledger: CustomerLedger, args: argparse.Namespace) -> int:
+    # The web stack (Litestar, Jinja2, uvicorn) is imported by the one command that serves:
+    # it was half of every other command's start-up (issue 17).
     import uvicorn
+
+    from customer_ledger.web.app import SECURE_COOKIES_ENV
+    from customer_ledger.web.site import create_site
 
     if args.workers < 1:
         raise InvalidValue("--workers must be 1 or more")

@@ -147,11 +147,14 @@ EXAMPLES = settings(
 
 
 @EXAMPLES
-@given(earlier=import_files(), lines=import_files())
+@given(earlier=import_files(), lines=import_files(), ahead=st.sampled_from([1, 3, 1_000]))
 def test_batched_import_reports_and_stores_what_lines_alone_would(
-    earlier: list[bytes], lines: list[bytes], small_batches: None
+    earlier: list[bytes], lines: list[bytes], ahead: int, small_batches: None
 ) -> None:
-    compare("memory://", "memory://", earlier, lines)
+    """Whatever the batches and however many lines' receipts are looked up ahead."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jsonl_import, "READ_AHEAD", ahead)
+        compare("memory://", "memory://", earlier, lines)
 
 
 @settings(EXAMPLES, max_examples=5)  # a line alone costs a commit (fsync) here
@@ -261,3 +264,37 @@ def test_a_re_run_answers_done_lines_from_their_receipts_without_running_them(
         assert loads == ["A001"]  # once, for the first line not done
         import_lines(once, lines)
         assert stored(rerun) == stored(once)
+
+
+def test_a_re_run_looks_up_the_receipts_of_many_lines_in_one_query(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a file imported whole, when it is imported again, then its done lines'
+    receipts are read ``READ_AHEAD`` lines at a time (one ``Adapter.first_events``
+    each), never one line's alone, and every line is reported skipped."""
+    monkeypatch.setattr(jsonl_import, "READ_AHEAD", 10)
+    lines = [
+        orjson.dumps(line_for("first_contact", "A001", "2023-01-10", 1, None)) + b"\n",
+        *[
+            orjson.dumps(line_for("log_interaction", "A001", day, k, f"id-{k}")) + b"\n"
+            for k, day in enumerate(DAYS[1:25])
+        ],
+    ]
+    with CustomerLedger.open("memory://") as ledger:
+        import_lines(ledger, lines)
+        assert ledger.adapter is not None
+        asked: list[int] = []
+        first_events = ledger.adapter.first_events
+
+        def counted(recorder: Any, ids: Any) -> Any:
+            asked.append(len(ids))
+            return first_events(recorder, ids)
+
+        def alone(command_id: str) -> Any:
+            raise AssertionError(f"{command_id} looked up alone")
+
+        monkeypatch.setattr(ledger.adapter, "first_events", counted)
+        monkeypatch.setattr(ledger, "_stored_receipt", alone)
+        report = import_lines(ledger, lines)
+        assert (report.skipped, report.recorded, report.failures) == (25, 0, [])
+        assert asked == [10, 10, 5]

@@ -59,6 +59,7 @@ from customer_ledger.projections.collector import collect_young, paused_collecto
 from customer_ledger.serialization import converter, encode
 
 BATCH_LINES = 1_000  # lines saved in one transaction, unless $CUSTOMER_LEDGER_IMPORT_BATCH says
+READ_AHEAD = 1_000  # lines whose receipts are looked up together before they are run
 BATCH_ENV = "CUSTOMER_LEDGER_IMPORT_BATCH"
 logger = logging.getLogger(__name__)
 DERIVED_ID_PREFIX = "import:"
@@ -405,6 +406,10 @@ class LineBatch:
     A batch is also saved when a customer reaches a snapshot's version, so the ledger
     snapshots it from memory. Views are not caught up per line but, for a ledger with
     ``eager_views``, once, when the batch is closed (otherwise on the next read).
+
+    Lines are run ``READ_AHEAD`` at a time, once their receipts have been looked up
+    together (``Batch.look_up_receipts``): a re-run after a crash answers each done
+    line from its receipt, as before, without a query of its own.
     """
 
     def __init__(self, ledger: CustomerLedger, actor: Actor | str | None = None) -> None:
@@ -412,6 +417,7 @@ class LineBatch:
         self.report = ImportReport()
         self.size = batch_size()
         self.unit = ledger.batch()
+        self._ahead: list[tuple[int, Any, str | None]] = []  # (line, it, derived command id)
         self._pending: list[tuple[int, Mapping[str, Any], bool]] = []  # (line, it, replayed)
         self._saved = False
 
@@ -419,6 +425,8 @@ class LineBatch:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:  # lines after a failure are not run, as if never read
+            self._ahead = []
         if kind is None or issubclass(kind, Exception):  # not on ^C: nothing more is written
             self.flush()
         self.report.failures.sort(key=lambda f: f.line)  # a re-run batch reports late
@@ -426,6 +434,30 @@ class LineBatch:
             self.ledger.after_command()
 
     def run(self, number: int, line: Any) -> None:
+        """Takes line ``number``; it is run with the next ``READ_AHEAD`` lines, or by
+        ``flush()``."""
+        derived = None
+        if isinstance(line, Mapping) and line.get("command_id") is None:
+            with contextlib.suppress(LedgerError):  # (then its line fails when run)
+                derived = derived_command_id(line)
+        self._ahead.append((number, line, derived))
+        if len(self._ahead) >= READ_AHEAD:
+            self._run_ahead()
+
+    def _run_ahead(self) -> None:
+        ahead, self._ahead = self._ahead, []
+        ids = [
+            derived if derived is not None else line.get("command_id")
+            for _, line, derived in ahead
+            if derived is not None or isinstance(line, Mapping)
+        ]
+        ids = [i for i in ids if isinstance(i, str)]
+        if ids:
+            self.unit.look_up_receipts(ids)
+        for number, line, derived in ahead:
+            self._run(number, line, derived)
+
+    def _run(self, number: int, line: Any, derived: str | None) -> None:
         self.report.lines += 1
         if not isinstance(line, Mapping):
             self.report.failures.append(
@@ -435,7 +467,7 @@ class LineBatch:
         try:
             command = parse_command(line, actor=self.actor)
             if command.kwargs.get("command_id") is None:
-                command.kwargs["command_id"] = derived_command_id(line)
+                command.kwargs["command_id"] = derived or derived_command_id(line)
         except LedgerError as error:
             self.report.failures.append(_failure(number, line, error))
             return
@@ -443,13 +475,14 @@ class LineBatch:
             result = command.run(self.unit)
         except LedgerError:
             self._forget(command.customer)
-            self.flush()
-            _import_one(self.ledger, number, line, self.report, self.actor)
+            self._save()
+            self.unit.unknown_receipts([command.kwargs["command_id"]])  # run alone:
+            _import_one(self.ledger, number, line, self.report, self.actor)  # it may store it
             self._forget(command.customer)  # alone, it may have changed the customer
             return
         self._pending.append((number, line, result.replayed))
         if len(self._pending) >= self.size or self._snapshot_due(result):
-            self.flush()
+            self._save()
 
     def _snapshot_due(self, result: CommandResult) -> bool:
         """The customer just reached a snapshot's version: saved now, the ledger snapshots
@@ -459,6 +492,11 @@ class LineBatch:
         return interval is not None and not result.replayed and result.version % interval == 0
 
     def flush(self) -> None:
+        """Runs the lines taken, and saves them."""
+        self._run_ahead()
+        self._save()
+
+    def _save(self) -> None:
         """Saves the pending lines in one transaction, or runs them one by one."""
         pending, self._pending = self._pending, []
         if not pending:

@@ -1245,7 +1245,8 @@ class CustomerLedger(Application[UUID], Commands):
                     originator_id=stored.originator_id,
                     version=1,
                 )
-            found[ids[UUID(str(stored.originator_id))]] = event
+            key = stored.originator_id
+            found[ids[key if isinstance(key, UUID) else UUID(key)]] = event
         return found
 
     def _receipt(

@@ -29,6 +29,7 @@ its lines are run one by one, as for a receipt not looked up at all.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -37,6 +38,10 @@ from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.registry import CommandReceipt, CustomerNumber
 
 KEEP_CUSTOMERS = 10_000  # customers kept in memory from one save to the next
+
+# The digest of the import line whose command runs now (``formats.jsonl.line_digest``),
+# set by the importer around it: its receipt keeps it (``CommandReceipt.line``).
+IMPORT_LINE: ContextVar[str | None] = ContextVar("customer_ledger_import_line", default=None)
 
 
 class Receipt(Protocol):
@@ -53,6 +58,8 @@ class Receipt(Protocol):
     def number(self) -> str: ...
     @property
     def version(self) -> int: ...
+    @property
+    def line(self) -> str | None: ...
 
 
 class Executor(Protocol):

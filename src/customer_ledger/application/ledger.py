@@ -55,7 +55,7 @@ from customer_ledger.application.arguments import (
     no_huge_numbers,
 )
 from customer_ledger.application.arguments import fingerprint as command_fingerprint
-from customer_ledger.application.batch import Batch, Receipt
+from customer_ledger.application.batch import IMPORT_LINE, Batch, Receipt
 from customer_ledger.application.commands import CommandResult, Commands
 from customer_ledger.application.duplicates import DuplicateGroup, groups
 from customer_ledger.application.integrity import continuous, folding
@@ -1112,6 +1112,7 @@ class CustomerLedger(Application[UUID], Commands):
                 customer_id=customer.id,
                 number=number,
                 version=customer.version,
+                line=IMPORT_LINE.get(),
             )
         reindex = name in INDEXED_COMMANDS
         if batch is not None:
@@ -1239,7 +1240,7 @@ class CustomerLedger(Application[UUID], Commands):
                 if isinstance(mapper, CattrsMapper)
                 else mapper.to_domain_event(stored)
             )
-            if not isinstance(event, CommandReceipt.Executed):  # type: ignore[attr-defined]
+            if not isinstance(event, CommandReceipt.Executed):
                 raise CorruptEvent(
                     f"receipt {stored.originator_id} holds a {stored.topic}",
                     originator_id=stored.originator_id,

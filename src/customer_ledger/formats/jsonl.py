@@ -28,8 +28,8 @@ import math
 import os
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -38,6 +38,7 @@ from typing import Any
 import attrs
 from attrs import define, field, frozen
 
+from customer_ledger.application.batch import IMPORT_LINE
 from customer_ledger.application.commands import CommandResult
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.application.retry import TRANSIENT, retrying
@@ -237,10 +238,26 @@ def _parsed(value: Any, name: str, cls: type, example: str) -> Any:
 
 def derived_command_id(line: Mapping[str, Any]) -> str:
     """The same line content (whatever its spacing or key order) gives the same id."""
+    return _derived_id(_content(line))
+
+
+def _content(line: Mapping[str, Any]) -> bytes:
     try:
-        return DERIVED_ID_PREFIX + hashlib.sha256(encode(line)).hexdigest()
+        return encode(line)
     except TypeError as error:  # e.g. a lone surrogate in an already decoded line
         raise BadLine(f"the line cannot be recorded: {error}") from error
+
+
+def _derived_id(content: bytes) -> str:
+    return DERIVED_ID_PREFIX + hashlib.sha256(content).hexdigest()
+
+
+def line_digest(content: bytes, zone: tzinfo) -> str:
+    """What a command's receipt keeps of the import line that ran it (``content``: the
+    line as ``encode`` writes it; ``zone``: the ledger's time zone, in which the line's
+    dates were read). The same digest means the same command, as checked, run again:
+    a re-run skips such a line from its receipt without running it (``LineBatch``)."""
+    return hashlib.sha256(content + b"\n" + str(zone).encode()).hexdigest()
 
 
 # -- many lines -------------------------------------------------------------------------
@@ -404,10 +421,12 @@ def _import_one(
         return
     try:
         command = parse_command(line, actor=actor)
+        content = _content(line)
         if command.kwargs.get("command_id") is None:
-            command.kwargs["command_id"] = derived_command_id(line)
+            command.kwargs["command_id"] = _derived_id(content)
         # Conflicts with concurrent writers are retried; every attempt has the same id.
-        result = retrying(lambda: command.run(ledger), retry_on=TRANSIENT)
+        with _running(line_digest(content, ledger.timezone)):
+            result = retrying(lambda: command.run(ledger), retry_on=TRANSIENT)
     except StoreError:
         raise  # the store failed, not the line: stop here; a re-run resumes (command ids)
     except LedgerError as error:
@@ -417,6 +436,16 @@ def _import_one(
         report.skipped += 1
     else:
         report.recorded += 1
+
+
+@contextlib.contextmanager
+def _running(digest: str | None) -> Iterator[None]:
+    """The command run inside is ``digest``'s line's: its receipt keeps the digest."""
+    token = IMPORT_LINE.set(digest)
+    try:
+        yield
+    finally:
+        IMPORT_LINE.reset(token)
 
 
 def batch_size() -> int:
@@ -436,6 +465,16 @@ def _failure(number: int, line: Mapping[str, Any], error: LedgerError) -> Failur
         name if isinstance(name, str) else None,
         customer if isinstance(customer, str) else None,
     )
+
+
+@define
+class _Ahead:
+    """A line taken, before it is run: its receipt's command id and its digest."""
+
+    number: int
+    line: Any
+    command_id: object = None  # (what the line gives: checked when it is run)
+    digest: str | None = None
 
 
 class LineBatch:
@@ -458,7 +497,13 @@ class LineBatch:
 
     Lines are run ``READ_AHEAD`` at a time, once their receipts have been looked up
     together (``Batch.look_up_receipts``): a re-run after a crash answers each done
-    line from its receipt, as before, without a query of its own.
+    line from its receipt, as before, without a query of its own. A receipt keeps the
+    digest of the line that ran its command (``line_digest``: its content and the
+    ledger's time zone); a line whose receipt keeps its own digest is skipped without
+    being parsed or run (``_done``), once the checks that depend on who imports pass
+    (the ledger writable, the actor allowed the command): running it again could only
+    answer from that receipt. Any other line runs through the pipeline, which answers a
+    done one from its receipt (one without a digest, or a line's id reused) as ever.
     """
 
     def __init__(self, ledger: CustomerLedger, actor: Actor | str | None = None) -> None:
@@ -466,7 +511,7 @@ class LineBatch:
         self.report = ImportReport()
         self.size = batch_size()
         self.unit = ledger.batch()
-        self._ahead: list[tuple[int, Any, str | None]] = []  # (line, it, derived command id)
+        self._ahead: list[_Ahead] = []
         self._pending: list[tuple[int, Mapping[str, Any], bool]] = []  # (line, it, replayed)
         self._saved = False
 
@@ -485,43 +530,71 @@ class LineBatch:
     def run(self, number: int, line: Any) -> None:
         """Takes line ``number``; it is run with the next ``READ_AHEAD`` lines, or by
         ``flush()``."""
-        derived = None
-        if isinstance(line, Mapping) and line.get("command_id") is None:
+        ahead = _Ahead(number, line)
+        if isinstance(line, Mapping):
             with contextlib.suppress(LedgerError):  # (then its line fails when run)
-                derived = derived_command_id(line)
-        self._ahead.append((number, line, derived))
+                content = _content(line)
+                ahead.digest = line_digest(content, self.ledger.timezone)
+                given = line.get("command_id")
+                ahead.command_id = _derived_id(content) if given is None else given
+        self._ahead.append(ahead)
         if len(self._ahead) >= READ_AHEAD:
             self._run_ahead()
 
     def _run_ahead(self) -> None:
         ahead, self._ahead = self._ahead, []
-        ids = [
-            derived if derived is not None else line.get("command_id")
-            for _, line, derived in ahead
-            if derived is not None or isinstance(line, Mapping)
-        ]
-        ids = [i for i in ids if isinstance(i, str)]
+        ids = [a.command_id for a in ahead if isinstance(a.command_id, str)]
         if ids:
             self.unit.look_up_receipts(ids)
-        for number, line, derived in ahead:
-            self._run(number, line, derived)
+        for line in ahead:
+            self._run(line)
 
-    def _run(self, number: int, line: Any, derived: str | None) -> None:
+    def _done(self, line: _Ahead) -> bool:
+        """Whether ``line`` ran before, exactly as it is (its receipt, looked up ahead,
+        keeps its digest), so that running it again would only answer from the receipt,
+        as long as the actor may still run it on this ledger: the checks that depend on
+        neither the line nor the code, made here (any refusal: the line is run, and
+        refused there as ever)."""
+        command_id, unit = line.command_id, self.unit
+        if not isinstance(command_id, str) or not unit.looked_up(command_id):
+            return False
+        receipt = unit.stored_receipt(command_id)
+        if receipt is None or receipt.line is None or receipt.line != line.digest:
+            return False
+        if unit.receipt(command_id) is not None:  # (a pending one of this batch)
+            return False
+        try:
+            self.ledger.refuse_if_read_only("record")
+            actor = self.ledger.acting(self.actor)
+            self.ledger.policy.check(actor, line.line["command"])
+        except LedgerError:
+            return False
+        unit.looks_up_receipts = True  # as the pipeline would set it, answering from it
+        return True
+
+    def _run(self, ahead: _Ahead) -> None:
+        number, line = ahead.number, ahead.line
         self.report.lines += 1
         if not isinstance(line, Mapping):
             self.report.failures.append(
                 Failure(number, BadLine.rule, "a line must be a JSON object")
             )
             return
+        if self._done(ahead):
+            self._pending.append((number, line, True))
+            if len(self._pending) >= self.size:
+                self._save()
+            return
         try:
             command = parse_command(line, actor=self.actor)
             if command.kwargs.get("command_id") is None:
-                command.kwargs["command_id"] = derived or derived_command_id(line)
+                command.kwargs["command_id"] = ahead.command_id or derived_command_id(line)
         except LedgerError as error:
             self.report.failures.append(_failure(number, line, error))
             return
         try:
-            result = command.run(self.unit)
+            with _running(ahead.digest):
+                result = command.run(self.unit)
         except LedgerError:
             self._forget(command.customer)
             self._save()

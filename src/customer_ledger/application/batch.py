@@ -91,7 +91,7 @@ class Batch(Commands):
         self._touched: dict[Any, Customer] = {}
         self._reindex: dict[Any, Customer] = {}  # customers whose duplicate keys may change
         self._claims: set[str] = set()
-        self._receipts: dict[str, CommandReceipt] = {}
+        self._receipts: dict[str, CommandReceipt.Executed] = {}
         # pending first contacts by their identity keys (name, licence, ID number)
         self._identities: dict[tuple[str, str], set[str]] = {}
         self.looks_up_receipts = True
@@ -150,7 +150,7 @@ class Batch(Commands):
 
     # -- what the ledger's pipeline asks ------------------------------------------------
 
-    def receipt(self, command_id: str) -> CommandReceipt | None:
+    def receipt(self, command_id: str) -> Receipt | None:
         return self._receipts.get(command_id)
 
     def looked_up(self, command_id: str) -> bool:
@@ -184,7 +184,7 @@ class Batch(Commands):
         self,
         customer: Customer,
         claim: CustomerNumber | None,
-        receipt: CommandReceipt | None,
+        receipt: CommandReceipt.Executed | None,
         reindex: bool = False,
     ) -> None:
         self._events += customer.collect_events()  # in command order, as unbatched
@@ -196,5 +196,5 @@ class Batch(Commands):
             self._claims.add(customer.number)
             self._customers[customer.number] = customer
         if receipt is not None:
-            self._events += receipt.collect_events()
+            self._events.append(receipt)
             self._receipts[receipt.command_id] = receipt

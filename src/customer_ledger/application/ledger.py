@@ -1106,7 +1106,7 @@ class CustomerLedger(Application[UUID], Commands):
         recorded = len(customer.pending_events)
         receipt = None
         if command_id is not None:
-            receipt = CommandReceipt(
+            receipt = CommandReceipt.executed(
                 command_id=command_id,
                 fingerprint=fingerprint,
                 customer_id=customer.id,

@@ -71,6 +71,38 @@ class CommandReceipt(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["line"] = None
 
+    @staticmethod
+    def executed(
+        command_id: str,
+        fingerprint: str,
+        customer_id: UUID,
+        number: str,
+        version: int,
+        line: str | None = None,
+    ) -> CommandReceipt.Executed:
+        """The event that creates a new receipt, as ``CommandReceipt(...)`` would record
+        it, made without building the aggregate (a receipt is only ever saved, and read
+        back by its one event): a sixth of what a command's own bookkeeping cost an
+        import line."""
+        created = object.__new__(CommandReceipt.Executed)
+        object.__setattr__(
+            created,
+            "__dict__",
+            {
+                "originator_id": CommandReceipt.id_for(command_id),
+                "originator_version": 1,
+                "timestamp": CommandReceipt.Executed.create_timestamp(),
+                "originator_topic": CommandReceipt.TOPIC,
+                "command_id": command_id,
+                "fingerprint": fingerprint,
+                "customer_id": customer_id,
+                "number": number,
+                "version": version,
+                "line": line,
+            },
+        )
+        return created
+
     @event(Executed)
     def __init__(
         self,

@@ -29,7 +29,7 @@ def store_url(backend: str, workdir: Path, postgres: str) -> str:
     if backend == "sqlite":
         return f"sqlite:///{workdir}/ledger-{uuid.uuid4().hex[:8]}.db"
     os.environ.setdefault("CUSTOMER_LEDGER_MASTER_KEY", "A" * 43 + "=")
-    return f"{postgres}?schema=bench_{uuid.uuid4().hex[:8]}"
+    return f"{postgres}?prefix=bench_{uuid.uuid4().hex[:8]}"
 
 
 def timed_import(url: str, path: Path) -> tuple[float, int, int]:

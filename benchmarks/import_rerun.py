@@ -29,7 +29,18 @@ def store_url(backend: str, workdir: Path, postgres: str) -> str:
     if backend == "sqlite":
         return f"sqlite:///{workdir}/ledger-{uuid.uuid4().hex[:8]}.db"
     os.environ.setdefault("CUSTOMER_LEDGER_MASTER_KEY", "A" * 43 + "=")
-    return f"{postgres}?schema=bench_{uuid.uuid4().hex[:8]}"
+    return f"{postgres}?prefix=bench_{uuid.uuid4().hex[:8]}"
+
+
+def drop_schemas(postgres: str, urls: list[str]) -> None:
+    """The PostgreSQL schemas of ``urls`` (this run's stores), dropped."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        for url in urls:
+            schema = url.rpartition("?prefix=")[2]
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 def timed_import(url: str, path: Path) -> tuple[float, int, int]:
@@ -55,12 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         lines = whole.read_bytes().splitlines(keepends=True)
         prefix = workdir / "prefix.jsonl"
         prefix.write_bytes(b"".join(lines[: int(len(lines) * args.done)]))
-        # baseline: the whole file into a fresh store
-        baseline, recorded, _ = timed_import(store_url(args.backend, workdir, args.postgres), whole)
-        # the re-run: the prefix done (as by a crashed run), then the whole file again
-        url = store_url(args.backend, workdir, args.postgres)
-        timed_import(url, prefix)
-        rerun, new, skipped = timed_import(url, whole)
+        fresh, url = (store_url(args.backend, workdir, args.postgres) for _ in range(2))
+        try:
+            # baseline: the whole file into a fresh store
+            baseline, recorded, _ = timed_import(fresh, whole)
+            # the re-run: the prefix done (as by a crashed run), then the whole file again
+            timed_import(url, prefix)
+            rerun, new, skipped = timed_import(url, whole)
+        finally:
+            if args.backend == "postgres":
+                drop_schemas(args.postgres, [fresh, url])
     print(f"backend {args.backend}, {len(lines)} lines, {args.done:.0%} done before the re-run")
     print(f"import into a fresh store: {baseline:8.2f} s  {recorded / baseline:9,.0f} lines/s")
     print(

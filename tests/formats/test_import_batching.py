@@ -25,7 +25,8 @@ from eventsourcing.persistence import IntegrityError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customer_ledger import CustomerLedger, InvalidValue
+from customer_ledger import CustomerLedger, InvalidValue, ReadOnlyLedger
+from customer_ledger.domain.access import Actor
 from customer_ledger.formats import jsonl as jsonl_import
 from customer_ledger.formats.jsonl import ImportReport, _import_one, import_lines
 from customer_ledger.testing import stored_profile
@@ -147,11 +148,14 @@ EXAMPLES = settings(
 
 
 @EXAMPLES
-@given(earlier=import_files(), lines=import_files())
+@given(earlier=import_files(), lines=import_files(), ahead=st.sampled_from([1, 3, 1_000]))
 def test_batched_import_reports_and_stores_what_lines_alone_would(
-    earlier: list[bytes], lines: list[bytes], small_batches: None
+    earlier: list[bytes], lines: list[bytes], ahead: int, small_batches: None
 ) -> None:
-    compare("memory://", "memory://", earlier, lines)
+    """Whatever the batches and however many lines' receipts are looked up ahead."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jsonl_import, "READ_AHEAD", ahead)
+        compare("memory://", "memory://", earlier, lines)
 
 
 @settings(EXAMPLES, max_examples=5)  # a line alone costs a commit (fsync) here
@@ -261,3 +265,108 @@ def test_a_re_run_answers_done_lines_from_their_receipts_without_running_them(
         assert loads == ["A001"]  # once, for the first line not done
         import_lines(once, lines)
         assert stored(rerun) == stored(once)
+
+
+def test_a_re_run_looks_up_the_receipts_of_many_lines_in_one_query(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a file imported whole, when it is imported again, then its done lines'
+    receipts are read ``READ_AHEAD`` lines at a time (one ``Adapter.first_events``
+    each), never one line's alone, and every line is reported skipped."""
+    monkeypatch.setattr(jsonl_import, "READ_AHEAD", 10)
+    lines = [
+        orjson.dumps(line_for("first_contact", "A001", "2023-01-10", 1, None)) + b"\n",
+        *[
+            orjson.dumps(line_for("log_interaction", "A001", day, k, f"id-{k}")) + b"\n"
+            for k, day in enumerate(DAYS[1:25])
+        ],
+    ]
+    with CustomerLedger.open("memory://") as ledger:
+        import_lines(ledger, lines)
+        assert ledger.adapter is not None
+        asked: list[int] = []
+        first_events = ledger.adapter.first_events
+
+        def counted(recorder: Any, ids: Any) -> Any:
+            asked.append(len(ids))
+            return first_events(recorder, ids)
+
+        def alone(command_id: str) -> Any:
+            raise AssertionError(f"{command_id} looked up alone")
+
+        monkeypatch.setattr(ledger.adapter, "first_events", counted)
+        monkeypatch.setattr(ledger, "_stored_receipt", alone)
+        report = import_lines(ledger, lines)
+        assert (report.skipped, report.recorded, report.failures) == (25, 0, [])
+        assert asked == [10, 10, 5]
+
+
+ACTORS = st.sampled_from([None, Actor("importer", "admin"), Actor("s", "sales"), "auditor:x"])
+
+
+@EXAMPLES
+@given(earlier=import_files(), more=import_files(), first=ACTORS, again=ACTORS)
+def test_a_re_run_skips_a_done_line_exactly_when_running_it_would(
+    earlier: list[bytes], more: list[bytes], first: Any, again: Any, small_batches: None
+) -> None:
+    """Given lines imported before (some refused, some by another importer), when they
+    are imported again with more lines (as after a crash), then the report and the store
+    are those of running every line through the whole pipeline: a line skipped from its
+    receipt's digest (``LineBatch._done``) is one the pipeline would have answered from
+    its receipt, and an importer refused now is refused as before."""
+    if first == "auditor:x":
+        first = Actor("x", "auditor")
+    if again == "auditor:x":
+        again = Actor("x", "auditor")
+    with CustomerLedger.open("memory://") as skipping, CustomerLedger.open("memory://") as running:
+        for ledger in (skipping, running):
+            import_lines(ledger, earlier, actor=first)
+        skipped = import_lines(skipping, earlier + more, actor=again)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(jsonl_import.LineBatch, "_done", lambda self, line: False)
+            ran = import_lines(running, earlier + more, actor=again)
+        assert outcome(skipped) == outcome(ran)
+        assert stored(skipping) == stored(running)
+
+
+def test_a_done_line_is_skipped_without_running_its_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a file imported whole, when it is imported again, then no line's command
+    runs at all (its receipt keeps the line's digest): every line is skipped."""
+    lines = [
+        orjson.dumps(line_for("first_contact", "A001", "2023-01-10", 1, None)) + b"\n",
+        orjson.dumps(line_for("tag", "A001", "2023-01-11", 2, "given-id")) + b"\n",
+    ]
+    with CustomerLedger.open("memory://") as ledger:
+        import_lines(ledger, lines)
+
+        def never(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("a done line's command ran")
+
+        monkeypatch.setattr(ledger, "execute", never)
+        report = import_lines(ledger, lines)
+        assert (report.skipped, report.recorded, report.failures) == (2, 0, [])
+
+
+def test_an_id_a_line_derives_but_another_command_took_is_still_refused() -> None:
+    """Given a command recorded under the command id a line derives from its content
+    (but not from that line), when the line is imported, then it fails as a reused
+    command id, as ever: only a receipt that keeps the line's own digest skips it."""
+    line = line_for("tag", "A001", "2023-01-11", 2, None)
+    with CustomerLedger.open("memory://") as ledger:
+        import_lines(ledger, [orjson.dumps(line_for("first_contact", "A001", DAYS[0], 1, None))])
+        ledger.tag("A001", tag="other", command_id=jsonl_import.derived_command_id(line))
+        report = import_lines(ledger, [orjson.dumps(line)])
+        assert [(f.line, f.rule) for f in report.failures] == [(1, "command_id_reused")]
+
+
+def test_a_re_run_into_a_read_only_ledger_is_refused_as_before(tmp_path: Path) -> None:
+    """Given a file imported whole, when it is imported again into the store opened
+    read-only, then the import stops at its first line, as running it would."""
+    url = f"sqlite:///{tmp_path}/ro.db"
+    lines = [orjson.dumps(line_for("first_contact", "A001", DAYS[0], 1, None)) + b"\n"]
+    with CustomerLedger.open(url) as ledger:
+        import_lines(ledger, lines)
+    with CustomerLedger.open(url, read_only=True) as ledger, pytest.raises(ReadOnlyLedger):
+        import_lines(ledger, lines)

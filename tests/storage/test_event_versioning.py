@@ -22,8 +22,9 @@ from customer_ledger import CommandIdReused, CustomerLedger, InvalidValue
 from customer_ledger.audit.chain import open_seal
 from customer_ledger.domain.customer import MAX_INTERACTION_MINUTES, Customer
 from customer_ledger.domain.registry import CommandReceipt
-from customer_ledger.formats.jsonl import import_lines
+from customer_ledger.formats.jsonl import derived_command_id, import_lines, line_digest
 from customer_ledger.projections.timeline import describe
+from customer_ledger.serialization import encode
 from customer_ledger.storage.mapper import CattrsMapper
 
 CST = timezone(timedelta(hours=8))
@@ -184,3 +185,35 @@ def test_a_command_without_a_duration_keeps_its_release_0_1_fingerprint() -> Non
             participant="*经理", occurred_at=datetime(2023, 10, 20, 15, 30, tzinfo=CST),
             command_id="fp-1", duration_minutes=10,
         )  # fmt: skip
+
+
+# -- CommandReceipt.Executed v2: ``line``, the digest of the import line that ran it ------
+
+Executed: Any = CommandReceipt.Executed
+
+
+def test_release_0_1_receipts_decode_with_no_line() -> None:
+    # given the receipts release 0.1 stored (no line, no class_version)
+    stored = [e for e in v1_stored_events() if e.topic == Executed.TOPIC]
+    assert stored and all("line" not in body(s) and "class_version" not in body(s) for s in stored)
+    # when the current mapper decodes them
+    events = [CattrsMapper().to_domain_event(s) for s in stored]
+    # then each is a v2 receipt that keeps no line (a re-run runs such a line again,
+    # and answers it from the receipt as before), the rest intact
+    assert Executed.class_version == 2
+    for event, old in zip(events, stored, strict=True):
+        assert type(event) is Executed and event.line is None
+        assert event.fingerprint == body(old)["fingerprint"]
+        assert str(event.customer_id) == body(old)["customer_id"]
+
+
+def test_an_imported_lines_receipt_keeps_its_digest_and_a_commands_keeps_none() -> None:
+    ledger = CustomerLedger.open("memory://")
+    line = {"command": "first_contact", "customer": "A001", "name": "x", "type": "company"}
+    import_lines(ledger, [orjson.dumps(line)])
+    ledger.tag("A001", tag="t", command_id="by-hand")
+    imported = ledger.repository.get(CommandReceipt.id_for(derived_command_id(line)))
+    assert imported.line == line_digest(encode(line), ledger.timezone)
+    assert ledger.repository.get(CommandReceipt.id_for("by-hand")).line is None
+    stored = ledger.recorder.select_events(CommandReceipt.id_for("by-hand"))
+    assert body(stored[0])["class_version"] == 2

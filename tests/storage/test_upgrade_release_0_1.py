@@ -209,3 +209,20 @@ def drop_format_row(url: str, table: str) -> None:
                 psycopg.sql.Identifier(schema, table)
             )
         )
+
+
+def test_re_running_release_0_1s_import_skips_every_line_from_its_old_receipt(
+    old_store: str,
+) -> None:
+    """Given the demo's lines release 0.1 imported (receipts of v1: no line digest),
+    when this release imports them again, then each is answered from its old receipt
+    (run through the pipeline, as such a receipt cannot vouch for the line alone):
+    every line skipped, nothing recorded; a second re-run, the same."""
+    from customer_ledger.cli import demo
+
+    with CustomerLedger.open(old_store) as ledger:
+        before = ledger.recorder.max_notification_id()
+        for _ in range(2):
+            report = demo.record(ledger, actor=DPO)
+            assert (report.skipped, report.recorded, report.failures) == (len(demo.COMMANDS), 0, [])
+        assert ledger.recorder.max_notification_id() == before

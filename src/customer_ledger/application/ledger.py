@@ -55,7 +55,7 @@ from customer_ledger.application.arguments import (
     no_huge_numbers,
 )
 from customer_ledger.application.arguments import fingerprint as command_fingerprint
-from customer_ledger.application.batch import Batch
+from customer_ledger.application.batch import IMPORT_LINE, Batch, Receipt
 from customer_ledger.application.commands import CommandResult, Commands
 from customer_ledger.application.duplicates import DuplicateGroup, groups
 from customer_ledger.application.integrity import continuous, folding
@@ -1106,12 +1106,13 @@ class CustomerLedger(Application[UUID], Commands):
         recorded = len(customer.pending_events)
         receipt = None
         if command_id is not None:
-            receipt = CommandReceipt(
+            receipt = CommandReceipt.executed(
                 command_id=command_id,
                 fingerprint=fingerprint,
                 customer_id=customer.id,
                 number=number,
                 version=customer.version,
+                line=IMPORT_LINE.get(),
             )
         reindex = name in INDEXED_COMMANDS
         if batch is not None:
@@ -1222,13 +1223,44 @@ class CustomerLedger(Application[UUID], Commands):
         created = list(self.events.get(CommandReceipt.id_for(command_id), limit=1))
         return None if not created else cast(CommandReceipt, cast(Any, created[0]).mutate(None))
 
+    @typed_store_failures
+    def stored_receipts(self, command_ids: Iterable[str]) -> dict[str, Receipt]:
+        """The stored receipts of those of ``command_ids`` that have one, read together
+        (``Adapter.first_events``: one query a page where the backend can), as an import
+        re-run looks up a thousand lines ahead. A receipt is its one event, which holds
+        all a re-sent command is answered from."""
+        ids = {CommandReceipt.id_for(c): c for c in command_ids}
+        if self.adapter is None:  # bare eventsourcing settings: one look-up each
+            return {c: r for c in ids.values() if (r := self._stored_receipt(c)) is not None}
+        found: dict[str, Receipt] = {}
+        mapper = self.mapper
+        for stored in self.adapter.first_events(self.recorder, list(ids)):
+            event = (  # (a receipt's chain has no head a command will seal after)
+                mapper.to_domain_event(stored, remember_head=False)
+                if isinstance(mapper, CattrsMapper)
+                else mapper.to_domain_event(stored)
+            )
+            if not isinstance(event, CommandReceipt.Executed):
+                raise CorruptEvent(
+                    f"receipt {stored.originator_id} holds a {stored.topic}",
+                    originator_id=stored.originator_id,
+                    version=1,
+                )
+            key = stored.originator_id
+            found[ids[key if isinstance(key, UUID) else UUID(key)]] = event
+        return found
+
     def _receipt(
         self, command_id: str, fingerprint: str, batch: Batch | None = None
     ) -> CommandResult | None:
-        """A batch knows its own receipts, and looks for stored ones while its lines are
-        found done (``Batch.looks_up_receipts``); one stored otherwise fails its save."""
-        receipt = None if batch is None else batch.receipt(command_id)
-        if receipt is None and (batch is None or batch.looks_up_receipts):
+        """A batch knows its own receipts and those it looked up ahead
+        (``Batch.look_up_receipts``), and looks for other stored ones while its lines
+        are found done (``Batch.looks_up_receipts``); one stored otherwise fails its save."""
+        receipt: Receipt | None = None if batch is None else batch.receipt(command_id)
+        if receipt is None and batch is not None and batch.looked_up(command_id):
+            receipt = batch.stored_receipt(command_id)
+            batch.looks_up_receipts = receipt is not None  # as if looked up just now
+        elif receipt is None and (batch is None or batch.looks_up_receipts):
             receipt = self._stored_receipt(command_id)
             if batch is not None:
                 batch.looks_up_receipts = receipt is not None

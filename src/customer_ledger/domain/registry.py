@@ -6,6 +6,7 @@ the customer's events fails (and records nothing) if the key was already taken.
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -51,15 +52,73 @@ class CommandReceipt(Aggregate):
     def create_id(command_id: str, **_: object) -> UUID:
         return CommandReceipt.id_for(command_id)
 
-    @event("Executed", topic="customer_ledger.CommandReceipt.Executed")
+    class Executed(Aggregate.Created):
+        """v2 added ``line``: for a command an import ran from a line, that line's digest
+        (``formats.jsonl.line_digest``: its content and the ledger's time zone), by which
+        a re-run knows the same line done without running it again; v1 receipts, and
+        commands not from a line, read None."""
+
+        TOPIC = "customer_ledger.CommandReceipt.Executed"
+        class_version = 2
+        command_id: str
+        fingerprint: str
+        customer_id: UUID
+        number: str
+        version: int
+        line: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["line"] = None
+
+    @staticmethod
+    def executed(
+        command_id: str,
+        fingerprint: str,
+        customer_id: UUID,
+        number: str,
+        version: int,
+        line: str | None = None,
+    ) -> CommandReceipt.Executed:
+        """The event that creates a new receipt, as ``CommandReceipt(...)`` would record
+        it, made without building the aggregate (a receipt is only ever saved, and read
+        back by its one event): a sixth of what a command's own bookkeeping cost an
+        import line."""
+        created = object.__new__(CommandReceipt.Executed)
+        object.__setattr__(
+            created,
+            "__dict__",
+            {
+                "originator_id": CommandReceipt.id_for(command_id),
+                "originator_version": 1,
+                "timestamp": CommandReceipt.Executed.create_timestamp(),
+                "originator_topic": CommandReceipt.TOPIC,
+                "command_id": command_id,
+                "fingerprint": fingerprint,
+                "customer_id": customer_id,
+                "number": number,
+                "version": version,
+                "line": line,
+            },
+        )
+        return created
+
+    @event(Executed)
     def __init__(
-        self, command_id: str, fingerprint: str, customer_id: UUID, number: str, version: int
+        self,
+        command_id: str,
+        fingerprint: str,
+        customer_id: UUID,
+        number: str,
+        version: int,
+        line: str | None = None,
     ) -> None:
         self.command_id = command_id
         self.fingerprint = fingerprint
         self.customer_id = customer_id
         self.number = number
         self.version = version
+        self.line = line
 
 
 class AccessLog(Aggregate):

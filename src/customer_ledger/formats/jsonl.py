@@ -28,8 +28,8 @@ import math
 import os
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -38,10 +38,11 @@ from typing import Any
 import attrs
 from attrs import define, field, frozen
 
+from customer_ledger.application.batch import IMPORT_LINE
 from customer_ledger.application.commands import CommandResult
 from customer_ledger.application.ledger import CustomerLedger
 from customer_ledger.application.retry import TRANSIENT, retrying
-from customer_ledger.application.schema import Command, command_params, nest
+from customer_ledger.application.schema import Command, Param, command_params, nest
 from customer_ledger.domain.access import Actor
 from customer_ledger.domain.customer import Customer
 from customer_ledger.domain.values import customer_number, is_decimal_text, iso_moment, shown
@@ -59,6 +60,7 @@ from customer_ledger.projections.collector import collect_young, paused_collecto
 from customer_ledger.serialization import converter, encode
 
 BATCH_LINES = 1_000  # lines saved in one transaction, unless $CUSTOMER_LEDGER_IMPORT_BATCH says
+READ_AHEAD = 1_000  # lines whose receipts are looked up together before they are run
 BATCH_ENV = "CUSTOMER_LEDGER_IMPORT_BATCH"
 logger = logging.getLogger(__name__)
 DERIVED_ID_PREFIX = "import:"
@@ -114,26 +116,42 @@ def parse_command(line: Mapping[str, Any], *, actor: Actor | str | None = None) 
     name = line.get("command")
     if not isinstance(name, str):
         raise MissingField('a line needs "command": the name of a ledger command, as a string')
-    params = command_params(name)
+    params, known, required, text = _line_schema(name)
     customer = line.get("customer")
     if not isinstance(customer, str):
         raise MissingField('a line needs "customer": the customer number as a string')
-    given = {k: v for k, v in line.items() if k not in ("command", "customer")}
-    unknown = sorted(set(given) - set(params) - {"actor"})
-    if unknown:
+    given = dict(line)
+    del given["command"], given["customer"]
+    if not known.issuperset(given):
+        unknown = sorted(set(given) - known)
         raise UnknownField(
             f"{name} takes no field {', '.join(unknown)}; it takes: {', '.join(params)}"
         )
-    missing = [p.name for p in params.values() if p.required and p.name not in given]
+    missing = [p for p in required if p not in given]
     if missing:
         raise MissingField(f"{name} needs field(s): {', '.join(missing)}")
     if "actor" in given:  # a file's "actor": who it says recorded the line (release 0.1)
         if "source_actor" in given:
             raise WrongType('give "source_actor" or its older name "actor", not both')
         given["source_actor"] = given.pop("actor")
-    values = {k: coerce(v, params[k].hint, k) for k, v in given.items()}
+    values = {  # (text for a text field is taken as it is: what ``coerce`` does)
+        k: v if k in text and type(v) is str else coerce(v, params[k].hint, k)
+        for k, v in given.items()
+    }
     values["actor"] = actor  # who does it: never what the file says
     return Command(name, customer, nest(name, values))
+
+
+@cache
+def _line_schema(
+    name: str,
+) -> tuple[dict[str, Param], frozenset[str], tuple[str, ...], frozenset[str]]:
+    """A command's fields; the names a line may give (its fields and ``actor``); those it
+    must; those that take text and nothing else (``coerce`` passes a string through)."""
+    params = command_params(name)
+    text = frozenset(p.name for p in params.values() if _options(p.hint)[1] in ((str,), (Any,)))
+    required = tuple(p.name for p in params.values() if p.required)
+    return params, frozenset(params) | {"actor"}, required, text
 
 
 def coerce(value: Any, hint: Any, name: str) -> Any:
@@ -220,10 +238,26 @@ def _parsed(value: Any, name: str, cls: type, example: str) -> Any:
 
 def derived_command_id(line: Mapping[str, Any]) -> str:
     """The same line content (whatever its spacing or key order) gives the same id."""
+    return _derived_id(_content(line))
+
+
+def _content(line: Mapping[str, Any]) -> bytes:
     try:
-        return DERIVED_ID_PREFIX + hashlib.sha256(encode(line)).hexdigest()
+        return encode(line)
     except TypeError as error:  # e.g. a lone surrogate in an already decoded line
         raise BadLine(f"the line cannot be recorded: {error}") from error
+
+
+def _derived_id(content: bytes) -> str:
+    return DERIVED_ID_PREFIX + hashlib.sha256(content).hexdigest()
+
+
+def line_digest(content: bytes, zone: tzinfo) -> str:
+    """What a command's receipt keeps of the import line that ran it (``content``: the
+    line as ``encode`` writes it; ``zone``: the ledger's time zone, in which the line's
+    dates were read). The same digest means the same command, as checked, run again:
+    a re-run skips such a line from its receipt without running it (``LineBatch``)."""
+    return hashlib.sha256(content + b"\n" + str(zone).encode()).hexdigest()
 
 
 # -- many lines -------------------------------------------------------------------------
@@ -285,11 +319,18 @@ def _json(data: bytes) -> Any:
     library's parser, as it reports duplicated keys (orjson keeps the last, silently);
     it costs about 2 µs a line, under 1% of recording one."""
     try:
-        return _storable(_DECODER.decode(data.decode("utf-8")))
+        text = data.decode("utf-8")
+        try:
+            value = _CHECKING_DECODER.decode(text)
+        except _Unstorable:  # refused as before: a broken line first, then the walk's reason
+            return _storable(_DECODER.decode(text))
     except UnicodeDecodeError as error:
         raise ValueError(f"not UTF-8 ({error.reason} at byte {error.start})") from None
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    # The numbers were checked as they were parsed; a lone surrogate can only come from a
+    # \u escape (strict UTF-8 refuses an encoded one): most lines need no walk.
+    return _storable(value) if b"\\u" in data else value
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -333,6 +374,32 @@ def _no_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_no_constant)
 
 
+class _Unstorable(ValueError):
+    """A number ``_storable`` refuses, met while parsing."""
+
+
+def _checked_int(digits: str) -> int:
+    number = int(digits)
+    if len(digits) >= 19 and abs(number) >= 2**63:  # (18 digits never reach 2**63)
+        raise _Unstorable
+    return number
+
+
+def _checked_float(digits: str) -> float:
+    number = float(digits)
+    if not math.isfinite(number):
+        raise _Unstorable
+    return number
+
+
+_CHECKING_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object,
+    parse_constant=_no_constant,
+    parse_int=_checked_int,
+    parse_float=_checked_float,
+)
+
+
 def import_file(
     ledger: CustomerLedger,
     path: str | Path,
@@ -354,10 +421,12 @@ def _import_one(
         return
     try:
         command = parse_command(line, actor=actor)
+        content = _content(line)
         if command.kwargs.get("command_id") is None:
-            command.kwargs["command_id"] = derived_command_id(line)
+            command.kwargs["command_id"] = _derived_id(content)
         # Conflicts with concurrent writers are retried; every attempt has the same id.
-        result = retrying(lambda: command.run(ledger), retry_on=TRANSIENT)
+        with _running(line_digest(content, ledger.timezone)):
+            result = retrying(lambda: command.run(ledger), retry_on=TRANSIENT)
     except StoreError:
         raise  # the store failed, not the line: stop here; a re-run resumes (command ids)
     except LedgerError as error:
@@ -367,6 +436,16 @@ def _import_one(
         report.skipped += 1
     else:
         report.recorded += 1
+
+
+@contextlib.contextmanager
+def _running(digest: str | None) -> Iterator[None]:
+    """The command run inside is ``digest``'s line's: its receipt keeps the digest."""
+    token = IMPORT_LINE.set(digest)
+    try:
+        yield
+    finally:
+        IMPORT_LINE.reset(token)
 
 
 def batch_size() -> int:
@@ -388,6 +467,16 @@ def _failure(number: int, line: Mapping[str, Any], error: LedgerError) -> Failur
     )
 
 
+@define
+class _Ahead:
+    """A line taken, before it is run: its receipt's command id and its digest."""
+
+    number: int
+    line: Any
+    command_id: object = None  # (what the line gives: checked when it is run)
+    digest: str | None = None
+
+
 class LineBatch:
     """Runs lines as commands of one unit of work (``CustomerLedger.batch()``) and saves
     a batch of them in one transaction.
@@ -405,6 +494,16 @@ class LineBatch:
     A batch is also saved when a customer reaches a snapshot's version, so the ledger
     snapshots it from memory. Views are not caught up per line but, for a ledger with
     ``eager_views``, once, when the batch is closed (otherwise on the next read).
+
+    Lines are run ``READ_AHEAD`` at a time, once their receipts have been looked up
+    together (``Batch.look_up_receipts``): a re-run after a crash answers each done
+    line from its receipt, as before, without a query of its own. A receipt keeps the
+    digest of the line that ran its command (``line_digest``: its content and the
+    ledger's time zone); a line whose receipt keeps its own digest is skipped without
+    being parsed or run (``_done``), once the checks that depend on who imports pass
+    (the ledger writable, the actor allowed the command): running it again could only
+    answer from that receipt. Any other line runs through the pipeline, which answers a
+    done one from its receipt (one without a digest, or a line's id reused) as ever.
     """
 
     def __init__(self, ledger: CustomerLedger, actor: Actor | str | None = None) -> None:
@@ -412,6 +511,7 @@ class LineBatch:
         self.report = ImportReport()
         self.size = batch_size()
         self.unit = ledger.batch()
+        self._ahead: list[_Ahead] = []
         self._pending: list[tuple[int, Mapping[str, Any], bool]] = []  # (line, it, replayed)
         self._saved = False
 
@@ -419,6 +519,8 @@ class LineBatch:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:  # lines after a failure are not run, as if never read
+            self._ahead = []
         if kind is None or issubclass(kind, Exception):  # not on ^C: nothing more is written
             self.flush()
         self.report.failures.sort(key=lambda f: f.line)  # a re-run batch reports late
@@ -426,30 +528,83 @@ class LineBatch:
             self.ledger.after_command()
 
     def run(self, number: int, line: Any) -> None:
+        """Takes line ``number``; it is run with the next ``READ_AHEAD`` lines, or by
+        ``flush()``."""
+        ahead = _Ahead(number, line)
+        if isinstance(line, Mapping):
+            with contextlib.suppress(LedgerError):  # (then its line fails when run)
+                content = _content(line)
+                ahead.digest = line_digest(content, self.ledger.timezone)
+                given = line.get("command_id")
+                ahead.command_id = _derived_id(content) if given is None else given
+        self._ahead.append(ahead)
+        if len(self._ahead) >= READ_AHEAD:
+            self._run_ahead()
+
+    def _run_ahead(self) -> None:
+        ahead, self._ahead = self._ahead, []
+        ids = [a.command_id for a in ahead if isinstance(a.command_id, str)]
+        if ids:
+            self.unit.look_up_receipts(ids)
+        for line in ahead:
+            self._run(line)
+
+    def _done(self, line: _Ahead) -> bool:
+        """Whether ``line`` ran before, exactly as it is (its receipt, looked up ahead,
+        keeps its digest), so that running it again would only answer from the receipt,
+        as long as the actor may still run it on this ledger: the checks that depend on
+        neither the line nor the code, made here (any refusal: the line is run, and
+        refused there as ever)."""
+        command_id, unit = line.command_id, self.unit
+        if not isinstance(command_id, str) or not unit.looked_up(command_id):
+            return False
+        receipt = unit.stored_receipt(command_id)
+        if receipt is None or receipt.line is None or receipt.line != line.digest:
+            return False
+        if unit.receipt(command_id) is not None:  # (a pending one of this batch)
+            return False
+        try:
+            self.ledger.refuse_if_read_only("record")
+            actor = self.ledger.acting(self.actor)
+            self.ledger.policy.check(actor, line.line["command"])
+        except LedgerError:
+            return False
+        unit.looks_up_receipts = True  # as the pipeline would set it, answering from it
+        return True
+
+    def _run(self, ahead: _Ahead) -> None:
+        number, line = ahead.number, ahead.line
         self.report.lines += 1
         if not isinstance(line, Mapping):
             self.report.failures.append(
                 Failure(number, BadLine.rule, "a line must be a JSON object")
             )
             return
+        if self._done(ahead):
+            self._pending.append((number, line, True))
+            if len(self._pending) >= self.size:
+                self._save()
+            return
         try:
             command = parse_command(line, actor=self.actor)
             if command.kwargs.get("command_id") is None:
-                command.kwargs["command_id"] = derived_command_id(line)
+                command.kwargs["command_id"] = ahead.command_id or derived_command_id(line)
         except LedgerError as error:
             self.report.failures.append(_failure(number, line, error))
             return
         try:
-            result = command.run(self.unit)
+            with _running(ahead.digest):
+                result = command.run(self.unit)
         except LedgerError:
             self._forget(command.customer)
-            self.flush()
-            _import_one(self.ledger, number, line, self.report, self.actor)
+            self._save()
+            self.unit.unknown_receipts([command.kwargs["command_id"]])  # run alone:
+            _import_one(self.ledger, number, line, self.report, self.actor)  # it may store it
             self._forget(command.customer)  # alone, it may have changed the customer
             return
         self._pending.append((number, line, result.replayed))
         if len(self._pending) >= self.size or self._snapshot_due(result):
-            self.flush()
+            self._save()
 
     def _snapshot_due(self, result: CommandResult) -> bool:
         """The customer just reached a snapshot's version: saved now, the ledger snapshots
@@ -459,6 +614,11 @@ class LineBatch:
         return interval is not None and not result.replayed and result.version % interval == 0
 
     def flush(self) -> None:
+        """Runs the lines taken, and saves them."""
+        self._run_ahead()
+        self._save()
+
+    def _save(self) -> None:
         """Saves the pending lines in one transaction, or runs them one by one."""
         pending, self._pending = self._pending, []
         if not pending:

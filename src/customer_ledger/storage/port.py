@@ -22,10 +22,11 @@ that make every backend sort and page alike, the key store's base, the errors.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import ClassVar, Literal
+from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
 
 from customer_ledger.domain.values import Stage
 from customer_ledger.errors import (
@@ -141,6 +142,18 @@ class Adapter(ABC):
         the primary's: a number that only grows and compares across a primary and its
         replicas (PostgreSQL: the LSN in bytes). None: the backend has no replicas."""
         return None
+
+    def first_events(
+        self, recorder: ApplicationRecorder, originator_ids: Collection[UUID]
+    ) -> list[StoredEvent]:
+        """The first event (version 1) of each of ``originator_ids`` that has one, in any
+        order: what an import re-run asks of a thousand command receipts at a time
+        (``CustomerLedger.stored_receipts``). This default asks ``recorder`` once per id;
+        a backend that can should answer in one query."""
+        found: list[StoredEvent] = []
+        for originator_id in originator_ids:
+            found += recorder.select_events(originator_id, lte=1, limit=1)
+        return found
 
     def insert_notifications(
         self, recorder: ApplicationRecorder, notifications: Sequence[Notification]

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
@@ -59,6 +60,28 @@ class PostgresAdapter(Adapter):
         with datastore.get_connection() as conn:
             row = conn.execute(LOG_POSITION).fetchone()
         return None if row is None or row["position"] is None else int(row["position"])
+
+    def first_events(
+        self, recorder: ApplicationRecorder, originator_ids: Collection[UUID]
+    ) -> list[StoredEvent]:
+        """One query for all ``originator_ids``, on the table's primary key."""
+        assert isinstance(recorder, PostgresApplicationRecorder)
+        schema, table = recorder.datastore.schema, recorder.events_table_name
+        statement = sql.SQL(
+            "SELECT originator_id, topic, state FROM {}.{} "
+            "WHERE originator_id = ANY(%s) AND originator_version = 1"
+        ).format(sql.Identifier(schema), sql.Identifier(table))
+        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (list(originator_ids),))
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=1,
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
 
     def insert_notifications(
         self, recorder: ApplicationRecorder, notifications: Sequence[Notification]

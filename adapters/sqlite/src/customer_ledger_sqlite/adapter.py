@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from customer_ledger.storage import (
@@ -65,6 +65,34 @@ class SQLiteAdapter(Adapter):
         check_options(url)
         return os.path.exists(database_path(url))
 
+    def first_events(
+        self, recorder: ApplicationRecorder, originator_ids: Collection[UUID]
+    ) -> list[StoredEvent]:
+        """One query per ``FIRST_EVENTS_PAGE`` ids (under SQLite's oldest limit of 999
+        parameters), on the table's primary key."""
+        assert isinstance(recorder, SQLiteApplicationRecorder)
+        ids = [i.hex if isinstance(i, UUID) else i for i in originator_ids]
+        found: list[StoredEvent] = []
+        with recorder.datastore.transaction(commit=False) as c:
+            for start in range(0, len(ids), FIRST_EVENTS_PAGE):
+                page = ids[start : start + FIRST_EVENTS_PAGE]
+                c.execute(
+                    "SELECT originator_id, topic, state "
+                    f"FROM {recorder.events_table_name} WHERE originator_version = 1 "
+                    f"AND originator_id IN ({', '.join('?' * len(page))})",
+                    page,
+                )
+                found += [
+                    StoredEvent(
+                        originator_id=recorder.convert_originator_id(row["originator_id"]),
+                        originator_version=1,
+                        topic=row["topic"],
+                        state=row["state"],
+                    )
+                    for row in c.fetchall()
+                ]
+        return found
+
     def insert_notifications(
         self, recorder: ApplicationRecorder, notifications: Sequence[Notification]
     ) -> None:
@@ -91,6 +119,8 @@ class SQLiteAdapter(Adapter):
     def classify(self, error: BaseException) -> Failure | None:
         return classify(error)
 
+
+FIRST_EVENTS_PAGE = 900  # ids per query of first_events
 
 # SQLite's result codes SQLITE_BUSY ("database is locked") and SQLITE_LOCKED ("database
 # table is locked"): another connection holds the lock.

@@ -49,6 +49,20 @@ converter.register_unstructure_hook(Enum, lambda v: v.value)
 converter.register_unstructure_hook(StrEnum, lambda v: v.value)  # before its ``str`` base
 
 
+def _structure_enum(value: Any, cls: Any) -> Any:
+    """The member with this value, looked up as ``Enum.__call__`` does first, without its
+    Python-level call (stages, statuses, channels: in nearly every stored value);
+    anything else (an alias, an unknown value) through ``cls(value)`` as before."""
+    try:
+        return cls._value2member_map_[value]
+    except (KeyError, TypeError):
+        return cls(value)
+
+
+converter.register_structure_hook(Enum, _structure_enum)
+converter.register_structure_hook(StrEnum, _structure_enum)  # before its ``str`` base
+
+
 # JSON gives these types back as they were: a field of one needs no structuring.
 _NATIVE: frozenset[Any] = frozenset({str, int, bool, float, type(None)})
 

@@ -318,6 +318,18 @@ def test_enums_are_stored_as_their_values(member: Enum) -> None:
     assert round_trip(None, type(member) | None) is None
 
 
+@given(enum=st.sampled_from(ENUMS), value=st.text(max_size=12) | st.integers() | st.none())
+def test_a_value_no_member_has_is_refused_as_the_enum_refuses_it(enum, value) -> None:
+    if value in {m.value for m in enum}:
+        assert converter.structure(value, enum) is enum(value)
+        return
+    with pytest.raises(ValueError) as expected:
+        enum(value)
+    with pytest.raises(ValueError) as refused:
+        converter.structure(value, enum)
+    assert str(refused.value) == str(expected.value)
+
+
 values = st.one_of(
     st.tuples(st.just(Money), st.builds(Money, amounts(), st.sampled_from(["CNY", "USD"]))),
     st.tuples(st.just(Meta), st.builds(Meta, words(), st.none() | words(), st.none() | words())),

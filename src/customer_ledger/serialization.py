@@ -49,6 +49,20 @@ converter.register_unstructure_hook(Enum, lambda v: v.value)
 converter.register_unstructure_hook(StrEnum, lambda v: v.value)  # before its ``str`` base
 
 
+def _structure_enum(value: Any, cls: Any) -> Any:
+    """The member with this value, looked up as ``Enum.__call__`` does first, without its
+    Python-level call (stages, statuses, channels: in nearly every stored value);
+    anything else (an alias, an unknown value) through ``cls(value)`` as before."""
+    try:
+        return cls._value2member_map_[value]
+    except (KeyError, TypeError):
+        return cls(value)
+
+
+converter.register_structure_hook(Enum, _structure_enum)
+converter.register_structure_hook(StrEnum, _structure_enum)  # before its ``str`` base
+
+
 # JSON gives these types back as they were: a field of one needs no structuring.
 _NATIVE: frozenset[Any] = frozenset({str, int, bool, float, type(None)})
 
@@ -61,27 +75,70 @@ def _native(hint: Any) -> bool:
     )
 
 
-def _plain_attrs(cls: Any) -> bool:
-    """An attrs class whose fields JSON holds natively (``Meta``, ``Needs``...)."""
-    return attrs.has(cls) and all(_native(h) for h in typing.get_type_hints(cls).values())
+def _direct_attrs(cls: Any) -> bool:
+    """An attrs class each of whose fields its ``__init__`` takes by name (all of ours)."""
+    return attrs.has(cls) and all(a.init and a.alias == a.name for a in attrs.fields(cls))
 
 
-def _structure_plain(cls: Any) -> Callable[[Any, Any], Any]:
-    """``cls(**data)``: the class's own ``__init__`` (validators included) without
-    cattrs' call per field, on the decode path of every event; anything unusual (an extra or
-    missing key, not a mapping) goes through cattrs' generated function as before."""
+def _optional_of(hint: Any) -> Any:
+    """``X`` of ``X | None``, else None."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) == 1 and len(typing.get_args(hint)) == 2:
+            return args[0]
+    return None
+
+
+def _structure_direct(cls: Any) -> Callable[[Any, Any], Any]:
+    """The class's own ``__init__`` (validators and converters included) without
+    cattrs' dispatch per field: on the decode path of every event, and a whale's
+    snapshot holds ~1,300 attrs values (issue 17: structuring them was a third of its
+    replay). JSON's own types are taken as they are (stored values hold the declared
+    ones); anything unusual goes through cattrs' generated function, so what it accepts
+    and the errors it raises are cattrs' as before."""
     general = make_dict_structure_fn(cls, converter)
+    names = [a.name for a in attrs.fields(cls)]
+    hints = typing.get_type_hints(cls)
+    if all(_native(hints[name]) for name in names):  # ``Meta``, ``Needs``...
 
-    def structure(data: Any, _: Any) -> Any:
-        try:
-            return cls(**data)
-        except TypeError:
-            return general(data, cls)
+        def plain(data: Any, _: Any) -> Any:
+            try:
+                return cls(**data)  # keys missing that have defaults are fine
+            except TypeError:
+                return general(data, cls)
 
+        return plain
+    # The others (dates, enums, Money...) from a dict holding exactly their fields, as
+    # stored values do: one generated call, each typed field through its own hook.
+    scope: dict[str, Any] = {"cls": cls, "general": general, "keys": frozenset(names)}
+    args = []
+    for i, name in enumerate(names):
+        hint = hints[name]
+        if _native(hint):
+            args.append(f"{name}=data[{name!r}]")
+            continue
+        inner = _optional_of(hint)
+        target = hint if inner is None else inner
+        scope[f"h{i}"], scope[f"t{i}"] = converter.get_structure_hook(target), target
+        call = f"h{i}(data[{name!r}], t{i})"
+        if inner is not None:
+            call = f"None if data[{name!r}] is None else {call}"
+        args.append(f"{name}={call}")
+    source = (
+        "def structure(data, _):\n"
+        "    if isinstance(data, dict) and data.keys() == keys:\n"
+        "        try:\n"
+        f"            return cls({', '.join(args)})\n"
+        "        except Exception:\n"
+        "            pass  # cattrs' function says what is wrong\n"
+        "    return general(data, cls)\n"
+    )
+    exec(compile(source, f"<structure {cls.__qualname__}>", "exec"), scope)
+    structure: Callable[[Any, Any], Any] = scope["structure"]
     return structure
 
 
-converter.register_structure_hook_factory(_plain_attrs, _structure_plain)
+converter.register_structure_hook_factory(_direct_attrs, _structure_direct)
 
 _SKIP = frozenset({"originator_id", "originator_version"})
 Field = tuple[str, Callable[[Any], Any], Callable[[Any, Any], Any] | None, Any]

@@ -17,6 +17,7 @@ from uuid import UUID, uuid1, uuid4, uuid5
 
 import attrs
 import pytest
+from cattrs.gen import make_dict_structure_fn
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
@@ -317,6 +318,18 @@ def test_enums_are_stored_as_their_values(member: Enum) -> None:
     assert round_trip(None, type(member) | None) is None
 
 
+@given(enum=st.sampled_from(ENUMS), value=st.text(max_size=12) | st.integers() | st.none())
+def test_a_value_no_member_has_is_refused_as_the_enum_refuses_it(enum, value) -> None:
+    if value in {m.value for m in enum}:
+        assert converter.structure(value, enum) is enum(value)
+        return
+    with pytest.raises(ValueError) as expected:
+        enum(value)
+    with pytest.raises(ValueError) as refused:
+        converter.structure(value, enum)
+    assert str(refused.value) == str(expected.value)
+
+
 values = st.one_of(
     st.tuples(st.just(Money), st.builds(Money, amounts(), st.sampled_from(["CNY", "USD"]))),
     st.tuples(st.just(Meta), st.builds(Meta, words(), st.none() | words(), st.none() | words())),
@@ -350,6 +363,41 @@ values = st.one_of(
 def test_attrs_values_and_none_round_trip_exactly(hint_and_value: tuple[Any, Any]) -> None:
     hint, value = hint_and_value
     assert_exact(round_trip(value, hint), value)
+
+
+def outcome(structure: Any, data: Any, hint: Any) -> tuple[str, Any]:
+    try:
+        return "value", structure(data, hint)
+    except Exception as error:
+        return "error", type(error)
+
+
+@given(hint_and_value=values, damage=st.sampled_from(["none", "drop", "extra", "nulled"]))
+def test_the_direct_structuring_of_attrs_values_is_cattrs_own(hint_and_value, damage) -> None:
+    # given a stored attrs value, whole or damaged (a key gone, one more, a typed one null)
+    hint, value = hint_and_value
+    if not attrs.has(hint):
+        return
+    data = decode(encode(converter.unstructure(value, hint)))
+    typed = [  # fields JSON cannot hold as they are: dates, enums, Money...
+        a.name
+        for a in attrs.fields(hint)
+        if isinstance(v := getattr(value, a.name), (date, Enum)) or attrs.has(type(v))
+    ]
+    if damage == "drop":
+        del data[sorted(data)[0]]
+    elif damage == "extra":
+        data["extra"] = "x"
+    elif damage == "nulled" and typed:
+        data[typed[0]] = None
+    # then the fast path gives what cattrs' generated function gives, or fails as it does
+    fast = outcome(converter.structure, dict(data), hint)
+    general = outcome(make_dict_structure_fn(hint, converter), dict(data), hint)
+    assert fast[0] == general[0]
+    if fast[0] == "value":
+        assert_exact(fast[1], general[1])
+    else:
+        assert fast[1] is general[1]
 
 
 # -- aggregate state (snapshots, stored view states) ------------------------------------------

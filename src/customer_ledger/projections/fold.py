@@ -36,9 +36,10 @@ CACHE_LIMIT = 1_024
 
 
 def state_bytes(customer: Customer, fields: PersonalFields) -> bytes:
-    """The customer's state as a view stores it: its personal fields sealed."""
+    """The customer's state as a view stores it: its personal fields sealed (together,
+    as a snapshot's are; states sealed per value by earlier releases still load)."""
     data = unstructure_state(Customer, vars(customer))
-    return encode(fields.seal_value(customer.id, Customer, data))
+    return encode(fields.seal_state(customer.id, Customer, data))
 
 
 def customer_from_state(data: bytes, fields: PersonalFields, customer_id: UUID) -> Customer:

@@ -370,3 +370,119 @@ def test_a_re_run_into_a_read_only_ledger_is_refused_as_before(tmp_path: Path) -
         import_lines(ledger, lines)
     with CustomerLedger.open(url, read_only=True) as ledger, pytest.raises(ReadOnlyLedger):
         import_lines(ledger, lines)
+
+
+def test_a_caller_refilling_one_mapping_for_each_line_records_each_line() -> None:
+    """Given ``import_objects`` handed the same mapping refilled for three customers,
+    when they are imported, then each is recorded under its own receipt (a line is
+    worked out again as it is when run, not as it was when taken), and a re-run of the
+    three as fresh mappings skips all three."""
+    rows = [{"command": "first_contact", "customer": f"A00{k}", "name": f"客户{k}",
+             "type": "company"} for k in range(3)]  # fmt: skip
+
+    def refilled() -> Iterator[dict[str, Any]]:
+        line: dict[str, Any] = {}
+        for row in rows:
+            line.clear()
+            line.update(row)
+            yield line
+
+    with CustomerLedger.open("memory://") as ledger:
+        first = jsonl_import.import_objects(ledger, refilled())
+        assert (first.recorded, first.failures) == (3, [])
+        again = jsonl_import.import_objects(ledger, [dict(row) for row in rows])
+        assert (again.skipped, again.recorded, again.failures) == (3, 0, [])
+        assert {p.number for p in ledger.search().items} == {"A000", "A001", "A002"}
+
+
+def test_python_values_that_encode_like_a_done_line_are_run_not_skipped() -> None:
+    """Given a line imported from JSON, when a caller passes the same line with a
+    Python ``date`` where the JSON held its text, then that line goes through the
+    pipeline (its digest would match, but such values are not what the line read): it
+    is refused as the pipeline refuses it, not reported skipped."""
+    from datetime import date
+
+    text = line_for("log_interaction", "A001", "2023-01-11", 2, None)
+    with CustomerLedger.open("memory://") as ledger:
+        import_lines(ledger, [orjson.dumps(line_for("first_contact", "A001", DAYS[0], 1, None)),
+                              orjson.dumps(text)])  # fmt: skip
+        report = jsonl_import.import_objects(ledger, [{**text, "occurred_at": date(2023, 1, 11)}])
+        assert report.skipped == 0
+        assert [(f.line, f.rule) for f in report.failures] == [(1, "wrong_type")]
+
+
+def test_a_damaged_receipt_fails_its_own_line_and_the_rest_are_skipped(tmp_path: Path) -> None:
+    """Given an imported file one of whose receipts was altered in the store, when the
+    file is imported again, then that line fails as a corrupt event and every other
+    line is skipped, as when each line looked its receipt up alone: one damaged receipt
+    does not stop the import (nor every re-run after it)."""
+    import sqlite3
+
+    from customer_ledger.domain.registry import CommandReceipt
+
+    rows = [{"command": "first_contact", "customer": f"A00{k}", "name": f"客户{k}",
+             "type": "company"} for k in range(5)]  # fmt: skip
+    lines = [orjson.dumps(row) for row in rows]
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    with CustomerLedger.open(url) as ledger:
+        import_lines(ledger, lines)
+        table = ledger.recorder.events_table_name  # type: ignore[attr-defined]
+    receipt = CommandReceipt.id_for(jsonl_import.derived_command_id(rows[2])).hex
+    with sqlite3.connect(f"{tmp_path}/ledger.db") as db:
+        (state,) = db.execute(
+            f"SELECT state FROM {table} WHERE originator_id = ?", (receipt,)
+        ).fetchone()
+        altered = bytearray(state)
+        altered[-5] ^= 1
+        db.execute(f"UPDATE {table} SET state = ? WHERE originator_id = ?",
+                   (bytes(altered), receipt))  # fmt: skip
+    with CustomerLedger.open(url) as ledger:
+        report = import_lines(ledger, lines)
+    assert (report.skipped, report.recorded) == (4, 0)
+    assert [(f.line, f.rule) for f in report.failures] == [(3, "corrupt_event")]
+
+
+def test_a_store_busy_while_receipts_are_looked_up_ahead_costs_only_the_look_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a file imported whole, when the store is busy as the re-run looks its
+    receipts up ahead, then the lines are answered from their receipts one by one (with
+    the pipeline's retries): every line is skipped, nothing is refused."""
+    from customer_ledger.errors import StoreBusy
+
+    lines = [
+        orjson.dumps(line_for("first_contact", "A001", DAYS[0], 1, None)),
+        *[orjson.dumps(line_for("log_interaction", "A001", day, k, None))
+          for k, day in enumerate(DAYS[1:6])],
+    ]  # fmt: skip
+    with CustomerLedger.open("memory://") as ledger:
+        import_lines(ledger, lines)
+        looked_up = ledger.stored_receipts
+
+        def busy_once(ids: Any) -> Any:
+            monkeypatch.setattr(ledger, "stored_receipts", looked_up)
+            raise StoreBusy("the store is busy")
+
+        monkeypatch.setattr(ledger, "stored_receipts", busy_once)
+        report = import_lines(ledger, lines)
+    assert (report.skipped, report.recorded, report.failures) == (6, 0, [])
+
+
+def test_a_line_re_run_in_another_time_zone_is_read_again_not_skipped(tmp_path: Path) -> None:
+    """Given a contract signed at an instant whose date depends on the zone it is read
+    in, imported into a UTC ledger, when the same file is imported into the ledger
+    opened in Asia/Shanghai, then the line is not skipped: read there it is another
+    command under the same id, refused as a reused command id."""
+    lines = [
+        orjson.dumps({"command": "first_contact", "customer": "A001", "name": "客户",
+                      "type": "company"}),
+        orjson.dumps({"command": "sign_contract", "customer": "A001", "contract": "C1",
+                      "signed_on": "2024-02-02T20:00:00+00:00", "amount": "10.00"}),
+    ]  # fmt: skip
+    url = f"sqlite:///{tmp_path}/zones.db"
+    with CustomerLedger.open(url, timezone="UTC") as ledger:
+        assert import_lines(ledger, lines).recorded == 2
+    with CustomerLedger.open(url, timezone="Asia/Shanghai") as ledger:
+        report = import_lines(ledger, lines)
+    assert report.skipped == 1
+    assert [(f.line, f.rule) for f in report.failures] == [(2, "command_id_reused")]

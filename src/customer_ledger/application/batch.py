@@ -76,7 +76,7 @@ class Executor(Protocol):
 
     def save(self, *objs: Any, **kwargs: Any) -> Any: ...
 
-    def stored_receipts(self, command_ids: Iterable[str]) -> dict[str, Receipt]: ...
+    def stored_receipts(self, command_ids: Iterable[str]) -> dict[str, Receipt | None]: ...
 
     def index_duplicates(self, customers: Iterable[Customer]) -> None: ...
 
@@ -138,9 +138,11 @@ class Batch(Commands):
     def look_up_receipts(self, command_ids: Iterable[str]) -> None:
         """Looks the stored receipts of ``command_ids`` up together, in place of what was
         looked up before: the pipeline answers these commands from what was found."""
-        ids = set(command_ids)
-        found = self.ledger.stored_receipts(ids)
-        self._stored = {command_id: found.get(command_id) for command_id in ids}
+        self._stored = self.ledger.stored_receipts(set(command_ids))
+
+    def forget_receipts(self) -> None:
+        """Nothing looked up ahead: the pipeline asks the store line by line."""
+        self._stored = {}
 
     def unknown_receipts(self, command_ids: Iterable[str]) -> None:
         """Forgets what was looked up ahead for ``command_ids`` (their lines are run

@@ -1224,30 +1224,40 @@ class CustomerLedger(Application[UUID], Commands):
         return None if not created else cast(CommandReceipt, cast(Any, created[0]).mutate(None))
 
     @typed_store_failures
-    def stored_receipts(self, command_ids: Iterable[str]) -> dict[str, Receipt]:
-        """The stored receipts of those of ``command_ids`` that have one, read together
+    def stored_receipts(self, command_ids: Iterable[str]) -> dict[str, Receipt | None]:
+        """The stored receipts of ``command_ids`` (None: it has none), read together
         (``Adapter.first_events``: one query a page where the backend can), as an import
         re-run looks up a thousand lines ahead. A receipt is its one event, which holds
-        all a re-sent command is answered from."""
+        all a re-sent command is answered from. An id whose stored receipt cannot be read
+        (damaged, or not a receipt) is left out of the answer: its command reads it alone,
+        and only its line fails, as it would have without the look-up."""
         ids = {CommandReceipt.id_for(c): c for c in command_ids}
         if self.adapter is None:  # bare eventsourcing settings: one look-up each
-            return {c: r for c in ids.values() if (r := self._stored_receipt(c)) is not None}
-        found: dict[str, Receipt] = {}
+            return self._stored_receipts_one_by_one(ids.values())
+        found: dict[str, Receipt | None] = dict.fromkeys(ids.values())
         mapper = self.mapper
         for stored in self.adapter.first_events(self.recorder, list(ids)):
-            event = (  # (a receipt's chain has no head a command will seal after)
-                mapper.to_domain_event(stored, remember_head=False)
-                if isinstance(mapper, CattrsMapper)
-                else mapper.to_domain_event(stored)
-            )
-            if not isinstance(event, CommandReceipt.Executed):
-                raise CorruptEvent(
-                    f"receipt {stored.originator_id} holds a {stored.topic}",
-                    originator_id=stored.originator_id,
-                    version=1,
-                )
             key = stored.originator_id
-            found[ids[key if isinstance(key, UUID) else UUID(key)]] = event
+            command_id = ids[key if isinstance(key, UUID) else UUID(key)]
+            try:
+                event = (  # (a receipt's chain has no head a command will seal after)
+                    mapper.to_domain_event(stored, remember_head=False)
+                    if isinstance(mapper, CattrsMapper)
+                    else mapper.to_domain_event(stored)
+                )
+            except CorruptEvent:
+                event = None
+            if isinstance(event, CommandReceipt.Executed):
+                found[command_id] = event
+            else:
+                del found[command_id]
+        return found
+
+    def _stored_receipts_one_by_one(self, command_ids: Iterable[str]) -> dict[str, Receipt | None]:
+        found: dict[str, Receipt | None] = {}
+        for command_id in command_ids:
+            with contextlib.suppress(CorruptEvent):  # (left out: its command reads it alone)
+                found[command_id] = self._stored_receipt(command_id)
         return found
 
     def _receipt(

@@ -21,6 +21,7 @@ with ``eager_views``).
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import logging
@@ -57,7 +58,7 @@ from customer_ledger.errors import (
     WrongType,
 )
 from customer_ledger.projections.collector import collect_young, paused_collector
-from customer_ledger.serialization import converter, encode
+from customer_ledger.serialization import converter, decode, encode
 
 BATCH_LINES = 1_000  # lines saved in one transaction, unless $CUSTOMER_LEDGER_IMPORT_BATCH says
 READ_AHEAD = 1_000  # lines whose receipts are looked up together before they are run
@@ -252,12 +253,33 @@ def _derived_id(content: bytes) -> str:
     return DERIVED_ID_PREFIX + hashlib.sha256(content).hexdigest()
 
 
+# Versions what a digest stands for: a release that reads lines differently (stricter
+# checks, another parse) changes it, so that its re-runs run old lines again.
+LINE_DIGEST_VERSION = b"customer-ledger line digest 1\n"
+
+
 def line_digest(content: bytes, zone: tzinfo) -> str:
     """What a command's receipt keeps of the import line that ran it (``content``: the
     line as ``encode`` writes it; ``zone``: the ledger's time zone, in which the line's
     dates were read). The same digest means the same command, as checked, run again:
     a re-run skips such a line from its receipt without running it (``LineBatch``)."""
-    return hashlib.sha256(content + b"\n" + str(zone).encode()).hexdigest()
+    return hashlib.sha256(LINE_DIGEST_VERSION + content + b"\n" + str(zone).encode()).hexdigest()
+
+
+def _own_copy(line: Mapping[str, Any], content: bytes) -> tuple[Mapping[str, Any], bool]:
+    """A copy of a caller's ``line`` for the batch to run later (a caller may refill one
+    mapping for each line it gives), and whether it is what its JSON text reads back as:
+    only then does its digest stand for it. A caller's Python values may encode like
+    other ones (a ``date`` as its ISO text, a tuple as a list, NaN as null) that the
+    pipeline would not accept alike; such a line gets no digest, and is never skipped."""
+    with contextlib.suppress(ValueError):
+        parsed = decode(content)
+        if parsed == line:
+            return parsed, True
+    try:
+        return copy.deepcopy(line), False
+    except Exception:  # a value that cannot be copied: run as given
+        return line, False
 
 
 # -- many lines -------------------------------------------------------------------------
@@ -285,7 +307,7 @@ def import_lines(
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Runs JSON Lines; ``progress`` is told how many bytes each line took."""
-    batch = LineBatch(ledger, actor)
+    batch = LineBatch(ledger, actor, decoded=True)
     with paused_collector(), batch:
         _run_lines(batch, lines, progress)
     return batch.report
@@ -506,8 +528,11 @@ class LineBatch:
     done one from its receipt (one without a digest, or a line's id reused) as ever.
     """
 
-    def __init__(self, ledger: CustomerLedger, actor: Actor | str | None = None) -> None:
+    def __init__(
+        self, ledger: CustomerLedger, actor: Actor | str | None = None, *, decoded: bool = False
+    ) -> None:
         self.ledger, self.actor = ledger, actor
+        self.decoded = decoded  # the lines come from ``_json``: JSON's own values only
         self.report = ImportReport()
         self.size = batch_size()
         self.unit = ledger.batch()
@@ -534,7 +559,11 @@ class LineBatch:
         if isinstance(line, Mapping):
             with contextlib.suppress(LedgerError):  # (then its line fails when run)
                 content = _content(line)
-                ahead.digest = line_digest(content, self.ledger.timezone)
+                native = self.decoded
+                if not native:  # a caller's mapping: run as it is now, not when its turn comes
+                    ahead.line, native = _own_copy(line, content)
+                if native:
+                    ahead.digest = line_digest(content, self.ledger.timezone)
                 given = line.get("command_id")
                 ahead.command_id = _derived_id(content) if given is None else given
         self._ahead.append(ahead)
@@ -545,7 +574,11 @@ class LineBatch:
         ahead, self._ahead = self._ahead, []
         ids = [a.command_id for a in ahead if isinstance(a.command_id, str)]
         if ids:
-            self.unit.look_up_receipts(ids)
+            try:
+                self.unit.look_up_receipts(ids)
+            except TRANSIENT as error:  # the pipeline reads them line by line, retrying
+                logger.info("receipts could not be looked up ahead (%s): line by line", error)
+                self.unit.forget_receipts()
         for line in ahead:
             self._run(line)
 

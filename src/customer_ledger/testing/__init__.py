@@ -315,14 +315,16 @@ class LedgerConformance(UserStoreConformance):
 
     def test_first_events_are_each_asked_ids_version_one(self, ledger: CustomerLedger) -> None:
         """``Adapter.first_events``: given customers with several events each, when the
-        first events of some of them and of ids never stored are asked for (more than
-        a page of a thousand ids), then each stored id's version 1 comes back, as the
-        recorder holds it, and nothing else."""
+        first events of some of them and of ids never stored are asked for (1,500 ids,
+        more than a backend's page: one stored id first, the other past the thousandth),
+        then each stored id's version 1 comes back, as the recorder holds it, and
+        nothing else."""
         for number in ("A001", "A002", "A003"):
             ledger.first_contact(number, name=number, type="company")
             ledger.tag(number, tag="vip")
         ids = [ledger.customer_id(n) for n in ("A001", "A003")]
-        asked = [*ids, *(uuid.uuid4() for _ in range(1_500))]
+        unknown = [uuid.uuid4() for _ in range(1_500)]
+        asked = [ids[0], *unknown[:1_200], ids[1], *unknown[1_200:]]
         assert ledger.adapter is not None
         found = ledger.adapter.first_events(ledger.recorder, asked)
         expected = [ledger.recorder.select_events(i, lte=1)[0] for i in ids]

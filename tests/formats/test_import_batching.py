@@ -486,3 +486,30 @@ def test_a_line_re_run_in_another_time_zone_is_read_again_not_skipped(tmp_path: 
         report = import_lines(ledger, lines)
     assert report.skipped == 1
     assert [(f.line, f.rule) for f in report.failures] == [(2, "command_id_reused")]
+
+
+def test_a_line_given_no_digest_gets_none_when_its_batch_is_run_line_by_line(
+    small_batches: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given caller's lines that get no digest (values that are not JSON's own), when
+    their batch's save fails and they are run one by one, then their receipts keep no
+    digest either: the line-by-line path digests a line exactly when the batch does."""
+    rows = [
+        line_for("first_contact", "A001", DAYS[0], 1, None),
+        *[line_for("log_interaction", "A001", day, k, None) for k, day in enumerate(DAYS[1:6])],
+    ]
+    monkeypatch.setattr(jsonl_import, "_own_copy", lambda line, content: (dict(line), False))
+    with CustomerLedger.open("memory://") as ledger:
+        save, failed = ledger.save, []
+
+        def racing_save(*objects: Any, **kwargs: Any) -> Any:
+            if len(objects) > 3 and not failed:
+                failed.append(True)
+                raise IntegrityError("another writer got there first")
+            return save(*objects, **kwargs)
+
+        ledger.save = racing_save  # type: ignore[method-assign]
+        report = jsonl_import.import_objects(ledger, rows)
+        assert (report.recorded, report.failures, bool(failed)) == (6, [], True)
+        receipts = ledger.stored_receipts(jsonl_import.derived_command_id(r) for r in rows)
+        assert [r.line if r else "missing" for r in receipts.values()] == [None] * 6

@@ -435,9 +435,16 @@ def import_file(
 
 
 def _import_one(
-    ledger: CustomerLedger, number: int, line: Any, report: ImportReport, actor: Actor | str | None
+    ledger: CustomerLedger,
+    number: int,
+    line: Any,
+    report: ImportReport,
+    actor: Actor | str | None,
+    *,
+    digested: bool = True,
 ) -> None:
-    """One line in its own transaction."""
+    """One line in its own transaction. ``digested``: its receipt keeps the line's digest
+    (False for a caller's line whose values are not JSON's own: ``_own_copy``)."""
     if not isinstance(line, Mapping):
         report.failures.append(Failure(number, BadLine.rule, "a line must be a JSON object"))
         return
@@ -447,7 +454,7 @@ def _import_one(
         if command.kwargs.get("command_id") is None:
             command.kwargs["command_id"] = _derived_id(content)
         # Conflicts with concurrent writers are retried; every attempt has the same id.
-        with _running(line_digest(content, ledger.timezone)):
+        with _running(line_digest(content, ledger.timezone) if digested else None):
             result = retrying(lambda: command.run(ledger), retry_on=TRANSIENT)
     except StoreError:
         raise  # the store failed, not the line: stop here; a re-run resumes (command ids)
@@ -537,7 +544,7 @@ class LineBatch:
         self.size = batch_size()
         self.unit = ledger.batch()
         self._ahead: list[_Ahead] = []
-        self._pending: list[tuple[int, Mapping[str, Any], bool]] = []  # (line, it, replayed)
+        self._pending: list[tuple[_Ahead, bool]] = []  # (a line run, whether replayed)
         self._saved = False
 
     def __enter__(self) -> LineBatch:
@@ -614,7 +621,7 @@ class LineBatch:
             )
             return
         if self._done(ahead):
-            self._pending.append((number, line, True))
+            self._pending.append((ahead, True))
             if len(self._pending) >= self.size:
                 self._save()
             return
@@ -632,10 +639,10 @@ class LineBatch:
             self._forget(command.customer)
             self._save()
             self.unit.unknown_receipts([command.kwargs["command_id"]])  # run alone:
-            _import_one(self.ledger, number, line, self.report, self.actor)  # it may store it
+            self._import_alone(ahead)  # it may store it
             self._forget(command.customer)  # alone, it may have changed the customer
             return
-        self._pending.append((number, line, result.replayed))
+        self._pending.append((ahead, result.replayed))
         if len(self._pending) >= self.size or self._snapshot_due(result):
             self._save()
 
@@ -664,17 +671,21 @@ class LineBatch:
                 "%d lines could not be saved together (%s): one by one", len(pending), error
             )
             self.unit.forget()
-            for number, line, _ in pending:
-                _import_one(self.ledger, number, line, self.report, self.actor)
+            for ahead, _ in pending:
+                self._import_alone(ahead)
             self.unit.looks_up_receipts = True  # lines done before may follow
             return
         self._saved = True
         collect_young()  # the collector is paused during an import: once per batch
-        for _, _, replayed in pending:
+        for _, replayed in pending:
             if replayed:
                 self.report.skipped += 1
             else:
                 self.report.recorded += 1
+
+    def _import_alone(self, ahead: _Ahead) -> None:
+        _import_one(self.ledger, ahead.number, ahead.line, self.report, self.actor,
+                    digested=ahead.digest is not None)  # fmt: skip
 
     def _forget(self, number: str) -> None:
         """Drops a customer a refused line ran on: the next line loads it again."""

@@ -23,6 +23,7 @@ from customer_ledger.storage import (
 )
 from customer_ledger_sqlite import factory
 from customer_ledger_sqlite.keys import SQLiteKeyStore
+from customer_ledger_sqlite.transactions import chunks, placeholders
 from customer_ledger_sqlite.urls import check_options, database_path, lock_timeout, prefix
 from customer_ledger_sqlite.users import SQLiteUserStore
 from customer_ledger_sqlite.viewset import SQLiteViewSet
@@ -74,12 +75,11 @@ class SQLiteAdapter(Adapter):
         ids = [i.hex if isinstance(i, UUID) else i for i in originator_ids]
         found: list[StoredEvent] = []
         with recorder.datastore.transaction(commit=False) as c:
-            for start in range(0, len(ids), FIRST_EVENTS_PAGE):
-                page = ids[start : start + FIRST_EVENTS_PAGE]
+            for page in chunks(ids, FIRST_EVENTS_PAGE):
                 c.execute(
                     "SELECT originator_id, topic, state "
                     f"FROM {recorder.events_table_name} WHERE originator_version = 1 "
-                    f"AND originator_id IN ({', '.join('?' * len(page))})",
+                    f"AND originator_id IN ({placeholders(len(page))})",
                     page,
                 )
                 found += [

@@ -11,36 +11,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from benchmarks.history import write_jsonl
-from benchmarks.stores import DEFAULT_POSTGRES
+from benchmarks.stores import DEFAULT_POSTGRES, Stores
 from customer_ledger import CustomerLedger
 from customer_ledger.domain.access import Actor
 from customer_ledger.formats.jsonl import import_file
 
 ADMIN = Actor("bench", "admin")
-
-
-def store_url(backend: str, workdir: Path, postgres: str) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{workdir}/ledger-{uuid.uuid4().hex[:8]}.db"
-    os.environ.setdefault("CUSTOMER_LEDGER_MASTER_KEY", "A" * 43 + "=")
-    return f"{postgres}?prefix=bench_{uuid.uuid4().hex[:8]}"
-
-
-def drop_schemas(postgres: str, urls: list[str]) -> None:
-    """The PostgreSQL schemas of ``urls`` (this run's stores), dropped."""
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(postgres, autocommit=True) as conn:
-        for url in urls:
-            schema = url.rpartition("?prefix=")[2]
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 def timed_import(url: str, path: Path) -> tuple[float, int, int]:
@@ -59,23 +39,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--done", type=float, default=1.0, help="share done before the re-run")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        whole = workdir / "whole.jsonl"
+    if args.backend == "postgres":
+        os.environ.setdefault("CUSTOMER_LEDGER_MASTER_KEY", "A" * 43 + "=")
+    stores = Stores(args.backend, postgres=args.postgres)  # its cleanup drops the schemas
+    try:
+        whole = stores.workdir / "whole.jsonl"
         write_jsonl(whole, args.lines)
         lines = whole.read_bytes().splitlines(keepends=True)
-        prefix = workdir / "prefix.jsonl"
+        prefix = stores.workdir / "prefix.jsonl"
         prefix.write_bytes(b"".join(lines[: int(len(lines) * args.done)]))
-        fresh, url = (store_url(args.backend, workdir, args.postgres) for _ in range(2))
-        try:
-            # baseline: the whole file into a fresh store
-            baseline, recorded, _ = timed_import(fresh, whole)
-            # the re-run: the prefix done (as by a crashed run), then the whole file again
-            timed_import(url, prefix)
-            rerun, new, skipped = timed_import(url, whole)
-        finally:
-            if args.backend == "postgres":
-                drop_schemas(args.postgres, [fresh, url])
+        # baseline: the whole file into a fresh store
+        baseline, recorded, _ = timed_import(stores.ledger_url("fresh"), whole)
+        # the re-run: the prefix done (as by a crashed run), then the whole file again
+        url = stores.ledger_url("rerun")
+        timed_import(url, prefix)
+        rerun, new, skipped = timed_import(url, whole)
+    finally:
+        stores.cleanup()
     print(f"backend {args.backend}, {len(lines)} lines, {args.done:.0%} done before the re-run")
     print(f"import into a fresh store: {baseline:8.2f} s  {recorded / baseline:9,.0f} lines/s")
     print(

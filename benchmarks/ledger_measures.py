@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from statistics import median, quantiles
 from typing import Any
+from unittest import mock
 
 import orjson
 
@@ -71,21 +72,16 @@ def rebuild_process(url: str) -> dict[str, Any]:
     return throughput(events, {"seconds": seconds, "cpu_seconds": cpu})
 
 
-@contextlib.contextmanager
 def without_search_indexes() -> Any:
     """The profile view as if it kept no search indexes (no blind keys, no clear texts):
     a diagnostic, to put a price on them; the view it builds must be rebuilt after."""
-    saved = projectors.blind_keys, projectors.personal_terms, projectors.public_text
-    saved_described = projectors.described
-    projectors.blind_keys = lambda secret, terms: frozenset()  # type: ignore[assignment]
-    projectors.personal_terms = lambda profile: set()  # type: ignore[assignment]
-    projectors.public_text = lambda profile: iter(())  # type: ignore[assignment]
-    projectors.described = lambda event: ("", "")  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        projectors.blind_keys, projectors.personal_terms, projectors.public_text = saved
-        projectors.described = saved_described
+    return mock.patch.multiple(
+        projectors,
+        blind_keys=lambda secret, terms: frozenset(),
+        personal_terms=lambda profile: set(),
+        public_text=lambda profile: iter(()),
+        described=lambda event: ("", ""),
+    )
 
 
 def without_search(ledger: CustomerLedger, kinds: Sequence[Kind]) -> dict[str, Any]:

@@ -174,6 +174,21 @@ def test_on_sqlite_and_postgresql_too(
     compare(postgres_url_factory(), postgres_url_factory(), earlier, lines)
 
 
+def lose_first_batch_save(ledger: CustomerLedger) -> list[bool]:
+    """Another writer wins the race for the ledger's first save of a batch (more than one
+    line's events): that save fails; the list returned says whether it happened."""
+    save, failed = ledger.save, []
+
+    def racing_save(*objects: Any, **kwargs: Any) -> Any:
+        if len(objects) > 3 and not failed:
+            failed.append(True)
+            raise IntegrityError("another writer got there first")
+        return save(*objects, **kwargs)
+
+    ledger.save = racing_save  # type: ignore[method-assign]
+    return failed
+
+
 def test_a_batch_whose_save_fails_is_run_line_by_line(small_batches: None) -> None:
     """Given another writer that wins the race for the first batch's save, when the
     import goes on, then every line still gets its own outcome: nothing lost, nothing
@@ -186,15 +201,7 @@ def test_a_batch_whose_save_fails_is_run_line_by_line(small_batches: None) -> No
         ],
     ]
     with CustomerLedger.open("memory://") as batched, CustomerLedger.open("memory://") as alone:
-        save, failed = batched.save, []
-
-        def racing_save(*objects: Any, **kwargs: Any) -> Any:
-            if len(objects) > 3 and not failed:
-                failed.append(True)
-                raise IntegrityError("another writer got there first")
-            return save(*objects, **kwargs)
-
-        batched.save = racing_save  # type: ignore[method-assign]
+        failed = lose_first_batch_save(batched)
         assert outcome(import_lines(batched, lines)) == outcome(unbatched(alone, lines))
         assert failed
         assert stored(batched) == stored(alone)
@@ -500,15 +507,7 @@ def test_a_line_given_no_digest_gets_none_when_its_batch_is_run_line_by_line(
     ]
     monkeypatch.setattr(jsonl_import, "_own_copy", lambda line, content: (dict(line), False))
     with CustomerLedger.open("memory://") as ledger:
-        save, failed = ledger.save, []
-
-        def racing_save(*objects: Any, **kwargs: Any) -> Any:
-            if len(objects) > 3 and not failed:
-                failed.append(True)
-                raise IntegrityError("another writer got there first")
-            return save(*objects, **kwargs)
-
-        ledger.save = racing_save  # type: ignore[method-assign]
+        failed = lose_first_batch_save(ledger)
         report = jsonl_import.import_objects(ledger, rows)
         assert (report.recorded, report.failures, bool(failed)) == (6, [], True)
         receipts = ledger.stored_receipts(jsonl_import.derived_command_id(r) for r in rows)
